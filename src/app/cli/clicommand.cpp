@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli/clicommand.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Cli {
+
+void CliContext::printError(const Core::Error &error) const
+{
+    if (json) {
+        QJsonObject o{{u"error"_s, error.message},
+                      {u"code"_s, Core::errorCodeName(error.code)}};
+        if (!error.where.isEmpty()) {
+            o.insert(u"where"_s, error.where);
+        }
+        printJson(o);
+        return;
+    }
+    err << "graystep-cli: " << error.toString() << Qt::endl;
+}
+
+void CliContext::printJson(const QJsonValue &value) const
+{
+    QJsonDocument doc = value.isArray() ? QJsonDocument(value.toArray())
+                                        : QJsonDocument(value.toObject());
+    out << QString::fromUtf8(doc.toJson(QJsonDocument::Compact)) << Qt::endl;
+}
+
+QString takeOption(QStringList &args, const QString &name, QString *error)
+{
+    const qsizetype i = args.indexOf(name);
+    if (i < 0) {
+        return {};
+    }
+    if (i + 1 >= args.size()) {
+        if (error) {
+            *error = u"option %1 needs a value"_s.arg(name);
+        }
+        args.removeAt(i);
+        return {};
+    }
+    const QString value = args.at(i + 1);
+    args.remove(i, 2);
+    return value;
+}
+
+bool takeFlag(QStringList &args, const QString &name)
+{
+    return args.removeAll(name) > 0;
+}
+
+} // namespace GrayStep::Cli

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/result.h"
+
+#include <QJsonValue>
+#include <QString>
+#include <QStringList>
+#include <QTextStream>
+
+#include <functional>
+
+namespace GrayStep::Cli {
+
+// Exit codes shared by every command (DESIGN.md §7).
+enum ExitCode : int {
+    ExitOk = 0,        // the work succeeded
+    ExitProblem = 1,   // the work ran and found a problem
+    ExitUsage = 2,     // bad usage or bad input
+};
+
+// What a command gets: its arguments (after the command name) and where to write.
+struct CliContext
+{
+    QStringList args;
+    bool json = false;  // --json was given (removed from args)
+    QTextStream &out;
+    QTextStream &err;
+
+    // Prints "graystep-cli: <error>" on err, or {"error":…} on out with --json.
+    void printError(const Core::Error &error) const;
+    // Prints a JSON document (compact, one line) on out.
+    void printJson(const QJsonValue &value) const;
+};
+
+struct CliCommand
+{
+    QString name;
+    QString synopsis;   // "topology (--config-dir DIR | --controller-cfg F --nodes F ...)"
+    QString summary;    // one line for --help
+    std::function<int(CliContext &)> run;
+};
+
+// The command table; each command's file contributes a function returning its entry.
+QList<CliCommand> allCommands();
+
+// Small argument helper: takes "--name value" from args; returns {} when absent.
+// Sets *error when the option is present without a value.
+QString takeOption(QStringList &args, const QString &name, QString *error = nullptr);
+bool takeFlag(QStringList &args, const QString &name);
+
+} // namespace GrayStep::Cli
