@@ -4,6 +4,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QTranslator>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -14,6 +17,16 @@ int main(int argc, char *argv[])
     QApplication::setApplicationDisplayName(u"GrayStep"_s);
     QApplication::setOrganizationName(u"GrayStep"_s);
     QApplication::setApplicationVersion(QStringLiteral(GRAYSTEP_VERSION));
+
+    // Qt's own texts (dialog buttons) and ours (embedded at :/i18n), for the user's language.
+    QTranslator qtTranslator;
+    if (qtTranslator.load(QLocale(), u"qtbase"_s, u"_"_s, QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+        QApplication::installTranslator(&qtTranslator);
+    }
+    QTranslator translator;
+    if (translator.load(QLocale(), u"graystep"_s, u"_"_s, u":/i18n"_s)) {
+        QApplication::installTranslator(&translator);
+    }
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
