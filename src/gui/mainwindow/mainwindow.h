@@ -31,6 +31,8 @@ public:
 
 Q_SIGNALS:
     // The result of openConfigDirectory() is on screen (a topology or a read error).
+    // With Qt 6.4 this can happen before openConfigDirectory() returns, when the
+    // background read finished before its continuation was attached.
     void configurationShown();
 
 private:
