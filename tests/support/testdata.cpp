@@ -9,7 +9,12 @@ namespace GrayStep::Test {
 
 QString testDataPath(const QString &relative)
 {
-    const QString root = qEnvironmentVariable("GRAYSTEP_TEST_DATA");
+    // ctest sets GRAYSTEP_TEST_DATA; a test binary started by hand falls back to the
+    // source tree it was built from.
+    QString root = qEnvironmentVariable("GRAYSTEP_TEST_DATA");
+    if (root.isEmpty()) {
+        root = QStringLiteral(GRAYSTEP_TEST_DATA_DIR);
+    }
     return QDir(root).filePath(relative);
 }
 
@@ -25,7 +30,8 @@ QByteArray readTestData(const QString &relative)
 
 QString binDir()
 {
-    return qEnvironmentVariable("GRAYSTEP_BIN_DIR");
+    const QString dir = qEnvironmentVariable("GRAYSTEP_BIN_DIR");
+    return dir.isEmpty() ? QStringLiteral(GRAYSTEP_BUILD_BIN_DIR) : dir;
 }
 
 } // namespace GrayStep::Test
