@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QMessageAuthenticationCode>
 #include <QMutex>
 #include <QThread>
 
@@ -105,6 +106,60 @@ QString remoteDirOf(const QString &path)
         return u"."_s;
     }
     return slash == 0 ? u"/"_s : path.left(slash);
+}
+
+// "type SHA256:..." of every key KNOWN_HOSTS pins for HOST:PORT (plain or hashed entries).
+QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 port)
+{
+    QFile f(knownHosts);
+    if (!f.open(QIODevice::ReadOnly)) {
+        return {};
+    }
+    const QByteArray token = port == 22 ? host.toUtf8() : QByteArray('[' + host.toUtf8() + "]:" + QByteArray::number(port));
+    QStringList out;
+    while (!f.atEnd()) {
+        const QList<QByteArray> fields = f.readLine().simplified().split(' ');
+        if (fields.size() < 3 || fields.at(0).startsWith('#') || fields.at(0).startsWith('@')) {
+            continue;
+        }
+        bool match = false;
+        for (const QByteArray &pattern : fields.at(0).split(',')) {
+            if (pattern.startsWith("|1|")) {
+                const QList<QByteArray> parts = pattern.split('|');
+                if (parts.size() == 4) {
+                    const QByteArray mac = QMessageAuthenticationCode::hash(token, QByteArray::fromBase64(parts.at(2)),
+                                                                            QCryptographicHash::Sha1);
+                    match = mac == QByteArray::fromBase64(parts.at(3));
+                }
+            } else {
+                match = pattern == token;
+            }
+            if (match) {
+                break;
+            }
+        }
+        if (!match) {
+            continue;
+        }
+        ssh_key raw = nullptr;
+        if (ssh_pki_import_pubkey_base64(fields.at(2).constData(), ssh_key_type_from_name(fields.at(1).constData()), &raw)
+                != SSH_OK
+            || !raw) {
+            continue;
+        }
+        KeyPtr key(raw);
+        unsigned char *h = nullptr;
+        size_t hl = 0;
+        if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &h, &hl) == SSH_OK) {
+            char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
+            out << QString::fromLatin1(fields.at(1)) + u' ' + QString::fromLatin1(fp ? fp : "");
+            if (fp) {
+                ssh_string_free_char(fp);
+            }
+            ssh_clean_pubkey_hash(&h);
+        }
+    }
+    return out;
 }
 
 struct ExitInfo
@@ -488,24 +543,7 @@ Status SshShell::Private::verifyHostKey()
         return {};
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER: {
-        QString known;
-        ssh_knownhosts_entry *entry = nullptr;
-        if (ssh_session_get_known_hosts_entry(session, &entry) != SSH_KNOWN_HOSTS_ERROR && entry && entry->publickey) {
-            unsigned char *h = nullptr;
-            size_t hl = 0;
-            if (ssh_get_publickey_hash(entry->publickey, SSH_PUBLICKEY_HASH_SHA256, &h, &hl) == SSH_OK) {
-                char *f = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
-                known = QString::fromLatin1(ssh_key_type_to_char(ssh_key_type(entry->publickey))) + u' '
-                        + QString::fromLatin1(f ? f : "");
-                if (f) {
-                    ssh_string_free_char(f);
-                }
-                ssh_clean_pubkey_hash(&h);
-            }
-        }
-        if (entry) {
-            ssh_knownhosts_entry_free(entry);
-        }
+        const QString known = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port).join(u", "_s);
         qCWarning(lcSsh).noquote() << "host key CHANGED for" << where() << "now" << shown;
         return Error(ErrorCode::HostKey,
                      u"HOST KEY CHANGED for %1:%2: the server now presents %3, but %4 pins %5. This can mean "
