@@ -175,23 +175,6 @@ void onExitSignal(ssh_session, ssh_channel, const char *signal, int core, const 
     info->core = core != 0;
 }
 
-// Marks "inside a blocking libssh call" so cancel() may shut the socket down.
-class BlockingScope
-{
-public:
-    explicit BlockingScope(std::atomic<bool> &flag)
-        : m_flag(flag)
-    {
-        m_flag.store(true);
-    }
-    ~BlockingScope() { m_flag.store(false); }
-    BlockingScope(const BlockingScope &) = delete;
-    BlockingScope &operator=(const BlockingScope &) = delete;
-
-private:
-    std::atomic<bool> &m_flag;
-};
-
 } // namespace
 
 class SshShell::Private
@@ -217,6 +200,37 @@ public:
     int fd = -1;
 
     QString where() const { return q->describe(); }
+
+    // Marks "inside a blocking libssh call" so cancel() may shut the socket down. A cancel that
+    // came just before the mark is caught here (both sides use sequentially consistent atomics).
+    class BlockingScope
+    {
+    public:
+        explicit BlockingScope(Private *d, const RemoteShell *shell)
+            : m_d(d)
+        {
+            m_d->inBlockingCall.store(true);
+            if (shell->isCancelled()) {
+                m_d->shutdownSocket();
+            }
+        }
+        ~BlockingScope() { m_d->inBlockingCall.store(false); }
+        BlockingScope(const BlockingScope &) = delete;
+        BlockingScope &operator=(const BlockingScope &) = delete;
+
+    private:
+        Private *m_d;
+    };
+
+    // Makes a blocking libssh call return at once (from any thread); the session is dropped after.
+    void shutdownSocket()
+    {
+        QMutexLocker lock(&fdMutex);
+        if (fd >= 0) {
+            ::shutdown(fd, SHUT_RDWR);
+            socketShutDown.store(true);
+        }
+    }
     QString sessionError() const
     {
         return session ? QString::fromUtf8(ssh_get_error(session)) : QString();
@@ -310,13 +324,8 @@ bool SshShell::isConnected() const
 
 void SshShell::interruptBlockingCall()
 {
-    if (!d->inBlockingCall.load()) {
-        return;
-    }
-    QMutexLocker lock(&d->fdMutex);
-    if (d->fd >= 0) {
-        ::shutdown(d->fd, SHUT_RDWR);
-        d->socketShutDown.store(true);
+    if (d->inBlockingCall.load()) {
+        d->shutdownSocket();
     }
 }
 
@@ -579,7 +588,7 @@ Status SshShell::Private::verifyHostKey()
 
 Status SshShell::Private::authenticate()
 {
-    BlockingScope blocking(inBlockingCall);
+    BlockingScope blocking(this, q);
     int rc = ssh_userauth_none(session, nullptr);
     if (rc == SSH_AUTH_SUCCESS) {
         return {};
@@ -855,17 +864,25 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     // cancelled or timed-out command can be killed as a whole.
     const QByteArray wrapped = QByteArrayLiteral("printf '") + PGID_MARKER + QByteArrayLiteral("%s\\n' \"$$\" >&2; ")
                                + command.toUtf8();
-    if (ssh_channel_open_session(ch) != SSH_OK) {
+    int openRc;
+    {
+        BlockingScope blocking(this, q);
+        openRc = ssh_channel_open_session(ch);
+        if (openRc == SSH_OK && ssh_channel_request_exec(ch, wrapped.constData()) != SSH_OK) {
+            openRc = SSH_ERROR - 1;
+        }
+    }
+    if (openRc == SSH_ERROR - 1) {
+        freeChannel(false);
+        return transportError(what);
+    }
+    if (openRc != SSH_OK) {
         const Error e = Error(ErrorCode::Network, u"cannot open a channel: %1"_s.arg(sessionError()), where());
         freeChannel(false);
         if (!ssh_is_connected(session) || q->isCancelled()) {
             return transportError(what);
         }
         return e;
-    }
-    if (ssh_channel_request_exec(ch, wrapped.constData()) != SSH_OK) {
-        freeChannel(false);
-        return transportError(what);
     }
     if (!options.stdinData.isEmpty()) {
         const QByteArray &in = options.stdinData;
@@ -1019,7 +1036,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
 
 Status SshShell::Private::openSftp()
 {
-    BlockingScope blocking(inBlockingCall);
+    BlockingScope blocking(this, q);
     closeSftp();
     sftp = sftp_new(session);
     if (!sftp) {
@@ -1101,7 +1118,7 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     result.bytes = size;
     qint64 offset = 0;
     {
-        BlockingScope blocking(inBlockingCall);
+        BlockingScope blocking(this, q);
         if (options.resume) {
             SftpAttrPtr attr(sftp_stat(sftp, partName.constData()));
             if (attr) {
@@ -1201,7 +1218,7 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         writeClock.start();
         ssize_t w;
         {
-            BlockingScope blocking(inBlockingCall);
+            BlockingScope blocking(this, q);
             w = sftp_write(file, buf.constData(), size_t(n));
         }
         ++result.writes;
@@ -1219,7 +1236,7 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
                              where());
             }
             // SFTP v3 reports a full disk as a generic failure: ask the file system.
-            BlockingScope blocking(inBlockingCall);
+            BlockingScope blocking(this, q);
             sftp_close(file);
             file = nullptr;
             SftpStatvfsPtr st(sftp_statvfs(sftp, dirName.constData()));
@@ -1246,7 +1263,7 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         report(done, false);
     }
     {
-        BlockingScope blocking(inBlockingCall);
+        BlockingScope blocking(this, q);
         const int rc = sftp_close(file);
         file = nullptr;
         if (rc != 0) {
@@ -1310,7 +1327,7 @@ Result<QByteArray> SshShell::download(const QString &remotePath, qint64 maxBytes
         d->closeSftp();
         return e;
     };
-    BlockingScope blocking(d->inBlockingCall);
+    Private::BlockingScope blocking(d.get(), this);
     const QByteArray name = remotePath.toUtf8();
     d->file = sftp_open(d->sftp, name.constData(), O_RDONLY, 0);
     if (!d->file) {
@@ -1354,7 +1371,7 @@ Result<FreeSpace> SshShell::freeSpace(const QString &remoteDir)
     if (Status s = d->openSftp(); !s) {
         return s.error();
     }
-    BlockingScope blocking(d->inBlockingCall);
+    Private::BlockingScope blocking(d.get(), this);
     SftpStatvfsPtr st(sftp_statvfs(d->sftp, remoteDir.toUtf8().constData()));
     if (!st) {
         if (!ssh_is_connected(d->session) || isCancelled()) {

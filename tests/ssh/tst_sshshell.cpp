@@ -68,6 +68,7 @@ private Q_SLOTS:
     void stoppedServerIsDetectedWithinTheDeadline();
     void killedConnectionIsReportedAndTheNextCallReconnects();
     void uploadCutByDroppedConnectionResumesWithOneWriteAtMost();
+    void cancelInterruptsAStalledUploadWithinOneSecond();
     void secretOnStdinReachesTheCommandOnly();
     void detachedStepSurvivesKilledClientAndIsAdopted();
     void canarySecretsNeverAppearAnywhere();
@@ -568,6 +569,57 @@ void tst_SshShell::uploadCutByDroppedConnectionResumesWithOneWriteAtMost()
     QCOMPARE(Test::fileSha256(dest), sha);
     QVERIFY(!QFileInfo::exists(dest + u".part"_s));
     qInfo("3 cuts, resumed each time from the acknowledged size; writes re-sent: at most %d", resends);
+}
+
+void tst_SshShell::cancelInterruptsAStalledUploadWithinOneSecond()
+{
+    SshdServer &server = startServer(u"stall"_s, u"127.0.30.26"_s);
+    const QString kh = m_tmp.filePath(u"stall_known_hosts"_s);
+    QVERIFY(Test::pinHostKey(server, kh));
+    SshShell shell(Test::keyConfig(server, kh));
+    const qint64 size = 20ll * 1024 * 1024;
+    const QString src = m_tmp.filePath(u"twenty.bin"_s);
+    const QString sha = Test::makeRandomFile(src, size, 99);
+    const QString dest = m_tmp.filePath(u"remote/twenty.bin"_s);
+    QVERIFY(QDir().mkpath(m_tmp.filePath(u"remote"_s)));
+
+    std::atomic<bool> stalled{false};
+    std::atomic<qint64> lastProgressMs{0};
+    QElapsedTimer clock;
+    clock.start();
+    std::optional<Core::Result<Ssh::UploadResult>> result;
+    QThread *worker = QThread::create([&] {
+        Ssh::UploadOptions opts;
+        opts.idleTimeoutMs = 60000; // the deadline alone would take a minute
+        opts.onProgress = [&](const Ssh::TransferProgress &p) {
+            lastProgressMs = clock.elapsed();
+            if (!stalled && p.bytesDone > size / 10) {
+                QVERIFY(server.suspendSessions().ok());
+                stalled = true;
+            }
+        };
+        result = shell.upload(src, dest, opts);
+    });
+    worker->start();
+    QTRY_VERIFY_WITH_TIMEOUT(stalled.load(), 20000);
+    // No progress for a while: the worker sits in a blocking sftp_write.
+    QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() - lastProgressMs.load() > 300, 5000);
+    QElapsedTimer t;
+    t.start();
+    shell.cancel();
+    QVERIFY(worker->wait(10000));
+    const qint64 latency = t.elapsed();
+    delete worker;
+    qInfo("cancel of a stalled upload took %lld ms", latency);
+    QVERIFY2(latency <= 1000, qPrintable(QString::number(latency)));
+    QVERIFY(result.has_value() && !result->ok());
+    QCOMPARE(result->error().code, ErrorCode::Cancelled);
+    QVERIFY(server.resumeSessions().ok());
+    shell.clearCancel();
+    const auto again = shell.upload(src, dest);
+    QVERIFY2(again.ok(), qPrintable(again.ok() ? QString() : again.error().message));
+    QVERIFY(again->resumedFrom > 0);
+    QCOMPARE(Test::fileSha256(dest), sha);
 }
 
 void tst_SshShell::secretOnStdinReachesTheCommandOnly()
