@@ -2,6 +2,8 @@
 // bench_engine_continuity: analyse 10 million rows; prints time (one thread) and bytes per
 // row (peak RSS growth during the analysis, input excluded). Not a ctest test.
 #include "engine/continuityanalyzer.h"
+#include "engine/continuityreader.h"
+#include "engine/continuityseries.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -9,6 +11,7 @@
 #include <QRandomGenerator>
 #include <QTextStream>
 
+#include <ctime>
 #include <vector>
 
 using namespace GrayStep::Engine;
@@ -40,6 +43,13 @@ void resetPeak()
     }
 }
 
+qint64 threadCpuNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 struct Run
 {
     const char *name;
@@ -54,7 +64,9 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QTextStream out(stdout);
+    // bench_engine_continuity [rows] [only-run-index]
     const qint64 n = app.arguments().size() > 1 ? app.arguments().at(1).toLongLong() : 10'000'000;
+    const int only = app.arguments().size() > 2 ? app.arguments().at(2).toInt() : -1;
     const qint64 t0 = 1673343000000;
 
     std::vector<qint64> ids(static_cast<size_t>(n));
@@ -91,7 +103,11 @@ int main(int argc, char *argv[])
         {"random order, with writer log", true, true, ContinuityOptions::Index::Auto},
         {"random order, sparse index forced", true, true, ContinuityOptions::Index::Sparse},
     };
+    int index = -1;
     for (const Run &run : runs) {
+        if (++index != only && only >= 0) {
+            continue;
+        }
         ContinuityOptions options;
         options.index = run.index;
         ContinuityInput in;
@@ -104,19 +120,67 @@ int main(int argc, char *argv[])
         resetPeak();
         const qint64 rssBefore = statusKb("VmRSS:");
         QElapsedTimer timer;
+        const qint64 cpuBefore = threadCpuNs();
         timer.start();
         const ContinuityReport report = ContinuityAnalyzer(options).analyze(in);
         const qint64 ns = timer.nsecsElapsed();
+        const qint64 cpuNs = threadCpuNs() - cpuBefore;
         const qint64 peak = statusKb("VmHWM:");
         const double bytesPerRow = static_cast<double>(peak - rssBefore) * 1024.0 / static_cast<double>(n);
         out << "  " << run.name << ": " << QString::number(static_cast<double>(ns) / 1e9, 'f', 3)
             << " s, " << QString::number(static_cast<double>(n) / (static_cast<double>(ns) / 1e9) / 1e6, 'f', 1)
-            << " M rows/s, peak RSS +" << (peak - rssBefore) / 1024 << " MiB = "
+            << " M rows/s (thread CPU " << QString::number(static_cast<double>(cpuNs) / 1e9, 'f', 3)
+            << " s), peak RSS +" << (peak - rssBefore) / 1024 << " MiB = "
             << QString::number(bytesPerRow, 'f', 2) << " bytes/row ("
             << (report.denseIndex ? "dense" : "sparse") << " index); lost " << report.total(FindingKind::Lost)
             << ", duplicate " << report.total(FindingKind::Duplicate) << ", missing "
             << report.total(FindingKind::MissingIds) << ", findings " << report.findings.size() << "\n";
         out.flush();
+    }
+
+    // Chart series over the 10 M attempts: build once, then decimate views at 1920 px.
+    if (only < 0) {
+        ContinuityInput in;
+        in.ids = ids;
+        in.times = times;
+        in.attempts = attempts;
+        in.hasWriterLog = true;
+        const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+        QElapsedTimer timer;
+        timer.start();
+        const ContinuitySeries series(report, attempts);
+        const qint64 buildNs = timer.nsecsElapsed();
+        timer.restart();
+        const DecimatedSeries all = series.decimate(series.startMs(), series.endMs(), 1920);
+        const qint64 allNs = timer.nsecsElapsed();
+        timer.restart();
+        const qint64 mid = (series.startMs() + series.endMs()) / 2;
+        const DecimatedSeries zoom = series.decimate(mid, mid + 60'000, 1920);
+        const qint64 zoomNs = timer.nsecsElapsed();
+        out << "  series: build " << QString::number(static_cast<double>(buildNs) / 1e6, 'f', 1)
+            << " ms; decimate everything to 1920 px " << QString::number(static_cast<double>(allNs) / 1e6, 'f', 1)
+            << " ms (" << all.markers.size() << " markers); a 60 s zoom "
+            << QString::number(static_cast<double>(zoomNs) / 1e6, 'f', 2) << " ms\n";
+    }
+
+    // Turning a decoded 10 M-row (INT id, TIMESTAMP time) table into the analyzer's columns.
+    if (only < 0) {
+        using namespace GrayStep::DolphinDb;
+        QByteArray idBytes(static_cast<qsizetype>(n) * 4, Qt::Uninitialized);
+        auto *id32 = reinterpret_cast<qint32 *>(idBytes.data());
+        for (qint64 i = 0; i < n; ++i) {
+            id32[i] = static_cast<qint32>(ids[static_cast<size_t>(i)]);
+        }
+        const auto table = DdbValue::table({u"id"_s, u"time"_s},
+                                           {DdbVector::fromRaw(DataType::Int, idBytes),
+                                            DdbVector::fromRaw(DataType::Timestamp, times.data(), n)});
+        const auto ref = ContinuityTableRef::parse(u"dfs://stock/stock"_s, u"id"_s, u"time"_s).value();
+        ContinuityColumns columns;
+        QElapsedTimer timer;
+        timer.start();
+        const auto converted = appendColumns(*table, ref, columns);
+        out << "  columns from a decoded table: " << QString::number(static_cast<double>(timer.nsecsElapsed()) / 1e6, 'f', 1)
+            << " ms (" << (converted.ok() ? "ok" : "failed") << ")\n";
     }
     return 0;
 }
