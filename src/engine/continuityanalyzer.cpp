@@ -37,15 +37,19 @@ struct BucketMapper
     double inverse = 0.001;
     qint64 lastBucket = 0;
 
-    qint64 operator()(qint64 offset) const
+    // offset = time - first time, as an unsigned distance (any two times fit).
+    size_t operator()(quint64 offset) const
     {
-        qint64 b = static_cast<qint64>(static_cast<double>(offset) * inverse);
-        if (b * bucketMs > offset) {
+        const auto width = static_cast<quint64>(bucketMs);
+        const auto last = static_cast<quint64>(lastBucket);
+        auto b = std::min(static_cast<quint64>(static_cast<double>(offset) * inverse), last);
+        while (b > 0 && b * width > offset) {
             --b;
-        } else if ((b + 1) * bucketMs <= offset) {
+        }
+        while (b < last && (b + 1) * width <= offset) {
             ++b;
         }
-        return std::clamp<qint64>(b, 0, lastBucket);
+        return static_cast<size_t>(b);
     }
 };
 
@@ -206,6 +210,13 @@ private:
     qint64 m_max = 0;
 };
 
+// b - a for a <= b, saturated to INT64_MAX (ids and times may span the whole range).
+qint64 distance(qint64 a, qint64 b)
+{
+    const quint64 d = static_cast<quint64>(b) - static_cast<quint64>(a);
+    return static_cast<qint64>(std::min<quint64>(d, std::numeric_limits<qint64>::max()));
+}
+
 qint64 minTime(qint64 a, qint64 b)
 {
     if (a == NULL_VALUE) {
@@ -251,7 +262,7 @@ public:
     void addRanged(FindingKind kind, qint64 id, qint64 count, qint64 startMs, qint64 endMs, int node)
     {
         auto &open = m_open[kindIndex(kind)];
-        if (open && open->lastId + 1 == id && open->node == node) {
+        if (open && id > open->lastId && distance(open->lastId, id) == 1 && open->node == node) {
             open->lastId = id;
             open->count += count;
             open->startMs = minTime(open->startMs, startMs);
@@ -306,12 +317,12 @@ void walk(const Index &index, const AttemptsById &keys, const ContinuityOptions 
     const size_t na = keys.size();
 
     const auto cover = [&](qint64 id, qint64 t) {
-        if (prevCovered != NULL_VALUE && id > prevCovered + 1) {
+        if (prevCovered != NULL_VALUE && id > prevCovered && distance(prevCovered, id) > 1) {
             ContinuityFinding f;
             f.kind = FindingKind::MissingIds;
             f.firstId = prevCovered + 1;
             f.lastId = id - 1;
-            f.count = id - 1 - prevCovered;
+            f.count = distance(prevCovered, id) - 1;
             f.startMs = prevCoveredTime;
             f.endMs = t;
             out.emitFinding(f);
@@ -356,7 +367,8 @@ void walk(const Index &index, const AttemptsById &keys, const ContinuityOptions 
         if (occurrences > 1) {
             out.addRanged(FindingKind::Duplicate, id, occurrences - 1, t, t, -1);
         }
-        if (t != NULL_VALUE && prevPresentTime != NULL_VALUE && t - prevPresentTime > options.timeGapMs) {
+        if (t != NULL_VALUE && prevPresentTime != NULL_VALUE && t > prevPresentTime
+            && distance(prevPresentTime, t) > options.timeGapMs) {
             ContinuityFinding f;
             f.kind = FindingKind::TimeGap;
             f.firstId = prevPresent;
@@ -364,7 +376,7 @@ void walk(const Index &index, const AttemptsById &keys, const ContinuityOptions 
             f.count = 1;
             f.startMs = prevPresentTime;
             f.endMs = t;
-            f.valueMs = t - prevPresentTime;
+            f.valueMs = distance(prevPresentTime, t);
             out.emitFinding(f);
         }
         prevPresent = id;
@@ -586,7 +598,7 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
             const bool hasTime = t != NULL_VALUE;
             const qint64 offset = hasTime ? t - base : 0;
             if (hasTime) {
-                ++rate[bucket(offset)];
+                ++rate[bucket(static_cast<quint64>(offset))];
             }
             if (id == NULL_VALUE) {
                 continue;
@@ -608,7 +620,7 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         index.rows.reserve(static_cast<size_t>(validRows));
         for (size_t i = 0; i < n; ++i) {
             if (times[i] != NULL_VALUE) {
-                ++rate[bucket(static_cast<qint64>(static_cast<quint64>(times[i]) - static_cast<quint64>(minT)))];
+                ++rate[bucket(static_cast<quint64>(times[i]) - static_cast<quint64>(minT))];
             }
             if (ids[i] != NULL_VALUE) {
                 index.rows.emplace_back(ids[i], times[i]);

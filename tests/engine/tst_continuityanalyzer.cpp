@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <numeric>
 #include <map>
 
 using namespace GrayStep::Engine;
@@ -198,6 +199,7 @@ private Q_SLOTS:
     void fatalKindsDecideTheVerdict();
     void findingListIsCutButCountsStayExact();
     void jsonAndText();
+    void extremeValuesSaturateInsteadOfOverflowing();
 };
 
 void tst_ContinuityAnalyzer::plantedFindings_data()
@@ -489,6 +491,30 @@ void tst_ContinuityAnalyzer::jsonAndText()
     const QString text = continuityReportToText(r, {});
     QVERIFY(text.startsWith(u"verdict: FAIL"_s));
     QVERIFY(text.contains(u"lost: 1"_s));
+}
+
+void tst_ContinuityAnalyzer::extremeValuesSaturateInsteadOfOverflowing()
+{
+    constexpr qint64 lowest = std::numeric_limits<qint64>::min() + 1;  // min itself is null
+    constexpr qint64 highest = std::numeric_limits<qint64>::max();
+    Scenario s;
+    s.ids = {highest, lowest};
+    s.times = {highest, lowest};
+    s.hasLog = false;
+    const ContinuityReport r = analyze(s);
+    QCOMPARE(r.findings.size(), 2);
+    const auto missing = r.findingsOf(FindingKind::MissingIds);
+    QCOMPARE(missing.size(), 1);
+    QCOMPARE(missing.at(0).firstId, lowest + 1);
+    QCOMPARE(missing.at(0).lastId, highest - 1);
+    QCOMPARE(missing.at(0).count, highest - 1);  // 2^64 - 3 ids, saturated
+    const auto gaps = r.findingsOf(FindingKind::TimeGap);
+    QCOMPARE(gaps.size(), 1);
+    QCOMPARE(gaps.at(0).valueMs, highest);
+    QVERIFY(r.rate.counts.size() <= (size_t(1) << 22) + 1);
+    QCOMPARE(std::accumulate(r.rate.counts.begin(), r.rate.counts.end(), qint64(0)), 2);
+    QCOMPARE(r.rate.counts.front(), 1u);
+    QCOMPARE(r.rate.counts.back(), 1u);
 }
 
 QTEST_APPLESS_MAIN(tst_ContinuityAnalyzer)
