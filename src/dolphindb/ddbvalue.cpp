@@ -12,6 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(Q_OS_LINUX)
+#include <sys/mman.h>
+#endif
+
 using namespace Qt::Literals::StringLiterals;
 
 static_assert(Q_BYTE_ORDER == Q_LITTLE_ENDIAN,
@@ -154,24 +158,47 @@ QString formName(DataForm form)
 
 // ---------------------------------------------------------------- DdbBuffer
 
+namespace {
+#if defined(Q_OS_LINUX)
+constexpr qint64 MAP_THRESHOLD = 4LL << 20;
+constexpr qint64 HUGE_PAGE = 2LL << 20;
+#endif
+} // namespace
+
 DdbBuffer::~DdbBuffer()
 {
+    release();
+}
+
+void DdbBuffer::release()
+{
+#if defined(Q_OS_LINUX)
+    if (m_mapped) {
+        ::munmap(m_data, size_t(m_capacity));
+        m_data = nullptr;
+        m_mapped = false;
+        return;
+    }
+#endif
     std::free(m_data);
+    m_data = nullptr;
 }
 
 DdbBuffer::DdbBuffer(DdbBuffer &&other) noexcept
     : m_data(std::exchange(other.m_data, nullptr))
     , m_size(std::exchange(other.m_size, 0))
     , m_capacity(std::exchange(other.m_capacity, 0))
+    , m_mapped(std::exchange(other.m_mapped, false))
 {}
 
 DdbBuffer &DdbBuffer::operator=(DdbBuffer &&other) noexcept
 {
     if (this != &other) {
-        std::free(m_data);
+        release();
         m_data = std::exchange(other.m_data, nullptr);
         m_size = std::exchange(other.m_size, 0);
         m_capacity = std::exchange(other.m_capacity, 0);
+        m_mapped = std::exchange(other.m_mapped, false);
     }
     return *this;
 }
@@ -184,6 +211,31 @@ bool DdbBuffer::reserve(qint64 capacity)
     if (capacity < 0 || quint64(capacity) > quint64(std::numeric_limits<size_t>::max() / 2)) {
         return false;
     }
+#if defined(Q_OS_LINUX)
+    if (capacity >= MAP_THRESHOLD) {
+        const qint64 cap = (capacity + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        void *p = nullptr;
+        if (m_mapped) {
+            p = ::mremap(m_data, size_t(m_capacity), size_t(cap), MREMAP_MAYMOVE);
+        } else {
+            p = ::mmap(nullptr, size_t(cap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        }
+        if (p == MAP_FAILED) {
+            return false;
+        }
+        ::madvise(p, size_t(cap), MADV_HUGEPAGE);
+        if (!m_mapped) {
+            if (m_size > 0) {
+                std::memcpy(p, m_data, size_t(m_size));
+            }
+            std::free(m_data);
+        }
+        m_data = static_cast<char *>(p);
+        m_capacity = cap;
+        m_mapped = true;
+        return true;
+    }
+#endif
     void *p = std::realloc(m_data, size_t(capacity));
     if (!p) {
         return false;
@@ -210,7 +262,7 @@ bool DdbBuffer::append(const void *bytes, qint64 count)
 
 void DdbBuffer::squeeze()
 {
-    if (m_capacity > m_size && m_size > 0) {
+    if (!m_mapped && m_capacity > m_size && m_size > 0) {
         if (void *p = std::realloc(m_data, size_t(m_size))) {
             m_data = static_cast<char *>(p);
             m_capacity = m_size;

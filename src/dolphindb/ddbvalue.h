@@ -128,9 +128,10 @@ QString formName(DataForm form);
 // Parses a DolphinDB type name ("INT", "symbol"); nullopt when unknown.
 std::optional<DataType> typeFromName(QStringView name);
 
-// A growable malloc'ed byte buffer. Grows with realloc, which for large blocks remaps pages
-// instead of copying them; used by the decoder so that a column can grow as bytes arrive
-// without holding two copies. Move-only; DdbVector shares it read-only.
+// A growable byte buffer. Small buffers use malloc/realloc; on Linux, buffers of 4 MiB and
+// more are anonymous mappings grown with mremap (pages move, nothing is copied) and marked
+// for transparent huge pages, so a column can grow as bytes arrive without ever holding two
+// copies and with few page faults. Move-only; DdbVector shares it read-only.
 class DdbBuffer final
 {
 public:
@@ -155,9 +156,12 @@ public:
     void squeeze();
 
 private:
+    void release();
+
     char *m_data = nullptr;
     qint64 m_size = 0;
     qint64 m_capacity = 0;
+    bool m_mapped = false;
 };
 
 class DdbValue;
