@@ -162,8 +162,9 @@ void SandboxLauncher::progress(const QString &line) const
 {
     if (m_progress) {
         m_progress(line);
+    } else {
+        qCDebug(lcSandbox).noquote() << line;
     }
-    qCDebug(lcSandbox).noquote() << line;
 }
 
 QString SandboxLauncher::profilePath() const { return m_dir + u'/' + QLatin1StringView(ProfileFile); }
@@ -313,11 +314,15 @@ qint64 SandboxLauncher::nodePid(const SandboxHost &host, const QString &alias) c
 
 QList<qint64> SandboxLauncher::processesUnderDirectory() const
 {
+    // What the sandbox starts: node processes (their executable lies under D, also after an
+    // upgrade replaced it: "... (deleted)") and sshd processes configured from D. A user's
+    // shell or editor that merely has its working directory in D is not ours.
     QList<qint64> out;
     const QString root = QFileInfo(m_dir).canonicalFilePath();
     if (root.isEmpty()) {
         return out;
     }
+    const QByteArray rootBytes = root.toUtf8();
     const qint64 self = qint64(::getpid());
     const QStringList entries = QDir(u"/proc"_s).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     for (const QString &e : entries) {
@@ -327,13 +332,12 @@ QList<qint64> SandboxLauncher::processesUnderDirectory() const
             continue;
         }
         const QString base = u"/proc/"_s + e;
-        const QString cwd = readLink(base + u"/cwd"_s);
         const QString exe = readLink(base + u"/exe"_s);
         const QByteArray cmdline = readSmallFile(base + u"/cmdline"_s);
-        const auto under = [&root](const QString &p) { return p == root || p.startsWith(root + u'/'); };
-        const QByteArray rootBytes = root.toUtf8();
-        if (under(cwd) || under(exe) || cmdline.contains(QByteArray(rootBytes + '/'))
-            || cmdline.contains(QByteArray(rootBytes + '\0'))) {
+        const bool exeUnder = exe.startsWith(root + u'/');
+        const bool sshdOfOurs = (exe.endsWith("/sshd"_L1) || cmdline.startsWith("sshd:"))
+            && (cmdline.contains(QByteArray(rootBytes + '/')));
+        if (exeUnder || sshdOfOurs) {
             out << pid;
         }
     }
@@ -706,25 +710,75 @@ QJsonObject SandboxLauncher::upReport(const SandboxSpec &spec, bool alreadyRunni
     return o;
 }
 
+Result<SandboxSpec> SandboxLauncher::prepare(const UpOptions &options)
+{
+    if (isLaidOut()) {
+        return loadSpec();
+    }
+    if (!knownVersions().contains(options.version)) {
+        return Error(ErrorCode::InvalidInput, u"unknown version %1 (known: %2)"_s.arg(options.version,
+                                              knownVersions().join(u", "_s)), u"--version"_s);
+    }
+    auto built = options.fromConfig.isEmpty() ? seedSpec(options.hosts, options.baseAddress, options.controllers)
+                                              : specFromConfigDir(options.fromConfig, options.baseAddress);
+    if (!built) {
+        return built.error();
+    }
+    SandboxSpec spec = *built;
+    spec.version = options.version;
+    spec.ssh = options.ssh;
+    spec.fast = options.fast;
+    const QString nodeBinary = findNodeBinary(options.nodeBinary);
+    if (!QFileInfo(nodeBinary).isExecutable()) {
+        return Error(ErrorCode::NotFound, u"node binary not found or not executable: %1 "
+                                          "(build ddbsim, or pass --node-binary / set GRAYSTEP_DDBSIM)"_s.arg(nodeBinary),
+                     u"ddbsim"_s);
+    }
+    // Another sandbox (or anything) on this address block would make the nodes fail to bind.
+    for (const SandboxHost &h : spec.hosts) {
+        for (const SandboxNode &n : h.nodes) {
+            if (portAnswers(h.address, n.port)) {
+                return Error(ErrorCode::InvalidInput,
+                             u"%1:%2 is already in use (another sandbox on this address block? "
+                             "use --base-address)"_s.arg(h.address).arg(n.port), u"--base-address"_s);
+            }
+        }
+        if (spec.ssh && portAnswers(h.address, spec.sshPort)) {
+            return Error(ErrorCode::InvalidInput,
+                         u"%1:%2 is already in use (an sshd of another sandbox?)"_s.arg(h.address).arg(spec.sshPort),
+                         u"--base-address"_s);
+        }
+    }
+    if (!QDir().mkpath(m_dir)) {
+        return Error(ErrorCode::Io, u"cannot create the sandbox directory"_s, m_dir);
+    }
+    QJsonObject packages;
+    if (Status s = layOut(spec, nodeBinary, &packages); !s) {
+        return s.error();
+    }
+    if (Status s = saveState(spec, false); !s) {
+        return s.error();
+    }
+    return spec;
+}
+
 Result<QJsonObject> SandboxLauncher::up(const UpOptions &options)
 {
     QElapsedTimer clock;
     clock.start();
     const int timeoutMs = options.timeoutMs > 0 ? options.timeoutMs : (options.fast ? 30000 : 120000);
-    SandboxSpec spec;
     bool databaseCreated = false;
     if (isLaidOut()) {
         auto loaded = loadSpec();
         if (!loaded) {
             return loaded.error();
         }
-        spec = *loaded;
         QJsonParseError pe;
         databaseCreated = QJsonDocument::fromJson(readSmallFile(m_dir + u'/' + QLatin1StringView(StateFile)), &pe)
                               .object().value(u"databaseCreated"_s).toBool();
         bool allUp = true;
         bool anyUp = false;
-        for (const SandboxHost &h : spec.hosts) {
+        for (const SandboxHost &h : loaded->hosts) {
             for (const SandboxNode &n : h.nodes) {
                 const bool up = nodePid(h, n.alias) > 0;
                 allUp = allUp && up;
@@ -732,53 +786,18 @@ Result<QJsonObject> SandboxLauncher::up(const UpOptions &options)
             }
         }
         if (allUp) {
-            QJsonObject report = upReport(spec, true);
+            QJsonObject report = upReport(*loaded, true);
             report[u"elapsedMs"_s] = clock.elapsed();
             return report;
         }
         progress(anyUp ? u"sandbox partly running: starting the missing nodes"_s
                        : u"sandbox laid out but stopped: starting it (the data is kept)"_s);
-    } else {
-        if (!knownVersions().contains(options.version)) {
-            return Error(ErrorCode::InvalidInput, u"unknown version %1 (known: %2)"_s.arg(options.version,
-                                                  knownVersions().join(u", "_s)), u"--version"_s);
-        }
-        auto built = options.fromConfig.isEmpty() ? seedSpec(options.hosts, options.baseAddress, options.controllers)
-                                                  : specFromConfigDir(options.fromConfig, options.baseAddress);
-        if (!built) {
-            return built.error();
-        }
-        spec = *built;
-        spec.version = options.version;
-        spec.ssh = options.ssh;
-        spec.fast = options.fast;
-        const QString nodeBinary = findNodeBinary(options.nodeBinary);
-        if (!QFileInfo(nodeBinary).isExecutable()) {
-            return Error(ErrorCode::NotFound, u"node binary not found or not executable: %1 "
-                                              "(build ddbsim, or pass --node-binary / set GRAYSTEP_DDBSIM)"_s.arg(nodeBinary),
-                         u"ddbsim"_s);
-        }
-        // Another sandbox (or anything) on this address block would make the nodes fail to bind.
-        for (const SandboxHost &h : spec.hosts) {
-            for (const SandboxNode &n : h.nodes) {
-                if (portAnswers(h.address, n.port)) {
-                    return Error(ErrorCode::InvalidInput,
-                                 u"%1:%2 is already in use (another sandbox on this address block? "
-                                 "use --base-address)"_s.arg(h.address).arg(n.port), u"--base-address"_s);
-                }
-            }
-        }
-        if (!QDir().mkpath(m_dir)) {
-            return Error(ErrorCode::Io, u"cannot create the sandbox directory"_s, m_dir);
-        }
-        QJsonObject packages;
-        if (Status s = layOut(spec, nodeBinary, &packages); !s) {
-            return s.error();
-        }
-        if (Status s = saveState(spec, false); !s) {
-            return s.error();
-        }
     }
+    auto prepared = prepare(options);
+    if (!prepared) {
+        return prepared.error();
+    }
+    const SandboxSpec &spec = *prepared;
     if (spec.ssh) {
         progress(u"starting %1 sshd"_s.arg(spec.hosts.size()));
         if (Status s = startSshd(spec); !s) {

@@ -46,8 +46,11 @@ public:
     // Lays out (first time) and starts the sandbox; when it already runs, reports that
     // ("alreadyRunning": true) without starting anything twice.
     Core::Result<QJsonObject> up(const UpOptions &options);
-    // Stops every node (stopAllNode.sh per host), every sshd, then any process left whose
-    // command line, executable or working directory lies under D (reported as "leftovers").
+    // Lays the sandbox out (install trees, packages, keys, sshd configs, profile, state) without
+    // starting anything; when D is already laid out, returns what it holds.
+    Core::Result<SandboxSpec> prepare(const UpOptions &options);
+    // Stops every node (stopAllNode.sh per host), every sshd, then SIGKILLs any process of the
+    // sandbox still left (processesUnderDirectory(); reported as "leftoversKilled").
     Core::Result<QJsonObject> down();
     // Every node: up/down, pid, role, version (API), leader.
     Core::Result<QJsonObject> status();
@@ -73,7 +76,8 @@ public:
     // Pid of a node from its pid file when that process is alive and runs from the host's
     // clusterDemo; -1 otherwise.
     qint64 nodePid(const SandboxHost &host, const QString &alias) const;
-    // Processes (other than this one) whose command line, executable or cwd is under D.
+    // Processes the sandbox started that still run: executable under D (nodes, also after an
+    // upgrade replaced the file) or an sshd whose command line names D.
     QList<qint64> processesUnderDirectory() const;
 
     // The ddbsim binary: explicit path, else $GRAYSTEP_DDBSIM, else ddbsim next to this executable.
