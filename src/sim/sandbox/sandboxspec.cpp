@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/sandbox/sandboxspec.h"
 
+#include "core/configparsers.h"
+
 #include <QDir>
 #include <QFile>
 #include <QHostAddress>
@@ -189,146 +191,109 @@ bool isGeneratedKey(const QString &key)
         || k.startsWith("sim"_L1);
 }
 
-Result<QList<QPair<QString, QString>>> readCfg(const QString &path, QStringList *dropped, const QString &label)
+// Keeps a parsed file's settings except the generated and host-specific ones.
+QList<QPair<QString, QString>> keptSettings(const Core::ConfigFile &file, QStringList *dropped)
 {
     QList<QPair<QString, QString>> out;
-    QFile f(path);
-    if (!f.exists()) {
-        return out;
-    }
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        return Error(ErrorCode::Io, f.errorString(), path);
-    }
-    int lineNo = 0;
-    while (!f.atEnd()) {
-        ++lineNo;
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        if (line.isEmpty() || line.startsWith(u'#')) {
+    for (const Core::ConfigSetting &s : file.settings) {
+        const QString key = s.aliasPattern.isEmpty() ? s.key : s.aliasPattern + u'.' + s.key;
+        if (isGeneratedKey(s.key)) {
             continue;
         }
-        const qsizetype eq = line.indexOf(u'=');
-        if (eq <= 0) {
-            return Error(ErrorCode::InvalidInput, u"expected key=value, got \"%1\""_s.arg(line),
-                         u"%1:%2"_s.arg(path).arg(lineNo));
-        }
-        const QString key = line.left(eq).trimmed();
-        const QString value = line.mid(eq + 1).trimmed();
-        if (isGeneratedKey(key)) {
+        if (isHostSpecificKey(s.key)) {
+            dropped->append(u"%1:%2: %3=%4 (names a path or address on the real host)"_s.arg(file.file)
+                                .arg(s.line).arg(key, s.value));
             continue;
         }
-        if (isHostSpecificKey(key)) {
-            dropped->append(u"%1:%2: %3=%4 (names a path or address on the real host)"_s.arg(label)
-                                .arg(lineNo).arg(key, value));
-            continue;
-        }
-        out << qMakePair(key, value);
+        out << qMakePair(key, s.value);
     }
     return out;
+}
+
+Result<QByteArray> readConfigFile(const QString &path)
+{
+    if (path.isEmpty()) {
+        return QByteArray();
+    }
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        return Error(ErrorCode::Io, f.errorString(), path);
+    }
+    return f.readAll();
 }
 
 } // namespace
 
 Result<SandboxSpec> specFromConfigDir(const QString &dirPath, const QString &baseAddress)
 {
-    const QDir dir(dirPath);
-    const QString nodesPath = dir.filePath(u"cluster.nodes"_s);
-    QFile nodesFile(nodesPath);
-    if (!nodesFile.open(QIODevice::ReadOnly | QIODevice::Text)) {
-        return Error(ErrorCode::InvalidInput, u"cannot read cluster.nodes: %1"_s.arg(nodesFile.errorString()),
-                     nodesPath);
+    // The foundation's parsers (core/configparsers.h): the same validation the tool applies
+    // to a real cluster, with file:line problems.
+    const auto paths = Core::findTopologyFiles(dirPath);
+    if (!paths) {
+        return paths.error();
     }
-    struct Entry { QString host; SandboxNode node; };
-    QList<Entry> entries;
-    QStringList hostOrder;
-    QSet<QString> aliases;
-    QSet<QString> endpoints;
-    int lineNo = 0;
-    while (!nodesFile.atEnd()) {
-        ++lineNo;
-        const QString line = QString::fromUtf8(nodesFile.readLine()).trimmed();
-        const QString where = u"%1:%2"_s.arg(nodesPath).arg(lineNo);
-        if (line.isEmpty() || line.startsWith(u'#')) {
-            continue;
-        }
-        if (line.startsWith("localSite"_L1, Qt::CaseInsensitive)) {
-            continue;   // header "localSite,mode[,computeGroup]"
-        }
-        const QStringList cols = line.split(u',');
-        const QStringList site = cols.value(0).trimmed().split(u':');
-        const QString mode = cols.value(1).trimmed().toLower();
-        if (cols.size() < 2 || site.size() != 3) {
-            return Error(ErrorCode::InvalidInput, u"expected host:port:alias,mode, got \"%1\""_s.arg(line), where);
-        }
-        bool portOk = false;
-        const uint port = site[1].toUInt(&portOk);
-        if (!portOk || port == 0 || port > 65535) {
-            return Error(ErrorCode::InvalidInput, u"bad port \"%1\""_s.arg(site[1]), where);
-        }
-        if (mode != "controller"_L1 && mode != "agent"_L1 && mode != "datanode"_L1 && mode != "computenode"_L1) {
-            return Error(ErrorCode::InvalidInput, u"unknown mode \"%1\""_s.arg(mode), where);
-        }
-        const QString alias = site[2];
-        if (alias.isEmpty() || aliases.contains(alias)) {
-            return Error(ErrorCode::InvalidInput, u"alias \"%1\" is empty or used twice"_s.arg(alias), where);
-        }
-        const QString endpoint = site[0] + u':' + site[1];
-        if (endpoints.contains(endpoint)) {
-            return Error(ErrorCode::InvalidInput, u"%1 is used by two nodes"_s.arg(endpoint), where);
-        }
-        aliases.insert(alias);
-        endpoints.insert(endpoint);
-        if (!hostOrder.contains(site[0])) {
-            hostOrder << site[0];
-        }
-        entries << Entry{site[0], SandboxNode{alias, mode, quint16(port)}};
+    const auto topology = Core::loadTopology(*paths);
+    if (!topology) {
+        return topology.error();
     }
-    if (entries.isEmpty()) {
-        return Error(ErrorCode::InvalidInput, u"cluster.nodes lists no node"_s, nodesPath);
+    if (topology->hasErrors()) {
+        QStringList errors;
+        const Core::TopologyProblem *first = nullptr;
+        for (const Core::TopologyProblem &p : topology->problems) {
+            if (p.severity == Core::Severity::Error) {
+                errors << p.toString();
+                if (!first) {
+                    first = &p;
+                }
+            }
+        }
+        return Error(ErrorCode::InvalidInput, errors.join(u"; "_s),
+                     QDir(QFileInfo(paths->clusterNodes).absolutePath()).filePath(first->file)
+                         + (first->line > 0 ? u':' + QString::number(first->line) : QString()));
     }
-    const auto addresses = loopbackAddresses(baseAddress, int(hostOrder.size()));
+    const auto addresses = loopbackAddresses(baseAddress, int(topology->hosts.size()));
     if (!addresses) {
         return addresses.error();
     }
     SandboxSpec spec;
-    spec.fromConfigDir = dir.absolutePath();
-    const QStringList modeOrder{u"controller"_s, u"agent"_s, u"datanode"_s, u"computenode"_s};
-    for (int i = 0; i < hostOrder.size(); ++i) {
+    spec.fromConfigDir = QFileInfo(paths->clusterNodes).absolutePath();
+    const QList<Core::NodeMode> modeOrder{Core::NodeMode::Controller, Core::NodeMode::Agent,
+                                          Core::NodeMode::DataNode, Core::NodeMode::ComputeNode};
+    for (int i = 0; i < topology->hosts.size(); ++i) {
+        const Core::ClusterHost &ch = topology->hosts.at(i);
         SandboxHost h;
         h.index = i + 1;
         h.address = addresses->at(i);
-        h.originalAddress = hostOrder[i];
-        for (const QString &mode : modeOrder) {
-            for (const Entry &e : entries) {
-                if (e.host == hostOrder[i] && e.node.mode == mode) {
-                    h.nodes << e.node;
+        h.originalAddress = ch.address;
+        const QList<Core::ClusterNode> nodes = topology->nodesOnHost(ch.address);
+        for (Core::NodeMode mode : modeOrder) {
+            for (const Core::ClusterNode &n : nodes) {
+                if (n.mode == mode) {
+                    h.nodes << SandboxNode{n.alias, Core::nodeModeName(n.mode), n.port};
                 }
             }
         }
-        const QString agents = h.agentAlias();
-        if (!h.dataNodeAliases().isEmpty() && agents.isEmpty()) {
-            return Error(ErrorCode::InvalidInput,
-                         u"host %1 has data nodes but no agent to start them"_s.arg(h.originalAddress), nodesPath);
-        }
         if (std::count_if(h.nodes.cbegin(), h.nodes.cend(), [](const SandboxNode &n) { return n.mode == "agent"_L1; }) > 1) {
-            return Error(ErrorCode::InvalidInput, u"host %1 has two agents"_s.arg(h.originalAddress), nodesPath);
+            return Error(ErrorCode::InvalidInput, u"host %1 has two agents"_s.arg(h.originalAddress), paths->clusterNodes);
+        }
+        if (!h.dataNodeAliases().isEmpty() && h.agentAlias().isEmpty()) {
+            return Error(ErrorCode::InvalidInput,
+                         u"host %1 has data nodes but no agent to start them"_s.arg(h.originalAddress), paths->clusterNodes);
         }
         spec.remap.insert(h.originalAddress, h.address);
         spec.hosts << h;
     }
-    if (spec.controllerSites().isEmpty()) {
-        return Error(ErrorCode::InvalidInput, u"cluster.nodes lists no controller"_s, nodesPath);
-    }
-    auto ctl = readCfg(dir.filePath(u"controller.cfg"_s), &spec.droppedSettings, u"controller.cfg"_s);
-    auto cluster = readCfg(dir.filePath(u"cluster.cfg"_s), &spec.droppedSettings, u"cluster.cfg"_s);
-    auto agent = readCfg(dir.filePath(u"agent.cfg"_s), &spec.droppedSettings, u"agent.cfg"_s);
+    const auto ctl = readConfigFile(paths->controllerCfg);
+    const auto cluster = readConfigFile(paths->clusterCfg);
+    const auto agent = readConfigFile(paths->agentCfg);
     for (const auto *r : {&ctl, &cluster, &agent}) {
         if (!*r) {
             return r->error();
         }
     }
-    spec.controllerSettings = *ctl;
-    spec.clusterSettings = *cluster;
-    spec.agentSettings = *agent;
+    spec.controllerSettings = keptSettings(Core::parseControllerCfg(*ctl), &spec.droppedSettings);
+    spec.clusterSettings = keptSettings(Core::parseClusterCfg(*cluster), &spec.droppedSettings);
+    spec.agentSettings = keptSettings(Core::parseAgentCfg(*agent), &spec.droppedSettings);
     return spec;
 }
 
