@@ -44,6 +44,9 @@ struct CliCommand
 // The command table; each command's file contributes a function returning its entry.
 QList<CliCommand> allCommands();
 
+// The commands (one file each in cli/).
+CliCommand topologyCommand();
+
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.
 QString takeOption(QStringList &args, const QString &name, QString *error = nullptr);
