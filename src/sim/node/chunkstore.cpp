@@ -30,6 +30,33 @@ Error noSpace(const QString &where)
 
 } // namespace
 
+qint64 LocalChunk::rowsAt(qint64 v) const
+{
+    if (v == 0)
+        return 0;
+    for (const auto &b : batchEnds)
+        if (b.first == v)
+            return b.second;
+    return -1;
+}
+
+SimTable LocalChunk::dataAt(qint64 v) const
+{
+    const qint64 n = rowsAt(v);
+    if (n < 0 || n >= rows())
+        return data;
+    SimTable t = data;
+    for (SimColumn &c : t.columns) {
+        if (!c.ints.isEmpty())
+            c.ints.resize(n);
+        if (!c.reals.isEmpty())
+            c.reals.resize(n);
+        if (!c.texts.isEmpty())
+            c.texts.resize(n);
+    }
+    return t;
+}
+
 ChunkStore::ChunkStore(QString storageDir)
     : m_dir(std::move(storageDir))
 {}
@@ -103,10 +130,13 @@ Core::Status ChunkStore::load()
                     continue;
                 }
                 const SimTable rows = SimTable::fromJson(batch.value(u"rows"_s).toObject());
-                if (batch.value(u"replace"_s).toBool() || c.data.columns.isEmpty())
+                if (batch.value(u"replace"_s).toBool() || c.data.columns.isEmpty()) {
                     c.data = rows;
-                else
+                    c.batchEnds.clear();
+                } else {
                     c.data.append(rows);
+                }
+                c.batchEnds << qMakePair(batch.value(u"v"_s).toInteger(), c.data.rows());
                 kept << line;
             }
             data.close();
@@ -144,11 +174,17 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
         return noSpace(m_dir);
     LocalChunk updated;
     if (const LocalChunk *existing = chunk(id)) {
-        if (version != existing->version + 1)
-            return Error(ErrorCode::Failed,
-                         u"chunk %1 is at version %2, cannot apply version %3"_s.arg(id).arg(existing->version).arg(version));
         updated = *existing;
+        if (updated.version >= version) {
+            if (auto st = truncate(updated, version - 1); !st)
+                return st;
+        }
+        if (version != updated.version + 1)
+            return Error(ErrorCode::Failed,
+                         u"chunk %1 is at version %2, cannot apply version %3"_s.arg(id).arg(updated.version).arg(version));
     } else {
+        if (version != 1)
+            return Error(ErrorCode::Failed, u"chunk %1 is missing, cannot apply version %2"_s.arg(id).arg(version));
         updated.id = id;
         updated.db = db;
         updated.table = table;
@@ -167,6 +203,7 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
     else
         updated.data.append(rows);
     updated.version = version;
+    updated.batchEnds << qMakePair(version, updated.data.rows());
     m_chunks.insert(id, updated);
     return appendEdit(updated);
 }
@@ -183,6 +220,7 @@ Core::Status ChunkStore::replace(const QString &id, const QString &db, const QSt
     c.partition = partition;
     c.version = version;
     c.data = all;
+    c.batchEnds << qMakePair(version, all.rows());
     const QString path = dataFile(c);
     QDir().mkpath(path.left(path.lastIndexOf(u'/')));
     QSaveFile data(path);
@@ -195,6 +233,39 @@ Core::Status ChunkStore::replace(const QString &id, const QString &db, const QSt
         return Error(ErrorCode::Io, data.errorString(), path);
     m_chunks.insert(id, c);
     return appendEdit(c);
+}
+
+Core::Status ChunkStore::truncate(LocalChunk &c, qint64 version)
+{
+    const qint64 n = c.rowsAt(version);
+    if (n < 0)
+        return Error(ErrorCode::Failed, u"chunk %1 has no version %2 to roll back to"_s.arg(c.id).arg(version));
+    c.data = c.dataAt(version);
+    if (version == 0)
+        c.data = c.data.emptyCopy();
+    while (!c.batchEnds.isEmpty() && c.batchEnds.last().first > version)
+        c.batchEnds.removeLast();
+    c.version = version;
+    // Rewrite the data file without the rolled-back batches.
+    QFile in(dataFile(c));
+    QList<QByteArray> kept;
+    if (in.open(QIODevice::ReadOnly)) {
+        while (!in.atEnd()) {
+            const QByteArray line = in.readLine().trimmed();
+            const QJsonDocument doc = QJsonDocument::fromJson(line);
+            if (!doc.isNull() && doc.object().value(u"v"_s).toInteger() <= version)
+                kept << line;
+        }
+        in.close();
+    }
+    QSaveFile out(dataFile(c));
+    if (!out.open(QIODevice::WriteOnly))
+        return Error(ErrorCode::Io, out.errorString(), out.fileName());
+    for (const QByteArray &line : kept)
+        out.write(line + '\n');
+    if (!out.commit())
+        return Error(ErrorCode::Io, out.errorString(), out.fileName());
+    return {};
 }
 
 void ChunkStore::remove(const QString &id)

@@ -19,7 +19,12 @@ struct LocalChunk
     QString partition;
     qint64 version = 0;
     SimTable data;
+    QList<QPair<qint64, qint64>> batchEnds; // (version, rows after that version), oldest first
+
     qint64 rows() const { return data.rows(); }
+    // Rows as of `v` (-1 when this replica has no boundary at v).
+    qint64 rowsAt(qint64 v) const;
+    SimTable dataAt(qint64 v) const;
 };
 
 // A data node's storage directory (chunkMetaDir = <home>/<alias>/storage):
@@ -38,7 +43,8 @@ public:
     bool diskFull() const { return m_diskFull; }
     void setDiskFull(bool full) { m_diskFull = full; }
 
-    // Appends the rows of a write of `version` (must be the local version + 1, or the chunk is new).
+    // Appends the rows of a write of `version`. The local version must be version - 1; a local
+    // version >= `version` is an uncommitted write of a dead coordinator and is rolled back first.
     Core::Status write(const QString &id, const QString &db, const QString &table, const QString &partition,
                        qint64 version, const SimTable &rows);
     // Replaces the replica with a full copy at `version` (recovery).
@@ -55,6 +61,7 @@ private:
     QString metaDir() const;
     QString dataFile(const LocalChunk &c) const;
     Core::Status appendEdit(const LocalChunk &c);
+    Core::Status truncate(LocalChunk &c, qint64 version);
 
     QString m_dir;
     QHash<QString, LocalChunk> m_chunks;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/nodeoptions.h"
 
+#include "core/configparsers.h"
+
 #include <QFile>
-#include <QRegularExpression>
+#include <QFileInfo>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -74,50 +76,24 @@ Core::Result<CommandLine> parseCommandLine(const QStringList &args)
     return cl;
 }
 
-bool Settings::aliasMatches(const QString &pattern, const QString &alias)
-{
-    if (!pattern.contains(u'%') && !pattern.contains(u'?'))
-        return pattern == alias;
-    QString re;
-    for (QChar c : pattern) {
-        if (c == u'%')
-            re += ".*"_L1;
-        else if (c == u'?')
-            re += u'.';
-        else
-            re += QRegularExpression::escape(QString(c));
-    }
-    return QRegularExpression(QRegularExpression::anchoredPattern(re)).match(alias).hasMatch();
-}
-
-Core::Status Settings::load(const QString &path, const QString &alias)
+Core::Result<QStringList> Settings::load(const QString &path, const QString &alias)
 {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+    if (!file.open(QIODevice::ReadOnly))
         return Error(ErrorCode::Io, u"cannot read config file: %1"_s.arg(file.errorString()), path);
-    QHash<QString, QString> overrides;
-    int lineNo = 0;
-    while (!file.atEnd()) {
-        ++lineNo;
-        const QString line = QString::fromUtf8(file.readLine()).trimmed();
-        if (line.isEmpty() || line.startsWith(u'#'))
-            continue;
-        const qsizetype eq = line.indexOf(u'=');
-        if (eq <= 0)
-            return Error(ErrorCode::InvalidInput, u"expected key=value"_s, path + u':' + QString::number(lineNo));
-        const QString key = line.left(eq).trimmed();
-        const QString value = line.mid(eq + 1).trimmed();
-        const qsizetype dot = key.lastIndexOf(u'.');
-        if (dot > 0) {
-            if (!alias.isEmpty() && aliasMatches(key.left(dot), alias))
-                overrides.insert(key.mid(dot + 1), value);
-            continue;
-        }
-        m_values.insert(key, value);
+    const Core::ConfigFile parsed = Core::parseClusterCfg(file.readAll(), QFileInfo(path).fileName());
+    QStringList problems;
+    for (const Core::TopologyProblem &p : parsed.problems)
+        problems << p.toString();
+    for (const Core::ConfigSetting &setting : parsed.settings) {
+        if (setting.aliasPattern.isEmpty())
+            m_values.insert(setting.key, setting.value);
     }
-    for (auto it = overrides.cbegin(); it != overrides.cend(); ++it)
-        m_values.insert(it.key(), it.value());
-    return {};
+    for (const Core::ConfigSetting &setting : parsed.settings) {
+        if (!setting.aliasPattern.isEmpty() && !alias.isEmpty() && Core::aliasMatches(setting.aliasPattern, alias))
+            m_values.insert(setting.key, setting.value);
+    }
+    return problems;
 }
 
 void Settings::setDefault(const QString &key, const QString &value)
@@ -138,51 +114,28 @@ qint64 Settings::intValue(const QString &key, qint64 fallback) const
     return ok ? v : fallback;
 }
 
-Core::Result<QList<SiteInfo>> parseClusterNodesText(const QString &text, const QString &where)
-{
-    QList<SiteInfo> sites;
-    const QStringList lines = text.split(u'\n');
-    bool header = true;
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        const QString line = lines.at(i).trimmed();
-        const QString at = where + u':' + QString::number(i + 1);
-        if (header) {
-            if (!line.startsWith("localSite"_L1))
-                return Error(ErrorCode::InvalidInput, u"the first line must be the header 'localSite,mode'"_s, at);
-            header = false;
-            continue;
-        }
-        if (line.isEmpty() || line.startsWith(u'#'))
-            continue;
-        const QStringList fields = line.split(u',');
-        if (fields.size() < 2)
-            return Error(ErrorCode::InvalidInput, u"expected 'host:port:alias,mode'"_s, at);
-        const QString modeText = fields.at(1).trimmed().toLower();
-        NodeMode mode;
-        if (modeText == "controller"_L1)
-            mode = NodeMode::Controller;
-        else if (modeText == "agent"_L1)
-            mode = NodeMode::Agent;
-        else if (modeText == "datanode"_L1 || modeText == "computenode"_L1)
-            mode = NodeMode::DataNode;
-        else
-            return Error(ErrorCode::InvalidInput, u"unknown mode '%1'"_s.arg(fields.at(1)), at);
-        auto site = parseSite(fields.at(0), mode);
-        if (!site)
-            return Error(ErrorCode::InvalidInput, site.error().message, at);
-        sites << *site;
-    }
-    if (header)
-        return Error(ErrorCode::InvalidInput, u"empty cluster.nodes"_s, where);
-    return sites;
-}
-
 Core::Result<QList<SiteInfo>> parseClusterNodes(const QString &path)
 {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+    if (!file.open(QIODevice::ReadOnly))
         return Error(ErrorCode::Io, u"cannot read cluster nodes file: %1"_s.arg(file.errorString()), path);
-    return parseClusterNodesText(QString::fromUtf8(file.readAll()), path);
+    const Core::NodesFile parsed = Core::parseClusterNodes(file.readAll(), QFileInfo(path).fileName());
+    for (const Core::TopologyProblem &p : parsed.problems) {
+        if (p.severity == Core::Severity::Error)
+            return Error(ErrorCode::InvalidInput, p.toString(), path);
+    }
+    QList<SiteInfo> sites;
+    for (const Core::ClusterNode &n : parsed.nodes) {
+        SiteInfo site;
+        site.host = n.host;
+        site.port = n.port;
+        site.alias = n.alias;
+        site.mode = n.mode == Core::NodeMode::Controller ? NodeMode::Controller
+                    : n.mode == Core::NodeMode::Agent    ? NodeMode::Agent
+                                                         : NodeMode::DataNode;
+        sites << site;
+    }
+    return sites;
 }
 
 Knobs Knobs::fromSettings(const Settings &s)

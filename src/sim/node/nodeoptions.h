@@ -46,13 +46,13 @@ struct CommandLine
 
 Core::Result<CommandLine> parseCommandLine(const QStringList &args);
 
-// key=value settings with the real files' rules: '#' comments, blank lines ignored,
-// "<alias>.<key>=" overrides in cluster.cfg with '%' / '?' wildcards in the alias.
+// key=value settings, parsed with core/configparsers (the real files' rules): effective values
+// for one alias, "<alias>.<key>=" overrides of cluster.cfg applied in file order.
 class Settings final
 {
 public:
-    // Reads a file; effective values for `alias` (overrides applied).
-    Core::Status load(const QString &path, const QString &alias);
+    // Reads a file; returns the problems found in it ("cluster.cfg:3: ...") for the log.
+    Core::Result<QStringList> load(const QString &path, const QString &alias);
     void set(const QString &key, const QString &value) { m_values.insert(key, value); }
     void setDefault(const QString &key, const QString &value);
 
@@ -61,15 +61,13 @@ public:
     qint64 intValue(const QString &key, qint64 fallback) const;
     QHash<QString, QString> all() const { return m_values; }
 
-    static bool aliasMatches(const QString &pattern, const QString &alias);
-
 private:
     QHash<QString, QString> m_values;
 };
 
-// cluster.nodes: "localSite,mode[,computeGroup]" header then one site per line.
+// cluster.nodes (core/configparsers); compute nodes count as data nodes. Any problem is an error,
+// as a malformed cluster.nodes stops the real server.
 Core::Result<QList<SiteInfo>> parseClusterNodes(const QString &path);
-Core::Result<QList<SiteInfo>> parseClusterNodesText(const QString &text, const QString &where);
 
 // Timing knobs (sim-only keys documented in README.md of this folder) and real keys used.
 struct Knobs

@@ -98,6 +98,7 @@ public:
     VoteReply handleVoteRequest(const VoteRequest &req);
     void handleVoteReply(const QString &from, qint64 electionTerm, const VoteReply &reply);
 
+    bool needsSnapshot(const QString &peer) const { return m_nextIndex.value(peer, lastIndex() + 1) <= m_snapshotIndex; }
     AppendRequest appendRequestFor(const QString &peer, const QJsonObject &snapshotState, int maxEntries = 256) const;
     // Returns true when the request came from a legitimate leader (reset the election timer).
     bool handleAppend(const AppendRequest &req, AppendReply *reply);
