@@ -785,6 +785,11 @@ Result<QJsonObject> SandboxLauncher::up(const UpOptions &options)
                 anyUp = anyUp || up;
             }
         }
+        if (loaded->ssh) {
+            for (const SandboxHost &h : loaded->hosts) {
+                allUp = allUp && SshdServer(sshdDir(h), h.address, loaded->sshPort).isRunning();
+            }
+        }
         if (allUp) {
             QJsonObject report = upReport(*loaded, true);
             report[u"elapsedMs"_s] = clock.elapsed();
