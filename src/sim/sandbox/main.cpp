@@ -118,6 +118,10 @@ int main(int argc, char *argv[])
         }
         auto r = launcher.up(o);
         if (!r) {
+            if (launcher.isLaidOut()) {
+                err << "graystep-sandbox: what did start keeps running; stop it with: graystep-sandbox down --dir "
+                    << launcher.directory() << Qt::endl;
+            }
             return fail(r.error(), true);
         }
         out << QJsonDocument(*r).toJson();

@@ -725,6 +725,14 @@ Result<SandboxSpec> SandboxLauncher::prepare(const UpOptions &options)
         return built.error();
     }
     SandboxSpec spec = *built;
+    for (const SandboxHost &h : spec.hosts) {
+        if (!h.originalAddress.isEmpty()) {
+            progress(u"host %1 (%2) -> %3"_s.arg(h.index).arg(h.originalAddress, h.address));
+        }
+    }
+    for (const QString &d : spec.droppedSettings) {
+        progress(u"not copied: "_s + d);
+    }
     spec.version = options.version;
     spec.ssh = options.ssh;
     spec.fast = options.fast;
