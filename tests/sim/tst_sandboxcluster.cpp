@@ -6,6 +6,7 @@
 #include "sim/sandbox/sandboxclient.h"
 #include "sim/sandbox/sandboxlauncher.h"
 #include "sim/sshd/sshdserver.h"
+#include "dolphindb/ddbvalue.h"
 #include "support/testdata.h"
 
 #include <QDir>
@@ -17,10 +18,12 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QtEndian>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
+using GrayStep::DolphinDb::DdbValue;
+using GrayStep::DolphinDb::DdbVector;
+using GrayStep::DolphinDb::DataType;
 
 namespace {
 
@@ -50,42 +53,23 @@ CliRun runSandbox(const QStringList &args, int timeoutMs = 120000)
     return r;
 }
 
-QByteArray le32(qint32 v)
+// A (time TIMESTAMP, name SYMBOL, id INT) table for tableInsert (PROTOCOL.md §4.9).
+DdbValue stockRows(int firstId, int count)
 {
-    v = qToLittleEndian(v);
-    return QByteArray(reinterpret_cast<const char *>(&v), 4);
-}
-
-QByteArray le64(qint64 v)
-{
-    v = qToLittleEndian(v);
-    return QByteArray(reinterpret_cast<const char *>(&v), 8);
-}
-
-// A (time TIMESTAMP, name SYMBOL, id INT) table for tableInsert (PROTOCOL.md §4.7, §4.9).
-QByteArray stockRows(int firstId, int count)
-{
-    const QList<QByteArray> names{"Apple", "Microsoft", "Meta", "Google", "Amazon"};
-    QByteArray t("\x00\x06", 2);
-    t += le32(count) + le32(3) + QByteArray("\0time\0name\0id\0", 13);
-    t += QByteArray("\x0c\x01", 2) + le32(count) + le32(1);
+    const QStringList names{u"Apple"_s, u"Microsoft"_s, u"Meta"_s, u"Google"_s, u"Amazon"_s};
+    QList<qint64> times;
+    QStringList syms;
+    QList<qint32> ids;
     for (int i = 0; i < count; ++i) {
-        const qint64 day = (firstId + i) % 10;   // 2023.01.01 .. 2023.01.10: the VALUE partitions
-        t += le64(1672531200000LL + day * 86400000LL + (firstId + i) * 1000LL % 86400000LL);
+        const qint64 id = firstId + i;
+        const qint64 day = id % 10;   // 2023.01.01 .. 2023.01.10: the VALUE partitions
+        times << 1672531200000LL + day * 86400000LL + (id * 1000LL) % 86400000LL;
+        syms << names.at(int(id % names.size()));
+        ids << qint32(id);
     }
-    t += QByteArray("\x91\x01", 2) + le32(count) + le32(1) + le32(0) + le32(qint32(names.size() + 1));
-    t += QByteArray("\0", 1);
-    for (const QByteArray &n : names) {
-        t += n + '\0';
-    }
-    for (int i = 0; i < count; ++i) {
-        t += le32(1 + (firstId + i) % qint32(names.size()));
-    }
-    t += QByteArray("\x04\x01", 2) + le32(count) + le32(1);
-    for (int i = 0; i < count; ++i) {
-        t += le32(firstId + i);
-    }
-    return t;
+    return DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
+                           {DdbVector::int64s(DataType::Timestamp, times), DdbVector::symbols(syms),
+                            DdbVector::int32s(DataType::Int, ids)}).value();
 }
 
 } // namespace
@@ -108,9 +92,9 @@ private Q_SLOTS:
     void upWithoutSsh();
 
 private:
-    GrayStep::Core::Result<SandboxValue> runOn(const QString &address, quint16 port, const QString &script) const;
-    GrayStep::Core::Result<SandboxValue> callOn(const QString &address, quint16 port, const QString &fn,
-                                      const QList<QByteArray> &args = {}) const;
+    GrayStep::Core::Result<DdbValue> runOn(const QString &address, quint16 port, const QString &script) const;
+    GrayStep::Core::Result<DdbValue> callOn(const QString &address, quint16 port, const QString &fn,
+                                      const QList<DdbValue> &args = {}) const;
     QString leaderAddress() const;
     bool startDataNodes(const QStringList &aliases) const;
     int appendRows(const QString &address, int firstId, int count) const;
@@ -144,7 +128,7 @@ void tst_SandboxCluster::cleanupTestCase()
     }
 }
 
-Result<SandboxValue> tst_SandboxCluster::runOn(const QString &address, quint16 port, const QString &script) const
+Result<DdbValue> tst_SandboxCluster::runOn(const QString &address, quint16 port, const QString &script) const
 {
     SandboxClient c(5000);
     if (auto s = c.open(address, port); !s) {
@@ -153,8 +137,8 @@ Result<SandboxValue> tst_SandboxCluster::runOn(const QString &address, quint16 p
     return c.run(script);
 }
 
-Result<SandboxValue> tst_SandboxCluster::callOn(const QString &address, quint16 port, const QString &fn,
-                                               const QList<QByteArray> &args) const
+Result<DdbValue> tst_SandboxCluster::callOn(const QString &address, quint16 port, const QString &fn,
+                                               const QList<DdbValue> &args) const
 {
     SandboxClient c(5000);
     if (auto s = c.open(address, port); !s) {
@@ -184,7 +168,7 @@ bool tst_SandboxCluster::startDataNodes(const QStringList &aliases) const
     if (leader.isEmpty()) {
         return false;
     }
-    auto r = callOn(leader, 8920, u"startDataNode"_s, {SandboxClient::encodeStringVector(aliases)});
+    auto r = callOn(leader, 8920, u"startDataNode"_s, {DdbValue::vector(DdbVector::strings(aliases))});
     if (!r) {
         qWarning("startDataNode: %s", qPrintable(r.error().toString()));
     }
@@ -198,7 +182,7 @@ int tst_SandboxCluster::appendRows(const QString &address, int firstId, int coun
         qWarning("append: %s", qPrintable(r.error().toString()));
         return -1;
     }
-    return int(r->scalar.toLongLong());
+    return int(r->toInt64());
 }
 
 qint64 tst_SandboxCluster::rowCount(const QString &address) const
@@ -211,10 +195,10 @@ qint64 tst_SandboxCluster::rowCount(const QString &address) const
         qWarning("count: %s", qPrintable(r.error().toString()));
         return -1;
     }
-    if (r->form == 6 && !r->children.isEmpty()) {
-        return r->children.first().items.value(0).toLongLong();
+    if (r->isTable() && r->columnCount() > 0 && r->rowCount() > 0) {
+        return r->column(0).intAt(0);
     }
-    return r->scalar.toLongLong();
+    return r->toInt64();
 }
 
 int tst_SandboxCluster::chunksNotComplete(const QString &address) const
@@ -225,7 +209,7 @@ int tst_SandboxCluster::chunksNotComplete(const QString &address) const
         qWarning("chunk status: %s", qPrintable(r.error().toString()));
         return -1;
     }
-    return r->form == 6 ? r->rowCount() : 0;   // the tutorial: "the NULL value will be returned"
+    return r->isTable() ? int(r->rowCount()) : 0;   // the tutorial: "the NULL value will be returned"
 }
 
 void tst_SandboxCluster::verifyNothingRunsFrom(const QString &dir) const
@@ -336,13 +320,14 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
     auto chunkMeta = runOn(u"127.0.50.2"_s, 8922, u"pnodeRun(getConfig{`chunkMetaDir})"_s);
     QVERIFY2(chunkMeta.ok(), qPrintable(chunkMeta ? QString() : chunkMeta.error().toString()));
     QString node43Meta;
-    for (int r = 0; r < chunkMeta->rowCount(); ++r) {
-        if (chunkMeta->cell(r, u"node"_s).toString() == "node43"_L1) {
-            node43Meta = chunkMeta->cell(r, u"value"_s).toString();
+    QVERIFY(chunkMeta->isTable() && chunkMeta->column(u"node") && chunkMeta->column(u"value"));
+    for (qint64 r = 0; r < chunkMeta->rowCount(); ++r) {
+        if (chunkMeta->column(u"node")->stringAt(r) == "node43"_L1) {
+            node43Meta = chunkMeta->column(u"value")->stringAt(r);
         }
     }
     QCOMPARE(node43Meta, demo + u"/data/node43/storage"_s);
-    auto dfsMeta = callOn(host1.address, 8920, u"getConfig"_s, {SandboxClient::encodeString(u"dfsMetaDir"_s)});
+    auto dfsMeta = callOn(host1.address, 8920, u"getConfig"_s, {DdbValue::string(u"dfsMetaDir"_s)});
     QVERIFY2(dfsMeta.ok(), qPrintable(dfsMeta ? QString() : dfsMeta.error().toString()));
     QCOMPARE(dfsMeta->toString(), demo + u"/data/HActl43/dfsMeta"_s);
 
@@ -397,11 +382,11 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
     QTRY_VERIFY_WITH_TIMEOUT([&] {
         auto pv = runOn(u"127.0.50.2"_s, 8922, u"pnodeRun(version)"_s);
         versions.clear();
-        if (!pv) {
+        if (!pv || !pv->isTable() || !pv->column(u"node") || !pv->column(u"value")) {
             return false;
         }
-        for (int r = 0; r < pv->rowCount(); ++r) {
-            versions << pv->cell(r, u"node"_s).toString() + u'=' + pv->cell(r, u"value"_s).toString();
+        for (qint64 r = 0; r < pv->rowCount(); ++r) {
+            versions << pv->column(u"node")->stringAt(r) + u'=' + pv->column(u"value")->stringAt(r);
         }
         versions.sort();
         return versions.size() == 3;

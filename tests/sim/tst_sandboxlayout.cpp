@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The sandbox launcher without running nodes: topology, config files, scripts, packages,
 // upgrade.sh (interactive and not), the profile, --from-config and the client's decoder.
-#include "sim/sandbox/sandboxclient.h"
 #include "sim/sandbox/sandboxlauncher.h"
 #include "sim/sandbox/sandboxpackages.h"
 #include "sim/sandbox/sandboxspec.h"
@@ -85,9 +84,6 @@ private Q_SLOTS:
     void stopAllNodeWithNothingRunning();
     void fromConfigKeepsAliasesAndRemapsHosts();
     void fromConfigRejectsABadLine();
-    void clientDecodesGoldenObjects_data();
-    void clientDecodesGoldenObjects();
-    void clientWaitsForIncompleteObjects();
     void prepareTwiceKeepsTheLayout();
 
 private:
@@ -449,65 +445,6 @@ void tst_SandboxLayout::fromConfigRejectsABadLine()
     QVERIFY(!spec.ok());
     QCOMPARE(spec.error().code, GrayStep::Core::ErrorCode::InvalidInput);
     QVERIFY2(spec.error().message.contains(u"cluster.nodes:3: malformed localSite"_s), qPrintable(spec.error().toString()));
-}
-
-void tst_SandboxLayout::clientDecodesGoldenObjects_data()
-{
-    QTest::addColumn<QByteArray>("bytes");
-    QTest::addColumn<QString>("expect");
-    // PROTOCOL.md §6.2: the pnodeRun(version) reply table.
-    QTest::newRow("pnodeRun(version) table") << QByteArray::fromHex(
-        "0006020000000200000000" "6e6f6465007661 6c756500"
-        "120102000000010000006e6f646534330 06e6f646534340 0"
-        "12010200000001000000322e30302e382e313220323032332e30312e313000322e30302e382e313220323032332e30312e313000")
-        << u"table node=node44 value=2.00.8.12 2023.01.10"_s;
-    QTest::newRow("symbol vector with a base") << QByteArray::fromHex(
-        "910103000000010000000000000003000000007800790001000000020000000100000000")
-        << u"vector x,y,x"_s;
-    QTest::newRow("dictionary string to int") << QByteArray::fromHex(
-        "0405120101000000010000006100040101000000010000000100000000") << u"dict a=1"_s;
-    QTest::newRow("version string") << QByteArray::fromHex("1200322e30302e372e3420323032322e31322e303800")
-                                    << u"scalar 2.00.7.4 2022.12.08"_s;
-}
-
-void tst_SandboxLayout::clientDecodesGoldenObjects()
-{
-    QFETCH(QByteArray, bytes);
-    QFETCH(QString, expect);
-    SandboxValue v;
-    QString error;
-    const qsizetype used = SandboxClient::decode(bytes, &v, &error);
-    QVERIFY2(used > 0, qPrintable(error));
-    QString got;
-    if (v.form == 6) {
-        got = u"table node=%1 value=%2"_s.arg(v.cell(1, u"node"_s).toString(), v.cell(1, u"value"_s).toString());
-    } else if (v.form == 1) {
-        QStringList items;
-        for (const QVariant &i : v.items) {
-            items << i.toString();
-        }
-        got = u"vector "_s + items.join(u',');
-    } else if (v.form == 5) {
-        got = u"dict a="_s + v.dictValue(u"a"_s).toString();
-    } else {
-        got = u"scalar "_s + v.toString();
-    }
-    QCOMPARE(got, expect);
-}
-
-void tst_SandboxLayout::clientWaitsForIncompleteObjects()
-{
-    const QByteArray full = QByteArray::fromHex("1200322e30302e372e3420323032322e31322e303800");
-    for (qsizetype n = 0; n < full.size(); ++n) {
-        SandboxValue v;
-        QString error;
-        QCOMPARE(SandboxClient::decode(full.left(n), &v, &error), qsizetype(0));
-    }
-    SandboxValue v;
-    QString error;
-    QCOMPARE(SandboxClient::decode(QByteArray::fromHex("04"), &v, &error), qsizetype(0));
-    QCOMPARE(SandboxClient::decode(QByteArray::fromHex("04030000"), &v, &error), qsizetype(-1));   // matrix: refused
-    QVERIFY(!error.isEmpty());
 }
 
 void tst_SandboxLayout::prepareTwiceKeepsTheLayout()

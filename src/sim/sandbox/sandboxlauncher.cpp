@@ -550,7 +550,7 @@ Status SandboxLauncher::startCluster(const SandboxSpec &spec, int timeoutMs, QSt
             SandboxClient c(2000);
             Status s = c.open(host, port);
             if (s) {
-                auto r = c.call(u"startDataNode"_s, {SandboxClient::encodeStringVector(toStart)});
+                auto r = c.call(u"startDataNode"_s, {DolphinDb::DdbValue::vector(DolphinDb::DdbVector::strings(toStart))});
                 if (r) {
                     started = true;
                     break;
@@ -606,14 +606,15 @@ Status SandboxLauncher::startCluster(const SandboxSpec &spec, int timeoutMs, QSt
         SandboxClient c(1000);
         if (c.open(lh->address, lh->node(*leader)->port)) {
             auto perf = c.call(u"getClusterPerf"_s);
-            if (perf && perf->form == 6 && perf->columnNames.contains(u"state"_s)) {
-                for (int r = 0; r < perf->rowCount(); ++r) {
-                    const QVariant st = perf->cell(r, u"state"_s);
-                    if (st.isValid() && st.toLongLong() == 1) {
-                        notUp.removeAll(perf->cell(r, u"name"_s).toString());
+            const DolphinDb::DdbVector *state = perf && perf->isTable() ? perf->column(u"state") : nullptr;
+            const DolphinDb::DdbVector *name = perf && perf->isTable() ? perf->column(u"name") : nullptr;
+            if (state && name) {
+                for (qint64 r = 0; r < perf->rowCount(); ++r) {
+                    if (!state->isNull(r) && state->intAt(r) == 1) {
+                        notUp.removeAll(name->stringAt(r));
                     }
                 }
-            } else if (perf && perf->form == 6) {
+            } else if (perf && perf->isTable()) {
                 notUp.clear();   // no state column to wait on
             }
         }
@@ -966,7 +967,7 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
         if (Status s = c.open(h.address, n.port); !s) {
             return s;
         }
-        auto r = c.call(u"simSetFault"_s, {SandboxClient::encodeString(k), SandboxClient::encodeString(v)});
+        auto r = c.call(u"simSetFault"_s, {DolphinDb::DdbValue::string(k), DolphinDb::DdbValue::string(v)});
         if (!r) {
             return r.error();
         }
