@@ -27,7 +27,20 @@ qint64 AgentService::runningPid(const QString &home, const QString &alias)
     const qint64 pid = file.readAll().trimmed().toLongLong(&ok);
     if (!ok || pid <= 0)
         return 0;
-    return ::kill(pid_t(pid), 0) == 0 ? pid : 0;
+    if (::kill(pid_t(pid), 0) != 0)
+        return 0;
+    // A zombie (not yet reaped) or a reused pid is not the node.
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray text = stat.readAll();
+        const qsizetype close = text.lastIndexOf(')');
+        if (close > 0 && close + 2 < text.size() && (text.at(close + 2) == 'Z' || text.at(close + 2) == 'X'))
+            return 0;
+    }
+    QFile cmdline(u"/proc/%1/cmdline"_s.arg(pid));
+    if (cmdline.open(QIODevice::ReadOnly) && !cmdline.readAll().contains(alias.toUtf8()))
+        return 0;
+    return pid;
 }
 
 void AgentService::handlePeer(const QJsonObject &req, const PeerConnection::Reply &reply)

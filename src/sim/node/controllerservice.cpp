@@ -91,6 +91,13 @@ bool ControllerService::isLive(const QString &alias) const
     return nowMs() - it->lastHeartbeatMs <= 3 * m_ctx.knobs.heartbeatIntervalMs + 300;
 }
 
+bool ControllerService::controllerLive(const QString &alias) const
+{
+    if (alias == m_ctx.self.alias)
+        return true;
+    return nowMs() - m_peerAckMs.value(alias) <= m_ctx.knobs.electionTimeoutMs;
+}
+
 void ControllerService::setLocalFault(const QString &kind, const QString &value)
 {
     m_localFaults.insert(kind, value);
@@ -191,6 +198,7 @@ void ControllerService::sendAppend(const QString &peer)
                 self->m_appendInFlight.remove(peer);
                 if (!reply || PeerLink::isError(*reply))
                     return;
+                self->m_peerAckMs.insert(peer, nowMs());
                 const AppendReply ar{reply->value(u"term"_s).toInteger(), reply->value(u"success"_s).toBool(),
                                      reply->value(u"match"_s).toInteger()};
                 self->m_raft->handleAppendReply(peer, req, ar);

@@ -45,6 +45,8 @@ public:
     const RaftCore &raft() const { return *m_raft; }
     const DfsMeta &meta() const { return m_meta; }
     bool isLive(const QString &alias) const;
+    // Controllers: this one, or a peer that answered the leader recently.
+    bool controllerLive(const QString &alias) const;
     NodeLiveness liveness(const QString &alias) const { return m_live.value(alias); }
     QString localFault(const QString &kind) const { return m_localFaults.value(kind); }
     void setLocalFault(const QString &kind, const QString &value);
@@ -88,6 +90,7 @@ private:
     QTimer m_recoveryTimer;
     QSet<QString> m_appendInFlight;
     QHash<QString, NodeLiveness> m_live;
+    QHash<QString, qint64> m_peerAckMs;
     QHash<QString, QString> m_localFaults;
     struct Pending
     {

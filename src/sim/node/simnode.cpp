@@ -2,6 +2,7 @@
 #include "sim/node/simnode.h"
 
 #include "sim/node/agentservice.h"
+#include "sim/node/apiserver.h"
 #include "sim/node/controllerservice.h"
 #include "sim/node/datanodeservice.h"
 #include "sim/node/heartbeat.h"
@@ -179,16 +180,23 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
         m_dataNode = new DataNodeService(m_ctx, this);
         if (auto st = m_dataNode->start(); !st)
             return fail(u"Failed to load chunk metadata: "_s + st.error().toString());
-        m_heartbeat = new HeartbeatSender(m_ctx, [this] { return m_dataNode->heartbeatPayload(); }, this);
+        m_heartbeat = new HeartbeatSender(m_ctx, [this] {
+            QJsonObject payload = m_dataNode->heartbeatPayload();
+            payload.insert(u"perf"_s, perf());
+            return payload;
+        }, this);
         break;
     case NodeMode::Agent:
         m_agent = new AgentService(m_ctx, this);
-        m_heartbeat = new HeartbeatSender(m_ctx, [] { return QJsonObject(); }, this);
+        m_heartbeat = new HeartbeatSender(m_ctx, [this] { return QJsonObject{{u"perf"_s, perf()}}; }, this);
         break;
     }
+    m_api = new ApiServer(this, this);
+    setEvalHandler([this](const QJsonObject &req, const PeerConnection::Reply &reply) { m_api->handleEval(req, reply); });
+    setConnectionCounter([this] { return m_api->sessionCount(); });
     m_listener = new Listener(
-        [](QTcpSocket *socket) { socket->abort(); socket->deleteLater(); },
-        [](QWebSocket *socket) { socket->abort(); socket->deleteLater(); },
+        [this](QTcpSocket *socket) { m_api->acceptRaw(socket); },
+        [this](QWebSocket *socket) { m_api->acceptWebSocket(socket); },
         [this](const QJsonObject &req, const PeerConnection::Reply &reply) { handlePeer(req, reply); }, this);
     return true;
 }
@@ -227,6 +235,8 @@ void SimNode::shutdown()
     NodeLog::instance().info(u"Shutting down the node %1 (SIGTERM received) ..."_s.arg(m_ctx.self.alias));
     if (m_listener)
         m_listener->close();
+    if (m_api)
+        m_api->closeAll();
     QFile::remove(m_pidFile);
     NodeLog::instance().info(u"The node %1 is shut down."_s.arg(m_ctx.self.alias));
     QCoreApplication::quit();
@@ -244,6 +254,32 @@ void SimNode::setLocalFault(const QString &kind, const QString &value)
         m_dataNode->store().setDiskFull(value == "1"_L1);
     if (m_controller)
         m_controller->setLocalFault(kind, value);
+}
+
+QJsonObject SimNode::perf() const
+{
+    qint64 rss = 0;
+    QFile statm(u"/proc/self/statm"_s);
+    if (statm.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> f = statm.readAll().split(' ');
+        if (f.size() > 1)
+            rss = f.at(1).toLongLong() * qint64(::sysconf(_SC_PAGESIZE));
+    }
+    double load = 0;
+    QFile loadavg(u"/proc/loadavg"_s);
+    if (loadavg.open(QIODevice::ReadOnly))
+        load = loadavg.readAll().split(' ').value(0).toDouble();
+    const int workers = m_ctx.knobs.workerNum;
+    return QJsonObject{{u"maxConnections"_s, m_ctx.knobs.maxConnections},
+                       {u"workerNum"_s, workers},
+                       {u"executorNum"_s, int(m_ctx.settings.intValue(u"localExecutors"_s, qMax(0, workers - 1)))},
+                       {u"connectionNum"_s, m_connectionCounter ? m_connectionCounter() : 0},
+                       {u"memoryUsed"_s, rss},
+                       {u"memoryAlloc"_s, rss},
+                       {u"maxMemSize"_s, m_ctx.knobs.maxMemSize},
+                       {u"avgLoad"_s, load},
+                       {u"cpuUsage"_s, 0.0},
+                       {u"publicName"_s, m_ctx.settings.value(u"publicName"_s, m_ctx.self.host)}};
 }
 
 QJsonObject SimNode::statusJson() const
@@ -269,6 +305,11 @@ void SimNode::handlePeer(const QJsonObject &req, const PeerConnection::Reply &re
     const QString op = req.value(u"op"_s).toString();
     if (op == "status"_L1)
         return reply(statusJson());
+    if (op == "eval"_L1) {
+        if (!m_evalHandler)
+            return reply(PeerLink::errorReply(u"<DataNodeNotReady>The node is not ready."_s));
+        return m_evalHandler(req, reply);
+    }
     if (m_controller && m_controller->handles(op))
         return m_controller->handlePeer(req, reply);
     if (m_dataNode && m_dataNode->handles(op))

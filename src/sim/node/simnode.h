@@ -47,6 +47,12 @@ public:
     QString localFault(const QString &kind) const;
     void setLocalFault(const QString &kind, const QString &value);
 
+    // This node's load figures for heartbeats and getClusterPerf (main thread).
+    QJsonObject perf() const;
+    // Set by the API server: runs {"op":"eval"} requests (rpc/pnodeRun from other nodes).
+    void setEvalHandler(PeerConnection::Handler handler) { m_evalHandler = std::move(handler); }
+    void setConnectionCounter(std::function<int()> counter) { m_connectionCounter = std::move(counter); }
+
     // Dispatches an internal request (main thread).
     void handlePeer(const QJsonObject &request, const PeerConnection::Reply &reply);
 
@@ -65,6 +71,8 @@ private:
     QString m_pidFile;
     bool m_initialized = false;
     QHash<QString, QString> m_localFaults;
+    PeerConnection::Handler m_evalHandler;
+    std::function<int()> m_connectionCounter;
 };
 
 } // namespace GrayStep::Sim
