@@ -87,7 +87,7 @@ Status buildOne(const QString &directory, const QString &nodeBinary, const QStri
     QFile::remove(zipPath);
     QProcess zip;
     zip.setWorkingDirectory(staging);
-    zip.start(u"zip"_s, {u"-q"_s, u"-r"_s, u"-X"_s, zipPath, u"server"_s});
+    zip.start(u"zip"_s, {u"-q"_s, u"-r"_s, u"-X"_s, u"-0"_s, zipPath, u"server"_s});   // stored (-0): 3 x 30 MB in well under a second
     if (!zip.waitForFinished(60000) || zip.exitStatus() != QProcess::NormalExit || zip.exitCode() != 0) {
         const QString why = zip.error() == QProcess::FailedToStart ? u"the zip command is not installed"_s
                                                                     : QString::fromUtf8(zip.readAllStandardError());

@@ -14,7 +14,8 @@ namespace GrayStep::Sim {
 // NOT copy over an install). The broken package (DolphinDB_Linux64_V2.00.8.12_broken.zip)
 // also holds `ddbsim.broken`: its node logs that text as an error and exits 1 at start.
 //
-// The zips are made with the `zip` command (Info-ZIP, in .ci/setup's package list): the
+// The zips are made with the `zip` command (Info-ZIP, in .ci/setup's package list), stored
+// without compression so `up` stays fast; the
 // sandbox is a Linux-with-sshd tool anyway, and upgrade.sh unpacks them with `unzip`.
 struct SandboxPackage
 {
