@@ -88,6 +88,7 @@ private Q_SLOTS:
     void upAgainReportsTheRunningSandbox();
     void tutorialProcedureOnHost1ThroughSsh();
     void killAndFailStartFaults();
+    void diskFullAndElectionStormFaults();
     void downLeavesNoProcess();
     void upWithoutSsh();
 
@@ -371,6 +372,10 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
     QVERIFY(upgraded->contains("UnzipSuccess"));
     QVERIFY(upgraded->contains("UpgradeSuccess"));
 
+    // Recovery held (fault stuck-recovery) so the RECOVERING state can be seen for sure.
+    auto stuck = m_launcher->fault(u"stuck-recovery"_s, {});
+    QVERIFY2(stuck.ok(), qPrintable(stuck ? QString() : stuck.error().toString()));
+
     // Step 6: restart controller and agent by their scripts, the data node through the leader.
     QVERIFY(onHost1(u"sh startController.sh && sh startAgent.sh"_s).ok());
     QTRY_VERIFY_WITH_TIMEOUT(m_launcher->nodePid(host1, u"agent43"_s) > 0, 20000);
@@ -396,7 +401,17 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
     QVERIFY(ctlVersion.ok());
     QCOMPARE(ctlVersion->toString(), New);
 
-    // Step 7: the stale replicas on node43 recover; then every chunk is COMPLETE again.
+    // Step 7: node43's stale replicas are RECOVERING; released, they catch up to COMPLETE.
+    QTRY_VERIFY_WITH_TIMEOUT(chunksNotComplete(u"127.0.50.2"_s) > 0, 20000);
+    {
+        auto states = runOn(u"127.0.50.2"_s, 8922, u"select * from rpc(getControllerAlias(), getClusterChunksStatus) "
+                                                   "where state != \"COMPLETE\""_s);
+        QVERIFY(states.ok() && states->column(u"state"));
+        QCOMPARE(states->column(u"state")->stringAt(0), u"RECOVERING"_s);
+        QVERIFY(states->column(u"replicas")->stringAt(0).contains(u"node43"_s));
+    }
+    auto normal = m_launcher->fault(u"normal-recovery"_s, {});
+    QVERIFY2(normal.ok(), qPrintable(normal ? QString() : normal.error().toString()));
     QTRY_COMPARE_WITH_TIMEOUT(chunksNotComplete(u"127.0.50.2"_s), 0, 30000);
     const int after = appendRows(u"127.0.50.1"_s, 101, 20);
     QCOMPARE(after, 20);
@@ -430,6 +445,30 @@ void tst_SandboxCluster::killAndFailStartFaults()
     QVERIFY(m_launcher->fault(u"fail-start"_s, {u"node45"_s, u"--clear"_s}).ok());
     QTRY_VERIFY_WITH_TIMEOUT(startDataNodes({u"node45"_s}), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8922, u"version"_s).ok(), 20000);
+}
+
+void tst_SandboxCluster::diskFullAndElectionStormFaults()
+{
+    const auto faultsOn = [this](const QString &address, quint16 port) {
+        auto f = callOn(address, port, u"simGetFaults"_s);
+        return f ? f->toJson().toObject() : QJsonObject();
+    };
+    QVERIFY(m_launcher->fault(u"disk-full"_s, {u"127.0.50.3"_s}).ok());
+    QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"1"_s);
+    QCOMPARE(faultsOn(u"127.0.50.2"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);   // only that host
+    QVERIFY(m_launcher->fault(u"disk-full"_s, {u"3"_s, u"--clear"_s}).ok());
+    QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);
+
+    QVERIFY(m_launcher->fault(u"election-storm"_s, {}).ok());
+    QCOMPARE(faultsOn(u"127.0.50.1"_s, 8920).value(u"electionStorm"_s).toString(), u"1"_s);
+    QVERIFY(m_launcher->fault(u"election-storm"_s, {u"--clear"_s}).ok());
+    QCOMPARE(faultsOn(u"127.0.50.1"_s, 8920).value(u"electionStorm"_s).toString(), u"0"_s);
+    // The cluster settles again with a leader.
+    QTRY_VERIFY_WITH_TIMEOUT(!leaderAddress().isEmpty(), 20000);
+
+    auto unknown = m_launcher->fault(u"meteor-strike"_s, {});
+    QVERIFY(!unknown.ok());
+    QCOMPARE(unknown.error().code, GrayStep::Core::ErrorCode::InvalidInput);
 }
 
 void tst_SandboxCluster::downLeavesNoProcess()
