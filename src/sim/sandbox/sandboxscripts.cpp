@@ -9,17 +9,14 @@ namespace {
 
 // Lists this host's dolphindb processes: argv[0] is .../dolphindb, the command line has
 // "-mode", and the working directory is this clusterDemo (or below it). Sets $pids.
+// One `ps` per scan (not a fork per process): thirty hosts stop in parallel on two cores.
 const char *const FindPidsFunction = R"SH(
 here=$(pwd -P)
 find_pids() {
     pids=""
-    for p in /proc/[0-9]*; do
-        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-        case "$cwd" in "$here"|"$here"/*) ;; *) continue ;; esac
-        argv0=$(tr '\000' '\n' < "$p/cmdline" 2>/dev/null | head -n 1)
-        case "$argv0" in dolphindb|*/dolphindb) ;; *) continue ;; esac
-        tr '\000' '\n' < "$p/cmdline" 2>/dev/null | grep -qx -- '-mode' || continue
-        pids="$pids ${p#/proc/}"
+    for p in $(ps -eo pid=,args= | awk '($2 == "dolphindb" || $2 ~ /\/dolphindb$/) && / -mode / {print $1}'); do
+        cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+        case "$cwd" in "$here"|"$here"/*) pids="$pids $p" ;; esac
     done
 }
 )SH";
