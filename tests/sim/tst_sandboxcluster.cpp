@@ -91,6 +91,7 @@ private Q_SLOTS:
     void diskFullAndElectionStormFaults();
     void downLeavesNoProcess();
     void upWithoutSsh();
+    void upFromAUsersConfig();
 
 private:
     GrayStep::Core::Result<DdbValue> runOn(const QString &address, quint16 port, const QString &script) const;
@@ -499,6 +500,36 @@ void tst_SandboxCluster::upWithoutSsh()
         }
     }
     QCOMPARE(rowCount(u"127.0.50.32"_s), qint64(0));   // the tutorial table exists, empty
+    QCOMPARE(appendRows(u"127.0.50.32"_s, 1, 10), 10);
+    CliRun down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
+    QCOMPARE(down.exitCode, 0);
+    verifyNothingRunsFrom(dir);
+
+    // up on a stopped sandbox starts it again with its data (state lives in the real dirs).
+    const CliRun again = runSandbox({u"up"_s, u"--dir"_s, dir});
+    QVERIFY2(again.exitCode == 0, qPrintable(again.stderrText));
+    QCOMPARE(again.json.value(u"alreadyRunning"_s).toBool(), false);
+    QTRY_COMPARE_WITH_TIMEOUT(rowCount(u"127.0.50.33"_s), qint64(10), 20000);
+    down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
+    QCOMPARE(down.exitCode, 0);
+    verifyNothingRunsFrom(dir);
+}
+
+void tst_SandboxCluster::upFromAUsersConfig()
+{
+    const QString dir = m_tmp.filePath(u"fromconfig"_s);
+    const CliRun r = runSandbox({u"up"_s, u"--dir"_s, dir, u"--fast"_s, u"--no-ssh"_s, u"--base-address"_s,
+                                 u"127.0.50.41"_s, u"--from-config"_s,
+                                 GrayStep::Test::testDataPath(u"sim/userconfig"_s)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.stderrText));
+    QVERIFY(r.stderrText.contains(u"host 3 (10.10.11.3) -> 127.0.50.43"_s));
+    QCOMPARE(r.json.value(u"remap"_s).toObject().value(u"10.10.11.1"_s).toString(), u"127.0.50.41"_s);
+    // The user's fourth data node, with its own port, runs too.
+    auto v = callOn(u"127.0.50.43"_s, 8923, u"getNodeAlias"_s);
+    QVERIFY2(v.ok(), qPrintable(v ? QString() : v.error().toString()));
+    QCOMPARE(v->toString(), u"node46"_s);
+    const CliRun st = runSandbox({u"status"_s, u"--dir"_s, dir, u"--json"_s}, 30000);
+    QCOMPARE(st.json.value(u"nodesUp"_s).toInt(), 10);
     const CliRun down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
     QCOMPARE(down.exitCode, 0);
     verifyNothingRunsFrom(dir);
