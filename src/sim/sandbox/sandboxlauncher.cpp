@@ -714,7 +714,16 @@ QJsonObject SandboxLauncher::upReport(const SandboxSpec &spec, bool alreadyRunni
 Result<SandboxSpec> SandboxLauncher::prepare(const UpOptions &options)
 {
     if (isLaidOut()) {
-        return loadSpec();
+        auto spec = loadSpec();
+        if (spec && options.fromConfig.isEmpty()
+            && (spec->hosts.size() != options.hosts || spec->hosts.first().address != options.baseAddress
+                || spec->ssh != options.ssh)) {
+            progress(u"%1 is laid out already (%2 hosts from %3%4): its layout is used, other options are "
+                     "ignored (down, remove the directory and up again to change it)"_s
+                         .arg(m_dir).arg(spec->hosts.size()).arg(spec->hosts.first().address,
+                                                                   spec->ssh ? QString() : u", no SSH"_s));
+        }
+        return spec;
     }
     if (!knownVersions().contains(options.version)) {
         return Error(ErrorCode::InvalidInput, u"unknown version %1 (known: %2)"_s.arg(options.version,
