@@ -78,7 +78,9 @@ Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, Con
         break;
     }
     case DataType::Long:
-        std::memcpy(ids, id->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        if (n > 0) {
+            std::memcpy(ids, id->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        }
         break;
     case DataType::Short: {
         const qint16 *v = id->values<qint16>();
@@ -96,7 +98,9 @@ Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, Con
 
     switch (time->type()) {
     case DataType::Timestamp:
-        std::memcpy(times, time->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        if (n > 0) {
+            std::memcpy(times, time->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        }
         break;
     case DataType::NanoTimestamp: {
         const qint64 *v = time->values<qint64>();
