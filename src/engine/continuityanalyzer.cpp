@@ -486,11 +486,13 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         report.minTimeMs = minT;
         report.maxTimeMs = maxT;
     }
-    report.nullIdRows = nullIds;
+    const qint64 extraNullIds = std::max<qint64>(0, input.extraNullIdRows);
+    report.rows += extraNullIds;
+    report.nullIdRows = nullIds + extraNullIds;
     report.nullTimeRows = nullTimes;
 
     // Null findings (one each; rare, so a second look at those rows is fine).
-    if (nullIds > 0 || nullTimes > 0) {
+    if (report.nullIdRows > 0 || nullTimes > 0) {
         ContinuityFinding nid{FindingKind::NullId, NULL_VALUE, NULL_VALUE, 0, NULL_VALUE, NULL_VALUE, 0, -1, -1};
         ContinuityFinding ntm{FindingKind::NullTime, NULL_VALUE, NULL_VALUE, 0, NULL_VALUE, NULL_VALUE, 0, -1, -1};
         for (size_t i = 0; i < n; ++i) {
@@ -507,6 +509,7 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
                 ++ntm.count;  // a row with neither still has a null time
             }
         }
+        nid.count += extraNullIds;
         if (nid.count > 0) {
             out.emitFinding(nid);
         }

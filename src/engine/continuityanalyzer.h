@@ -38,6 +38,7 @@ struct ContinuityInput
     // The writer's attempts in the order they were sent; only read when hasWriterLog.
     std::span<const WriterAttempt> attempts;
     bool hasWriterLog = false;   // false: existing-table mode
+    qint64 extraNullIdRows = 0;  // rows with a null id the server counted but did not send
     QList<HostWindow> windows;   // the engine timeline's host windows (may be empty)
 };
 

@@ -171,14 +171,12 @@ int main(int argc, char *argv[])
         for (qint64 i = 0; i < n; ++i) {
             id32[i] = static_cast<qint32>(ids[static_cast<size_t>(i)]);
         }
-        const auto table = DdbValue::table({u"id"_s, u"time"_s},
-                                           {DdbVector::fromRaw(DataType::Int, idBytes),
-                                            DdbVector::fromRaw(DataType::Timestamp, times.data(), n)});
-        const auto ref = ContinuityTableRef::parse(u"dfs://stock/stock"_s, u"id"_s, u"time"_s).value();
+        const DdbVector idColumn = DdbVector::fromRaw(DataType::Int, idBytes);
+        const DdbVector timeColumn = DdbVector::fromRaw(DataType::Timestamp, times.data(), n);
         ContinuityColumns columns;
         QElapsedTimer timer;
         timer.start();
-        const auto converted = appendColumns(*table, ref, columns);
+        const auto converted = appendColumns(idColumn, timeColumn, columns);
         out << "  columns from a decoded table: " << QString::number(static_cast<double>(timer.nsecsElapsed()) / 1e6, 'f', 1)
             << " ms (" << (converted.ok() ? "ok" : "failed") << ")\n";
     }

@@ -200,6 +200,7 @@ private Q_SLOTS:
     void findingListIsCutButCountsStayExact();
     void jsonAndText();
     void extremeValuesSaturateInsteadOfOverflowing();
+    void nullIdRowsCountedByTheServerAreReported();
 };
 
 void tst_ContinuityAnalyzer::plantedFindings_data()
@@ -515,6 +516,19 @@ void tst_ContinuityAnalyzer::extremeValuesSaturateInsteadOfOverflowing()
     QCOMPARE(std::accumulate(r.rate.counts.begin(), r.rate.counts.end(), qint64(0)), 2);
     QCOMPARE(r.rate.counts.front(), 1u);
     QCOMPARE(r.rate.counts.back(), 1u);
+}
+
+void tst_ContinuityAnalyzer::nullIdRowsCountedByTheServerAreReported()
+{
+    const Scenario s = build(u"n=10; nolog"_s);
+    ContinuityInput in;
+    in.ids = s.ids;
+    in.times = s.times;
+    in.extraNullIdRows = 3;
+    const ContinuityReport r = ContinuityAnalyzer().analyze(in);
+    QCOMPARE(render(r), QStringList{u"null-id _ n3"_s});
+    QCOMPARE(r.rows, 13);
+    QCOMPARE(r.nullIdRows, 3);
 }
 
 QTEST_APPLESS_MAIN(tst_ContinuityAnalyzer)
