@@ -219,8 +219,16 @@ HostAccess readHost(const QJsonValue &v, const QString &path, const QDir &base, 
     ObjectReader r(v.toObject(), path, problems);
     h.address = r.string(u"address"_s, {}, true);
     h.installDir = resolvePath(r.string(u"installDir"_s, {}, true), base);
+    const QString access = r.string(u"access"_s, u"ssh"_s);
+    if (access == u"local"_s) {
+        h.local = true;
+    } else if (access != u"ssh"_s) {
+        r.problem(u"access"_s, u"unknown access '%1' (ssh, local)"_s.arg(access));
+    }
     const QJsonValue ssh = r.value(u"ssh"_s);
-    if (ssh.isObject()) {
+    if (h.local && !r.has(u"ssh"_s)) {
+        // nothing more to read
+    } else if (ssh.isObject()) {
         ObjectReader s(ssh.toObject(), path + u".ssh"_s, problems);
         h.sshAddress = s.string(u"address"_s, h.address);
         h.sshPort = int(s.integer(u"port"_s, 22, 1, 65535));
@@ -464,8 +472,13 @@ QByteArray UpgradeProfile::toJson(const QString &baseDir) const
         if (h.sshSecret.kind != SecretRef::Kind::None) {
             ssh.insert(u"secret"_s, secretRefToJson(h.sshSecret));
         }
-        hostArray.append(QJsonObject{{u"address"_s, h.address}, {u"installDir"_s, rel(h.installDir)},
-                                     {u"ssh"_s, ssh}});
+        if (h.local) {
+            hostArray.append(QJsonObject{{u"address"_s, h.address}, {u"installDir"_s, rel(h.installDir)},
+                                         {u"access"_s, u"local"_s}});
+        } else {
+            hostArray.append(QJsonObject{{u"address"_s, h.address}, {u"installDir"_s, rel(h.installDir)},
+                                         {u"ssh"_s, ssh}});
+        }
     }
     o.insert(u"hosts"_s, hostArray);
     QJsonObject api{{u"user"_s, apiUser}};

@@ -34,6 +34,9 @@ struct HostAccess
     QString knownHostsFile;   // absolute after loading; empty = ~/.ssh/known_hosts
     SecretRef sshSecret;      // password or key passphrase
     QString installDir;       // the server/ directory (holds dolphindb and clusterDemo/)
+    // "access": "local" — commands run on this machine (a sandbox started with --no-ssh);
+    // then there is no "ssh" object. Default "ssh".
+    bool local = false;
 
     bool operator==(const HostAccess &) const = default;
 };

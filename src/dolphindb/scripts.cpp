@@ -267,6 +267,21 @@ Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, co
         .arg(afterId);
 }
 
+Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
+                                const QString &timeColumn)
+{
+    auto t = loadTable(dbPath, table);
+    if (!t) {
+        return t.error();
+    }
+    for (const QString &c : {idColumn, timeColumn}) {
+        if (const Core::Status st = checkColumn(c); !st) {
+            return st.error();
+        }
+    }
+    return u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t);
+}
+
 } // namespace Scripts
 
 // ---------------------------------------------------------------- readers

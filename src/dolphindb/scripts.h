@@ -97,6 +97,10 @@ Core::Result<QString> tableStats(const QString &dbPath, const QString &table, co
 // select top <limit> id, time from loadTable("db", "tb") where id > <afterId> order by id
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
                                  const QString &timeColumn, qint64 afterId, int limit);
+// The whole id and time columns in one read, any order (small tables; servers without
+// `top`/`order by` support): select id, time from loadTable("db", "tb")
+Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
+                                const QString &timeColumn);
 
 } // namespace Scripts
 

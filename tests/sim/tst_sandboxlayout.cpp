@@ -6,6 +6,8 @@
 #include "sim/sandbox/sandboxspec.h"
 #include "support/testdata.h"
 
+#include "core/upgradeprofile.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -252,17 +254,21 @@ void tst_SandboxLayout::profileDescribesTheSandbox()
     QCOMPARE(p.value(u"formatVersion"_s).toInt(), 1);
     QCOMPARE(p.value(u"sandbox"_s).toBool(), true);
     QCOMPARE(p.value(u"targetVersion"_s).toString(), u"2.00.8.12"_s);
-    QCOMPARE(p.value(u"order"_s).toString(), u"leader-last"_s);
+    QCOMPARE(p.value(u"orderPolicy"_s).toString(), u"leader-last"_s);
     QCOMPARE(p.value(u"api"_s).toObject().value(u"user"_s).toString(), u"admin"_s);
     QCOMPARE(p.value(u"api"_s).toObject().value(u"password"_s).toObject(),
-             (QJsonObject{{u"sandbox-default"_s, true}}));
+             (QJsonObject{{u"sandboxDefault"_s, true}}));
+    // The engine's strict loader accepts it.
+    const auto loaded = GrayStep::Core::UpgradeProfile::load(m_dir + u"/sandbox.graystep.json"_s);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.ok() ? QString() : loaded.error().message));
     QVERIFY(!QString::fromUtf8(readAll(m_dir + u"/sandbox.graystep.json"_s)).contains(u"123456"_s));
     const QJsonObject pkg = p.value(u"package"_s).toObject();
     QCOMPARE(pkg.value(u"path"_s).toString(), m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12.zip"_s);
     const QByteArray sum = QCryptographicHash::hash(readAll(pkg.value(u"path"_s).toString()), QCryptographicHash::Sha256).toHex();
     QCOMPARE(pkg.value(u"sha256"_s).toString().toLatin1(), sum);
-    QCOMPARE(p.value(u"writer"_s).toObject().value(u"table"_s).toString(), u"dfs://stock/stock"_s);
-    QCOMPARE(p.value(u"writer"_s).toObject().value(u"rate"_s).toInt(), 10);
+    QCOMPARE(p.value(u"writer"_s).toObject().value(u"database"_s).toString(), u"dfs://stock"_s);
+    QCOMPARE(p.value(u"writer"_s).toObject().value(u"table"_s).toString(), u"stock"_s);
+    QCOMPARE(p.value(u"writer"_s).toObject().value(u"rowsPerSecond"_s).toInt(), 10);
     QCOMPARE(p.value(u"gates"_s).toObject().value(u"maxLostRows"_s).toInt(), 0);
     const QJsonArray hosts = p.value(u"hosts"_s).toArray();
     QCOMPARE(hosts.size(), 3);
@@ -434,7 +440,9 @@ void tst_SandboxLayout::fromConfigKeepsAliasesAndRemapsHosts()
     o.fromConfig = GrayStep::Test::testDataPath(u"sim/userconfig"_s);
     QVERIFY(launcher.prepare(o).ok());
     const QJsonObject p = QJsonDocument::fromJson(readAll(launcher.profilePath())).object();
-    const QJsonObject info = p.value(u"sandboxInfo"_s).toObject();
+    const QJsonArray map = p.value(u"addressMap"_s).toArray();
+    QVERIFY(map.contains(QJsonObject{{u"original"_s, u"10.10.11.2"_s}, {u"sandbox"_s, u"127.0.50.82"_s}}));
+    const QJsonObject info = QJsonDocument::fromJson(readAll(tmp.filePath(u"sbx/sandbox.info.json"_s))).object();
     QCOMPARE(info.value(u"remap"_s).toObject().value(u"10.10.11.2"_s).toString(), u"127.0.50.82"_s);
     QCOMPARE(info.value(u"droppedSettings"_s).toArray().size(), 3);
 }

@@ -107,7 +107,7 @@ void tst_SandboxSshd::generatedKeyIsAccepted()
     QCOMPARE(access.value(u"auth"_s).toString(), u"key"_s);
     // The profile's key and known_hosts are what the client uses.
     const Ssh r = ssh(address, u"cat "_s + m_dir + u"/host%1/server/ddbsim.version"_s.arg(host),
-                      access.value(u"keyFile"_s).toString(), access.value(u"knownHostsFile"_s).toString());
+                      access.value(u"keyFile"_s).toString(), access.value(u"knownHosts"_s).toString());
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.output, u"2.00.7.4 2022.12.08\n"_s);
 }

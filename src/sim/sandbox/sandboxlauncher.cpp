@@ -414,7 +414,12 @@ Status SandboxLauncher::layOut(const SandboxSpec &spec, const QString &nodeBinar
     in.keyFile = keyFile();
     in.knownHostsFile = knownHostsFile();
     in.packages = *packages;
-    return writeFile(profilePath(), QJsonDocument(sandboxProfile(spec, in)).toJson());
+    if (Status s = writeFile(QDir(m_dir).filePath(u"sandbox.info.json"_s),
+                             QJsonDocument(sandboxInfo(spec, in)).toJson());
+        !s) {
+        return s;
+    }
+    return writeFile(profilePath(), sandboxProfile(spec, in).toJson());
 }
 
 Status SandboxLauncher::prepareSsh(const SandboxSpec &spec)
