@@ -208,7 +208,7 @@ public:
     {
         const HostAccess &a = access(host);
         Ssh::DetachedStep d;
-        d.id = u"gs-%1-h%2-%3"_s.arg(m_runId).arg(hostIndex(host)).arg(name);
+        d.id = detachedId(host, name);
         d.stateDir = hostStepDir(a);
         d.command = u"echo \"%1 $$ $(date +%s)\" >> %2\n"_s.arg(d.id, shellQuote(hostExecutionLog(a))) + script;
         if (Result<Ssh::ExecResult> mk = shell(host).exec(u"mkdir -p "_s + shellQuote(d.stateDir)); !mk) {
@@ -244,6 +244,17 @@ public:
                                  .arg(lastLines(outText), err ? lastLines(*err) : QString()));
         }
         return QString::fromUtf8(outText);
+    }
+
+    QString detachedId(const QString &host, const QString &name) const
+    {
+        return u"gs-%1-h%2-%3"_s.arg(m_runId).arg(hostIndex(host)).arg(name);
+    }
+    // The host-side state of a detached step of this run (Absent when never launched).
+    Ssh::DetachedStatus::State detachedState(const QString &host, const QString &name)
+    {
+        Result<Ssh::DetachedStatus> st = shell(host).detachedStatus(detachedId(host, name), hostStepDir(access(host)));
+        return st ? st->state : Ssh::DetachedStatus::State::Absent;
     }
 
     // ---- cluster helpers
@@ -596,6 +607,14 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     // 2. Stop.
     Result<QJsonObject> r = step(host, u"stop"_s, [&]() -> Result<QJsonObject> {
         emitEvent(EngineEvent::Kind::HostDown, Outcome::None, host, u"stop"_s, u"stopping the host's nodes"_s);
+        if (detachedState(host, u"stop"_s) != Ssh::DetachedStatus::State::Absent) {
+            // Launched before a crash: adopt it (never stop twice, never call the leader again).
+            Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
+            if (!s) {
+                return s.error();
+            }
+            return QJsonObject{{u"adopted"_s, true}};
+        }
         const QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
         Result<QSet<QString>> alive = aliveNodes();
         QStringList toStop;
@@ -643,7 +662,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     }
 
     // 3. Verify the processes are gone (read-only; always re-checked unless started again).
-    if (!isDone(host, u"start"_s)) {
+    if (!isDone(host, u"start"_s) && detachedState(host, u"start-scripts"_s) == Ssh::DetachedStatus::State::Absent) {
         r = step(host, u"verify-stopped"_s, [&]() -> Result<QJsonObject> {
             Result<Ssh::ExecResult> e = exec(host, u"verify-stopped"_s, HostCommands::listServerProcesses(install));
             if (!e) {
@@ -1043,6 +1062,11 @@ RunSummary UpgradeRunner::Work::run()
                                 Result<QString> sha = shell(host).sha256(stagedPackagePath(access(host), packageFor(host)));
                                 if (!sha) {
                                     return sha.error();
+                                }
+                                auto rec = lastRecord(host, u"stage"_s);
+                                const QString want = rec ? rec->data.value(u"sha256"_s).toString() : QString();
+                                if (*sha != want) {
+                                    return Error(ErrorCode::Failed, u"the staged package's SHA-256 is %1, the journal says %2"_s.arg(*sha, want));
                                 }
                                 return {};
                             });
