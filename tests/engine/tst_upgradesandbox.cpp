@@ -315,7 +315,7 @@ void tst_UpgradeSandbox::killMatrixResumesToTheSameEndState()
         // The run had fewer records than crashAfter: nothing to resume.
         QVERIFY(contents->records.size() < crashAfter);
     } else {
-        QCOMPARE(first.exitCode, 137);   // SIGKILL
+        QVERIFY2(first.exitCode == 137, first.out.right(2000).constData());   // SIGKILL
         QCOMPARE(contents->records.size(), crashAfter);
         const Cli resume = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--json"_s});
         QVERIFY2(resume.exitCode == 0, resume.out.right(3000).constData());
@@ -337,9 +337,20 @@ void tst_UpgradeSandbox::tornJournalNeverBreaksResume()
     // A complete run's journal, then cut at 200 random offsets: loading never fails on the
     // cut, and resuming from a cut reaches the same end state without running a mutating step
     // again (detached steps are adopted).
+    // The run goes through a canary stop first: after the first host it stops (resumable).
     const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s,
-                                                 u"--no-writer"_s, u"--journal"_s, journal()});
+                                                 u"--no-writer"_s, u"--canary"_s, u"--journal"_s, journal()});
     QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.last().value(u"result"_s).toString(), u"paused"_s);
+    QCOMPARE(run.last().value(u"hostsDone"_s).toArray().size(), 1);
+    int upgraded = 0;
+    for (const QString &v : versions()) {
+        upgraded += v.startsWith(u"2.00.8.12"_s) ? 1 : 0;
+    }
+    QCOMPARE(upgraded, 3);   // one host's three nodes
+    const Cli rest = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--json"_s});
+    QVERIFY2(rest.exitCode == 0, rest.out.right(2000).constData());
+    QCOMPARE(rest.last().value(u"result"_s).toString(), u"ok"_s);
     QFile f(journal());
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray full = f.readAll();
@@ -401,6 +412,11 @@ void tst_UpgradeSandbox::brokenPackageOnTheSecondHostIsRolledBack()
         QVERIFY2(v.value(prefix + idx(h2)).startsWith(u"2.00.7.4"_s), qPrintable(prefix + idx(h2) + u' ' + v.value(prefix + idx(h2))));
         QVERIFY2(v.value(prefix + idx(h3)).startsWith(u"2.00.7.4"_s), qPrintable(prefix + idx(h3)));
     }
+    // Outside the safe window a rollback is refused: the first host's nodes rejoined with the
+    // new version and wrote data.
+    const Cli rb = runTool(u"graystep-cli"_s, {u"rollback"_s, u"--journal"_s, journal(), u"--host"_s, order[0], u"--json"_s});
+    QCOMPARE(rb.exitCode, 1);
+    QVERIFY2(rb.last().value(u"failure"_s).toString().contains(u"point of no return"_s), rb.out.constData());
     // Host 3 untouched: only its package was staged.
     const QMap<QString, int> ex = executions();
     for (auto it = ex.cbegin(); it != ex.cend(); ++it) {
@@ -482,5 +498,14 @@ void tst_UpgradeSandbox::changedHostKeyIsRefusedBeforeAnyCommand()
     }
 }
 
-QTEST_GUILESS_MAIN(tst_UpgradeSandbox)
+int main(int argc, char *argv[])
+{
+    // Each function runs whole upgrades (about 40 s each on the sandbox): lift QtTest's 5 min.
+    if (qEnvironmentVariableIsEmpty("QTEST_FUNCTION_TIMEOUT")) {
+        qputenv("QTEST_FUNCTION_TIMEOUT", "3600000");
+    }
+    QCoreApplication app(argc, argv);
+    tst_UpgradeSandbox t;
+    return QTest::qExec(&t, argc, argv);
+}
 #include "tst_upgradesandbox.moc"
