@@ -206,9 +206,19 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
 
     // Install directory and scripts.
     const QString install = QDir::cleanPath(host.installDir);
-    const QString script = u"cd "_s + shellQuote(install) + u" && for f in dolphindb clusterDemo/startController.sh "
-                                                             "clusterDemo/startAgent.sh clusterDemo/stopAllNode.sh; do "
-                                                             "[ -e \"$f\" ] || echo \"missing $f\"; done; date +%s%3N"_s;
+    // The scripts this host needs: startController.sh only where a controller runs, startAgent.sh
+    // where an agent runs.
+    QStringList files{u"dolphindb"_s, u"clusterDemo/stopAllNode.sh"_s};
+    for (const Core::ClusterNode &n : topology.nodesOnHost(host.address)) {
+        const QString f = n.mode == Core::NodeMode::Controller ? u"clusterDemo/startController.sh"_s
+                          : n.mode == Core::NodeMode::Agent    ? u"clusterDemo/startAgent.sh"_s
+                                                               : QString();
+        if (!f.isEmpty() && !files.contains(f)) {
+            files << f;
+        }
+    }
+    const QString script = u"cd "_s + shellQuote(install) + u" && for f in "_s + files.join(u' ')
+                           + u"; do [ -e \"$f\" ] || echo \"missing $f\"; done; date +%s%3N"_s;
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(15000));
     const qint64 after = QDateTime::currentMSecsSinceEpoch();
@@ -224,7 +234,7 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
                      u"correct hosts[].installDir (the server/ directory)"_s));
     } else {
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Pass,
-                     install + u": dolphindb, startController.sh, startAgent.sh, stopAllNode.sh"_s));
+                     install + u": "_s + files.join(u", "_s)));
     }
     bool okNow = false;
     const qint64 remoteMs = remoteNow.toLongLong(&okNow);
@@ -244,11 +254,19 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
         du += u' ' + shellQuote(b.sourceDir);
     }
     du += u"; do [ -e \"$d\" ] && s=$((s + $(du -sk \"$d\" | cut -f1))); done; echo $s"_s;
-    Result<Ssh::ExecResult> size = shell->exec(du, timeoutOptions(30000));
-    const qint64 metaKiB = size && size->succeeded() ? QString::fromUtf8(size->stdoutData).trimmed().toLongLong() : 0;
-    Result<Ssh::ExecResult> free = shell->exec(HostCommands::freeSpaceKiB(QFileInfo(install).absolutePath()),
-                                               timeoutOptions(15000));
-    const qint64 freeKiB = free && free->succeeded() ? QString::fromUtf8(free->stdoutData).trimmed().toLongLong() : -1;
+    // One command for both: the metadata's size, then the free space (df).
+    Result<Ssh::ExecResult> sizes = shell->exec(
+        u"("_s + du + u")\n(\n"_s + HostCommands::freeSpaceKiB(QFileInfo(install).absolutePath()) + u"\n)\n"_s,
+        timeoutOptions(30000));
+    const QStringList sizeLines = sizes && sizes->succeeded()
+                                      ? QString::fromUtf8(sizes->stdoutData).split(u'\n', Qt::SkipEmptyParts)
+                                      : QStringList();
+    const qint64 metaKiB = sizeLines.value(0).trimmed().toLongLong();
+    bool freeOk = false;
+    qint64 freeKiB = sizeLines.value(1).trimmed().toLongLong(&freeOk);
+    if (!freeOk) {
+        freeKiB = -1;
+    }
     // The package is staged and unpacked (x2), the metadata copied; 64 MiB margin.
     const qint64 needKiB = metaKiB + 2 * (packageBytes / 1024) + 64 * 1024;
     if (freeKiB < 0) {
