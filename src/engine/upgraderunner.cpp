@@ -578,8 +578,21 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             if (!leader) {
                 return stepError(host, u"gate"_s, u"no Raft leader: "_s + leader.error().message);
             }
-            if (m_writer && m_writer->state() == WriterProbe::State::Failed) {
-                return stepError(host, u"gate"_s, u"the writer failed; the cluster is not writable"_s);
+            if (m_writer) {
+                // Writer healthy: it has not failed and acknowledges writes (one within the max gap).
+                if (m_writer->state() == WriterProbe::State::Failed) {
+                    return stepError(host, u"gate"_s, u"the writer failed; the cluster is not writable"_s);
+                }
+                const qint64 before = m_writer->acknowledged();
+                QElapsedTimer w;
+                w.start();
+                while (m_writer->acknowledged() == before && w.elapsed() < m_profile.gates.maxGapMs) {
+                    QThread::msleep(50);
+                }
+                if (m_writer->acknowledged() == before) {
+                    return stepError(host, u"gate"_s, u"the writer got no acknowledged write for %1 ms"_s.arg(
+                                                          m_profile.gates.maxGapMs));
+                }
             }
             // This host's own metadata paths, read live from its nodes.
             QJsonObject paths;
@@ -750,6 +763,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         if (Status st = startHostNodes(host, u"restart"_s); !st) {
             return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(), st.error().toString()));
         }
+        emitEvent(EngineEvent::Kind::HostUp, Outcome::Warn, host, u"restart"_s, u"started again on the old version"_s);
         return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again"_s.arg(r.error().toString()));
     }
     items = journaledBackupItems(host, items);

@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <csignal>
 #include <cstdio>
 
 using namespace Qt::Literals::StringLiterals;
@@ -25,8 +26,27 @@ int runAndReport(CliContext &ctx, const Core::UpgradeProfile &profile, const QSt
     Engine::UpgradeRunner runner(profile, password, options);
     QObject::connect(&runner, &Engine::UpgradeRunner::event, &runner,
                      [&ctx](const Engine::EngineEvent &e) { printEvent(ctx, e); }, Qt::DirectConnection);
+    // Ctrl-C once: pause after the current host; twice: abort at the next step boundary. Both
+    // leave a resumable journal.
+    static volatile std::sig_atomic_t interrupts = 0;
+    interrupts = 0;
+    auto previous = std::signal(SIGINT, [](int) { interrupts = interrupts + 1; });
     runner.start();
-    runner.wait(ULONG_MAX);
+    int seen = 0;
+    while (!runner.wait(200)) {
+        if (interrupts > seen) {
+            seen = interrupts;
+            if (seen == 1) {
+                ctx.err << "graystep-cli: pausing after the current host (Ctrl-C again to abort at the next step)\n";
+                runner.requestPause();
+            } else {
+                ctx.err << "graystep-cli: aborting at the next step boundary\n";
+                runner.requestAbort();
+            }
+            ctx.err.flush();
+        }
+    }
+    std::signal(SIGINT, previous);
     const Engine::RunSummary s = runner.summary();
     const QJsonObject result{{u"result"_s, s.ok ? (s.paused ? u"paused"_s : u"ok"_s) : (s.paused ? u"paused"_s : u"failed"_s)},
                              {u"journal"_s, options.journalPath},
