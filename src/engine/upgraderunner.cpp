@@ -228,6 +228,15 @@ public:
         if (!done) {
             return done.error();
         }
+        // RemoteShell's status read can see "running" in the status file and then a runner that
+        // has just exited after writing "finished" (a check-then-read race): read it again.
+        for (int again = 0; again < 3 && done->state == Ssh::DetachedStatus::State::Lost; ++again) {
+            QThread::msleep(200);
+            Result<Ssh::DetachedStatus> st2 = shell(host).detachedStatus(d.id, d.stateDir);
+            if (st2) {
+                done = st2;
+            }
+        }
         Result<QByteArray> out = shell(host).detachedOutput(d.id, d.stateDir);
         const QByteArray outText = out ? *out : QByteArray();
         for (const QString &line : QString::fromUtf8(outText).split(u'\n', Qt::SkipEmptyParts)) {
