@@ -46,6 +46,11 @@ QList<CliCommand> allCommands();
 
 // The commands (one file each in cli/).
 CliCommand topologyCommand();
+CliCommand preflightCommand();
+CliCommand planCommand();
+CliCommand runCommand();
+CliCommand resumeCommand();
+CliCommand rollbackCommand();
 
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.

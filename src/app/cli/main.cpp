@@ -3,6 +3,7 @@
 #include "cli/clicommand.h"
 
 #include <QCoreApplication>
+#include <QLoggingCategory>
 #include <QTextStream>
 
 #include <cstdio>
@@ -16,6 +17,11 @@ QList<CliCommand> allCommands()
     QList<CliCommand> commands;
     // Each command's file adds its entry here.
     commands << topologyCommand();
+    commands << preflightCommand();
+    commands << planCommand();
+    commands << runCommand();
+    commands << resumeCommand();
+    commands << rollbackCommand();
     return commands;
 }
 
@@ -42,6 +48,10 @@ int main(int argc, char *argv[])
     QCoreApplication::setOrganizationName(u"GrayStep"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(GRAYSTEP_VERSION));
 
+    // Library chatter (libssh, connections) only when asked for: GRAYSTEP_VERBOSE=1.
+    if (qEnvironmentVariableIsEmpty("GRAYSTEP_VERBOSE")) {
+        QLoggingCategory::setFilterRules(u"graystep.*.debug=false\ngraystep.*.info=false"_s);
+    }
     QTextStream out(stdout);
     QTextStream err(stderr);
     QStringList args = app.arguments().mid(1);

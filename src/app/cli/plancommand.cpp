@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// graystep-cli plan --profile P: the ordered plan with every command (a dry run; read-only).
+#include "cli/upgradecli.h"
+
+#include "engine/clusteraccess.h"
+#include "engine/upgradeplan.h"
+
+#include <QtConcurrent/QtConcurrentRun>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Cli {
+
+namespace {
+
+int runPlanCommand(CliContext &ctx)
+{
+    QString error;
+    const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
+    if (!error.isEmpty() || !ctx.args.isEmpty()) {
+        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                   error.isEmpty() ? u"unexpected argument: "_s + ctx.args.join(u' ') : error));
+        return ExitUsage;
+    }
+    int rc = ExitOk;
+    QString password;
+    std::optional<Core::UpgradeProfile> profile = loadProfileOption(ctx, profilePath, &password, &rc);
+    if (!profile) {
+        return rc;
+    }
+    Core::Result<Engine::UpgradePlan> plan = QtConcurrent::run([&]() -> Core::Result<Engine::UpgradePlan> {
+        Core::Result<std::unique_ptr<Engine::ClusterAccess>> access = Engine::ClusterAccess::create(*profile, password);
+        if (!access) {
+            return access.error();
+        }
+        return Engine::buildUpgradePlan(**access);
+    }).result();
+    if (!plan) {
+        ctx.printError(plan.error());
+        return ExitProblem;
+    }
+    if (ctx.json) {
+        ctx.printJson(plan->toJson());
+    } else {
+        ctx.out << plan->toText();
+    }
+    return ExitOk;
+}
+
+} // namespace
+
+CliCommand planCommand()
+{
+    return {u"plan"_s, u"plan --profile P"_s, u"the ordered plan with every command it would run (dry run, read-only)"_s,
+            runPlanCommand};
+}
+
+} // namespace GrayStep::Cli

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// graystep-cli preflight --profile P: the pre-flight checklist (DESIGN.md §3, §7).
+#include "cli/upgradecli.h"
+
+#include "engine/clusteraccess.h"
+#include "engine/preflight.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QtConcurrent/QtConcurrentRun>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Cli {
+
+std::optional<Core::UpgradeProfile> loadProfileOption(CliContext &ctx, const QString &path, QString *password,
+                                                      int *exitCode)
+{
+    if (path.isEmpty()) {
+        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput, u"--profile P is required"_s));
+        *exitCode = ExitUsage;
+        return std::nullopt;
+    }
+    Core::Result<Core::UpgradeProfile> p = Core::UpgradeProfile::load(path);
+    if (!p) {
+        ctx.printError(p.error());
+        *exitCode = ExitUsage;
+        return std::nullopt;
+    }
+    Core::Result<QString> pw = Engine::resolveApiPassword(*p);
+    if (!pw) {
+        ctx.printError(pw.error());
+        *exitCode = ExitUsage;
+        return std::nullopt;
+    }
+    *password = *pw;
+    return *p;
+}
+
+void printEvent(CliContext &ctx, const Engine::EngineEvent &e)
+{
+    static QMutex mutex;
+    QMutexLocker lock(&mutex);
+    if (ctx.json) {
+        ctx.out << QString::fromUtf8(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)) << '\n';
+    } else {
+        const QString when = QDateTime::fromMSecsSinceEpoch(e.wallMs).toString(u"HH:mm:ss.zzz"_s);
+        QString what = Engine::EngineEvent::kindName(e.kind);
+        if (e.outcome != Engine::EngineEvent::Outcome::None) {
+            what += u'/' + Engine::EngineEvent::outcomeName(e.outcome);
+        }
+        ctx.out << when << ' ' << what;
+        if (!e.host.isEmpty()) {
+            ctx.out << " [" << e.host << ']';
+        }
+        if (!e.step.isEmpty()) {
+            ctx.out << ' ' << e.step;
+        }
+        ctx.out << ": " << e.text << '\n';
+    }
+    ctx.out.flush();
+}
+
+namespace {
+
+int runPreflightCommand(CliContext &ctx)
+{
+    QString error;
+    const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
+    const QString timeout = takeOption(ctx.args, u"--timeout"_s, &error);
+    if (!error.isEmpty() || !ctx.args.isEmpty()) {
+        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                   error.isEmpty() ? u"unexpected argument: "_s + ctx.args.join(u' ') : error));
+        return ExitUsage;
+    }
+    int rc = ExitOk;
+    QString password;
+    std::optional<Core::UpgradeProfile> profile = loadProfileOption(ctx, profilePath, &password, &rc);
+    if (!profile) {
+        return rc;
+    }
+    Engine::PreflightOptions o;
+    if (!timeout.isEmpty()) {
+        o.timeoutMs = timeout.toInt() * 1000;
+    }
+    const Engine::PreflightReport report =
+        QtConcurrent::run([&] { return Engine::runPreflight(*profile, password, o); }).result();
+    if (ctx.json) {
+        ctx.printJson(report.toJson());
+    } else {
+        ctx.out << report.toText();
+    }
+    return report.anyFailed() ? ExitProblem : ExitOk;
+}
+
+} // namespace
+
+CliCommand preflightCommand()
+{
+    return {u"preflight"_s, u"preflight --profile P [--timeout S]"_s,
+            u"the pre-flight checklist (pass/warn/fail with evidence and fix); exit 1 if any item fails"_s,
+            runPreflightCommand};
+}
+
+} // namespace GrayStep::Cli

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// graystep-cli resume --journal J: continue a run after a crash, a canary stop or a pause.
+#include "cli/upgradecli.h"
+
+#include <QFileInfo>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Cli {
+
+namespace {
+
+int runResumeCommand(CliContext &ctx)
+{
+    QString error;
+    const QString journal = takeOption(ctx.args, u"--journal"_s, &error);
+    const QString profileOverride = takeOption(ctx.args, u"--profile"_s, &error);
+    const bool noWriter = takeFlag(ctx.args, u"--no-writer"_s);
+    if (!error.isEmpty() || !ctx.args.isEmpty() || journal.isEmpty()) {
+        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                   !error.isEmpty() ? error
+                                   : journal.isEmpty() ? u"--journal J is required"_s
+                                                       : u"unexpected argument: "_s + ctx.args.join(u' ')));
+        return ExitUsage;
+    }
+    Core::Result<Engine::RunOptions> o = Engine::runOptionsFromJournal(QFileInfo(journal).absoluteFilePath());
+    if (!o) {
+        ctx.printError(o.error());
+        return ExitUsage;
+    }
+    if (noWriter) {
+        o->writer = false;
+    }
+    int rc = ExitOk;
+    QString password;
+    const QString profilePath = profileOverride.isEmpty() ? o->profilePath : profileOverride;
+    std::optional<Core::UpgradeProfile> profile = loadProfileOption(ctx, profilePath, &password, &rc);
+    if (!profile) {
+        return rc;
+    }
+    return runAndReport(ctx, *profile, password, *o);
+}
+
+} // namespace
+
+CliCommand resumeCommand()
+{
+    return {u"resume"_s, u"resume --journal J [--profile P] [--no-writer]"_s,
+            u"continue the journal's run: re-verifies on the hosts, never runs a step twice"_s, runResumeCommand};
+}
+
+} // namespace GrayStep::Cli

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// graystep-cli rollback --journal J --host ADDR: roll one host back from its verified backup
+// (only inside the safe window: before its nodes rejoined with the new version).
+#include "cli/upgradecli.h"
+
+#include <QFileInfo>
+#include <QJsonObject>
+
+#include <thread>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Cli {
+
+namespace {
+
+int runRollbackCommand(CliContext &ctx)
+{
+    QString error;
+    const QString journal = takeOption(ctx.args, u"--journal"_s, &error);
+    const QString host = takeOption(ctx.args, u"--host"_s, &error);
+    const QString profileOverride = takeOption(ctx.args, u"--profile"_s, &error);
+    if (!error.isEmpty() || !ctx.args.isEmpty() || journal.isEmpty() || host.isEmpty()) {
+        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                   !error.isEmpty() ? error
+                                   : (journal.isEmpty() || host.isEmpty()) ? u"--journal J and --host ADDR are required"_s
+                                                                           : u"unexpected argument: "_s + ctx.args.join(u' ')));
+        return ExitUsage;
+    }
+    Core::Result<Engine::RunOptions> o = Engine::runOptionsFromJournal(QFileInfo(journal).absoluteFilePath());
+    if (!o) {
+        ctx.printError(o.error());
+        return ExitUsage;
+    }
+    int rc = ExitOk;
+    QString password;
+    std::optional<Core::UpgradeProfile> profile =
+        loadProfileOption(ctx, profileOverride.isEmpty() ? o->profilePath : profileOverride, &password, &rc);
+    if (!profile) {
+        return rc;
+    }
+    Engine::RunSummary s;
+    std::thread worker([&] {
+        s = Engine::UpgradeRunner::rollbackHost(*profile, password, o->journalPath, host,
+                                                [&ctx](const Engine::EngineEvent &e) { printEvent(ctx, e); });
+    });
+    worker.join();
+    if (ctx.json) {
+        ctx.printJson(QJsonObject{{u"result"_s, s.ok ? u"ok"_s : u"failed"_s}, {u"host"_s, host}, {u"failure"_s, s.failure}});
+    } else {
+        ctx.out << (s.ok ? u"Host %1 rolled back and running."_s.arg(host) : u"ROLLBACK FAILED: "_s + s.failure) << '\n';
+    }
+    return s.ok ? ExitOk : ExitProblem;
+}
+
+} // namespace
+
+CliCommand rollbackCommand()
+{
+    return {u"rollback"_s, u"rollback --journal J --host ADDR [--profile P]"_s,
+            u"roll one host back from its verified backup (only before its nodes rejoined)"_s, runRollbackCommand};
+}
+
+} // namespace GrayStep::Cli

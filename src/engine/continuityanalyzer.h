@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "engine/continuitytypes.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <array>
+
+#include <span>
+#include <vector>
+
+namespace GrayStep::Engine {
+
+// Thresholds and policy of one analysis.
+struct ContinuityOptions
+{
+    qint64 timeGapMs = 2000;      // consecutive present ids further apart than this: a time gap
+    qint64 stallMs = 1000;        // an attempt whose latency exceeds this: a stall
+    qint64 rateBucketMs = 1000;   // width of the rows-over-time histogram (widened if needed)
+    quint32 fatalKinds = findingBit(FindingKind::Lost);  // kinds that make the verdict fail
+    int maxFindingsPerKind = 100000;  // the counters stay exact; the list is cut and says so
+    // Auto: dense per-id index when ids are dense, sorted copy otherwise. Dense falls back
+    // to Sparse when the table does not allow it (tests and the benchmark force a mode).
+    enum class Index { Auto, Dense, Sparse } index = Index::Auto;
+};
+
+// What is analysed. The spans are borrowed for the duration of analyze().
+struct ContinuityInput
+{
+    // The read-back table: one entry per row, any order. ids.size() == times.size().
+    // Nulls are NULL_VALUE (readers convert INT's INT_MIN to it).
+    std::span<const qint64> ids;
+    std::span<const qint64> times;
+    // The writer's attempts in the order they were sent; only read when hasWriterLog.
+    std::span<const WriterAttempt> attempts;
+    bool hasWriterLog = false;   // false: existing-table mode
+    qint64 extraNullIdRows = 0;  // rows with a null id the server counted but did not send
+    QList<HostWindow> windows;   // the engine timeline's host windows (may be empty)
+};
+
+// Rows per bucket over [startMs, startMs + bucketMs * counts.size()).
+struct RateHistogram
+{
+    qint64 startMs = NULL_VALUE;
+    qint64 bucketMs = 1000;
+    std::vector<quint32> counts;
+};
+
+struct ContinuityReport
+{
+    bool writerMode = false;
+    // What could not be judged (existing-table mode: everything that needs the writer log).
+    QStringList notJudged;
+
+    qint64 rows = 0;
+    qint64 distinctIds = 0;
+    qint64 minId = NULL_VALUE;
+    qint64 maxId = NULL_VALUE;
+    qint64 minTimeMs = NULL_VALUE;
+    qint64 maxTimeMs = NULL_VALUE;
+    qint64 nullIdRows = 0;
+    qint64 nullTimeRows = 0;
+
+    qint64 attempts = 0;
+    qint64 acknowledged = 0;
+    qint64 failed = 0;
+    qint64 indeterminate = 0;
+
+    // Totals per kind: ids for lost/recovered/never written/failed present/missing,
+    // extra rows for duplicates, rows for nulls, occurrences for time gaps and stalls.
+    std::array<qint64, FINDING_KIND_COUNT> totals{};
+    std::array<qint64, FINDING_KIND_COUNT> findingCounts{};  // findings per kind (before the cut)
+    bool findingsTruncated = false;
+
+    qint64 latencyP50Ms = NULL_VALUE;   // over acknowledged attempts
+    qint64 latencyP99Ms = NULL_VALUE;
+    qint64 latencyMaxMs = NULL_VALUE;
+
+    QList<ContinuityFinding> findings;  // sorted by kind, then first id, then start time
+    RateHistogram rate;
+    quint32 fatalKinds = 0;
+    bool denseIndex = false;            // which index the analysis used
+
+    qint64 total(FindingKind kind) const { return totals[static_cast<size_t>(kind)]; }
+    bool isFatal() const;               // any finding of a fatal kind
+    QList<ContinuityFinding> findingsOf(FindingKind kind) const;
+};
+
+// Jepsen-style classification of a writer's attempts against the table read back
+// (DESIGN.md §4). Single pass over the rows into a dense per-id index (5 bytes per id
+// of [minId, maxId]) when ids are dense; a sorted copy (16 bytes per row) otherwise.
+//
+// Rules (documented for the report):
+// - an absent id is explained once: by its attempt (lost / never written / failed,
+//   the last one is no finding) or, without an attempt, as a missing id (ranges);
+// - ids are plain integers: a wrapped sequence (INT max followed by INT min) is one
+//   missing range; the built-in writer never wraps (it stops at the column's maximum);
+// - time gaps compare the earliest time of consecutive present ids (only forward gaps);
+// - latency = outcome time - send time; stalls use every attempt with an outcome time,
+//   the percentiles only acknowledged ones;
+// - a finding's host window is the first window its time span intersects.
+class ContinuityAnalyzer final
+{
+public:
+    explicit ContinuityAnalyzer(ContinuityOptions options = {});
+
+    ContinuityReport analyze(const ContinuityInput &input) const;
+
+    const ContinuityOptions &options() const { return m_options; }
+
+private:
+    ContinuityOptions m_options;
+};
+
+// Machine output (graystep-cli continuity --json, report export).
+QJsonObject continuityReportToJson(const ContinuityReport &report, const QList<HostWindow> &windows,
+                                   const QStringList &nodeNames = {});
+// A short human summary, one line per kind and finding (at most maxLines findings).
+QString continuityReportToText(const ContinuityReport &report, const QList<HostWindow> &windows,
+                               const QStringList &nodeNames = {}, int maxLines = 50);
+
+} // namespace GrayStep::Engine

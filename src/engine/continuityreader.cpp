@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/continuityreader.h"
+
+#include "dolphindb/scripts.h"
+
+#include <algorithm>
+#include <cstring>
+
+using namespace Qt::Literals::StringLiterals;
+using GrayStep::Core::Error;
+using GrayStep::Core::ErrorCode;
+using GrayStep::Core::Result;
+using GrayStep::Core::Status;
+using GrayStep::DolphinDb::DataType;
+using GrayStep::DolphinDb::DdbValue;
+using GrayStep::DolphinDb::DdbVector;
+
+namespace GrayStep::Engine {
+
+Result<ContinuityTableRef> ContinuityTableRef::parse(const QString &path, const QString &idColumn,
+                                                     const QString &timeColumn)
+{
+    const qsizetype slash = path.lastIndexOf(u'/');
+    if (!path.startsWith("dfs://"_L1) || slash <= 5 || slash == path.size() - 1) {
+        return Error(ErrorCode::InvalidInput,
+                     u"a table is named dfs://<database>/<table>, not '%1'"_s.arg(path), u"--table"_s);
+    }
+    ContinuityTableRef ref;
+    ref.database = path.left(slash);
+    ref.table = path.mid(slash + 1);
+    ref.idColumn = idColumn;
+    ref.timeColumn = timeColumn;
+    if (const Status s = ref.validate(); !s) {
+        return s.error();
+    }
+    return ref;
+}
+
+Status ContinuityTableRef::validate() const
+{
+    using DolphinDb::Scripts::isIdentifier;
+    if (!DolphinDb::Scripts::isDfsPath(database) || database.size() <= 6 || database.contains(u'"')) {
+        return Error(ErrorCode::InvalidInput, u"'%1' is not a dfs:// database path"_s.arg(database), u"--table"_s);
+    }
+    if (!isIdentifier(table)) {
+        return Error(ErrorCode::InvalidInput, u"'%1' is not a table name"_s.arg(table), u"--table"_s);
+    }
+    if (!isIdentifier(idColumn)) {
+        return Error(ErrorCode::InvalidInput, u"'%1' is not a column name"_s.arg(idColumn), u"--id"_s);
+    }
+    if (!isIdentifier(timeColumn)) {
+        return Error(ErrorCode::InvalidInput, u"'%1' is not a column name"_s.arg(timeColumn), u"--time"_s);
+    }
+    return {};
+}
+
+Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, ContinuityColumns &out,
+                     qint64 count)
+{
+    const DdbVector *id = &idColumn;
+    const DdbVector *time = &timeColumn;
+    if (time->size() != id->size()) {
+        return Error(ErrorCode::Protocol, u"id and time columns of different lengths"_s);
+    }
+    const qint64 n = count < 0 ? id->size() : std::min(count, id->size());
+    const size_t base = out.ids.size();
+    out.ids.resize(base + static_cast<size_t>(n));
+    out.times.resize(base + static_cast<size_t>(n));
+    qint64 *ids = out.ids.data() + base;
+    qint64 *times = out.times.data() + base;
+
+    switch (id->type()) {
+    case DataType::Int: {
+        const qint32 *v = id->values<qint32>();
+        for (qint64 i = 0; i < n; ++i) {
+            ids[i] = v[i] == DolphinDb::NULL_INT ? NULL_VALUE : v[i];
+        }
+        break;
+    }
+    case DataType::Long:
+        if (n > 0) {
+            std::memcpy(ids, id->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        }
+        break;
+    case DataType::Short: {
+        const qint16 *v = id->values<qint16>();
+        for (qint64 i = 0; i < n; ++i) {
+            ids[i] = v[i] == DolphinDb::NULL_SHORT ? NULL_VALUE : v[i];
+        }
+        break;
+    }
+    default:
+        out.ids.resize(base);
+        out.times.resize(base);
+        return Error(ErrorCode::InvalidInput,
+                     u"the id column is %1; it must be INT, LONG or SHORT"_s.arg(DolphinDb::typeName(id->type())));
+    }
+
+    switch (time->type()) {
+    case DataType::Timestamp:
+        if (n > 0) {
+            std::memcpy(times, time->values<qint64>(), static_cast<size_t>(n) * sizeof(qint64));
+        }
+        break;
+    case DataType::NanoTimestamp: {
+        const qint64 *v = time->values<qint64>();
+        for (qint64 i = 0; i < n; ++i) {
+            times[i] = v[i] == DolphinDb::NULL_LONG ? NULL_VALUE
+                                                    : (v[i] >= 0 ? v[i] / 1'000'000 : -((-v[i] + 999'999) / 1'000'000));
+        }
+        break;
+    }
+    case DataType::DateTime: {
+        const qint32 *v = time->values<qint32>();
+        for (qint64 i = 0; i < n; ++i) {
+            times[i] = v[i] == DolphinDb::NULL_INT ? NULL_VALUE : qint64(v[i]) * 1000;
+        }
+        break;
+    }
+    case DataType::Date: {
+        const qint32 *v = time->values<qint32>();
+        for (qint64 i = 0; i < n; ++i) {
+            times[i] = v[i] == DolphinDb::NULL_INT ? NULL_VALUE : qint64(v[i]) * 86'400'000;
+        }
+        break;
+    }
+    default:
+        if (!DolphinDb::isTemporal(time->type())) {
+            out.ids.resize(base);
+            out.times.resize(base);
+            return Error(ErrorCode::InvalidInput,
+                         u"the time column is %1; it must be a temporal type"_s.arg(DolphinDb::typeName(time->type())));
+        }
+        {
+            const DolphinDb::IdTimePage page{*id, *time};
+            for (qint64 i = 0; i < n; ++i) {
+                const qint64 ms = page.timeMsAt(i);
+                times[i] = ms == DolphinDb::NULL_LONG ? NULL_VALUE : ms;
+            }
+        }
+        break;
+    }
+    return {};
+}
+
+Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const ContinuityTableRef &ref,
+                                                int pageRows, const std::function<bool(qint64, qint64)> &progress)
+{
+    if (const Status valid = ref.validate(); !valid) {
+        return valid.error();
+    }
+    pageRows = std::max(2, pageRows);
+    ContinuityColumns out;
+    const auto statsScript = DolphinDb::Scripts::tableStats(ref.database, ref.table, ref.idColumn, ref.timeColumn);
+    if (!statsScript) {
+        return statsScript.error();
+    }
+    auto statsValue = run(*statsScript);
+    ++out.pages;
+    if (!statsValue) {
+        return statsValue.error();
+    }
+    const auto stats = DolphinDb::readTableStats(*statsValue);
+    if (!stats) {
+        return stats.error();
+    }
+    const qint64 rows = stats->rows;
+    if (rows > 0 && stats->minId != DolphinDb::NULL_LONG) {
+        out.ids.reserve(static_cast<size_t>(rows));
+        out.times.reserve(static_cast<size_t>(rows));
+        qint64 afterId = stats->minId - 1;
+        while (true) {
+            const auto script = DolphinDb::Scripts::idTimePage(ref.database, ref.table, ref.idColumn,
+                                                               ref.timeColumn, afterId, pageRows);
+            if (!script) {
+                return script.error();
+            }
+            auto value = run(*script);
+            ++out.pages;
+            if (!value) {
+                return value.error();
+            }
+            const auto page = DolphinDb::readIdTimePage(*value, ref.idColumn, ref.timeColumn);
+            if (!page) {
+                return page.error();
+            }
+            const qint64 n = page->size();
+            if (n == 0) {
+                break;
+            }
+            // The page must be in id order and after afterId (the paging depends on it).
+            qint64 prev = afterId;
+            for (qint64 i = 0; i < n; ++i) {
+                const qint64 id = page->idAt(i);
+                const bool isNull = page->ids.isNull(i);
+                if (isNull || id < prev || id <= afterId) {
+                    return Error(ErrorCode::Protocol, u"a page of %1 is not in id order after %2"_s.arg(ref.path())
+                                                          .arg(afterId));
+                }
+                prev = id;
+            }
+            qint64 take = n;
+            const qint64 lastId = page->idAt(n - 1);
+            if (n >= pageRows) {
+                // Keep every copy of the last id together: cut before its run, unless the
+                // whole page is that one id.
+                qint64 k = n - 1;
+                while (k > 0 && page->idAt(k - 1) == lastId) {
+                    --k;
+                }
+                if (k > 0) {
+                    take = k;
+                } else {
+                    out.oversizedDuplicates = true;
+                }
+            }
+            if (const Status appended = appendColumns(page->ids, page->times, out, take); !appended) {
+                return appended.error();
+            }
+            afterId = page->idAt(take - 1);
+            if (progress && !progress(static_cast<qint64>(out.ids.size()), rows)) {
+                return Error(ErrorCode::Cancelled, u"reading %1 was cancelled"_s.arg(ref.path()));
+            }
+            if (n < pageRows) {
+                break;
+            }
+        }
+    }
+    out.nullIdRows = std::max<qint64>(0, rows - static_cast<qint64>(out.ids.size()));
+    return out;
+}
+
+} // namespace GrayStep::Engine

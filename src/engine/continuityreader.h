@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "engine/continuitytypes.h"
+
+#include "core/result.h"
+#include "dolphindb/ddbvalue.h"
+
+#include <QString>
+
+#include <functional>
+#include <vector>
+
+namespace GrayStep::Engine {
+
+// Where the continuity check reads: a DFS table and its id and time columns.
+struct ContinuityTableRef
+{
+    QString database;   // "dfs://stock"
+    QString table;      // "stock"
+    QString idColumn = QStringLiteral("id");
+    QString timeColumn = QStringLiteral("time");
+
+    // "dfs://db/tb" -> database "dfs://db", table "tb". Validates names (they are put into
+    // scripts): a dfs:// path of [A-Za-z0-9_.-/] and identifiers [A-Za-z_][A-Za-z0-9_]*.
+    static Core::Result<ContinuityTableRef> parse(const QString &path, const QString &idColumn,
+                                                  const QString &timeColumn);
+    Core::Status validate() const;
+    QString path() const { return database + u'/' + table; }
+};
+
+// The id and time columns of a table read back, as the analyzer takes them.
+struct ContinuityColumns
+{
+    std::vector<qint64> ids;
+    std::vector<qint64> times;   // ms since the epoch (TIMESTAMP; other temporal types converted)
+    qint64 nullIdRows = 0;       // rows whose id is null: counted by the server, not read
+    qint64 pages = 0;            // requests made
+    // A page was filled by copies of one id: more copies of it may exist than were read
+    // (raise the page size).
+    bool oversizedDuplicates = false;
+};
+
+// Appends the first `count` (all: -1) ids and times of a page to out (nulls -> NULL_VALUE).
+// INT/LONG/SHORT ids; any temporal time column (TIMESTAMP, DATETIME, NANOTIMESTAMP, DATE, …)
+// as milliseconds.
+Core::Status appendColumns(const DolphinDb::DdbVector &ids, const DolphinDb::DdbVector &times,
+                           ContinuityColumns &out, qint64 count = -1);
+
+// Reads a table back, only its id and time columns, with the script catalog's reads
+// (DolphinDb::Scripts::tableStats, then idTimePage in id order, pageRows rows at a time).
+// A page that ends inside a run of one id is cut before that id, so duplicates are never
+// split across pages. `run` executes one script and returns its result (blocking; the
+// caller picks the thread). `progress` (optional) gets (rows read, rows total) after each
+// page; returning false cancels.
+using ScriptRunner = std::function<Core::Result<DolphinDb::DdbValue>(const QString &script)>;
+Core::Result<ContinuityColumns> readContinuityColumns(
+    const ScriptRunner &run, const ContinuityTableRef &ref, int pageRows = 1'000'000,
+    const std::function<bool(qint64, qint64)> &progress = {});
+
+} // namespace GrayStep::Engine

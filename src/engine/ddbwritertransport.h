@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "engine/writertransport.h"
+
+#include "dolphindb/ddbhasession.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <functional>
+#include <memory>
+
+namespace GrayStep::Engine {
+
+// The WriterProbe's transport over a DolphinDB HA session (PROTOCOL.md §5): the session is
+// created on the writer's thread (this object is made by the probe's factory there).
+// prepare(): existsTable, and when absent and settings.createTable, the catalog's creation
+// script (the tutorial's schema; INT ids only; VALUE partitions from yesterday to 60 days
+// ahead, so the writer's own rows have a partition). append(): the catalog's
+// tableInsert{loadTable('db','tb')} with one (time, name, id) table; the session's outcome
+// and answering site become the attempt's outcome and node.
+class DdbWriterTransport final : public WriterTransport
+{
+public:
+    DdbWriterTransport(const QList<DolphinDb::DdbSite> &sites, const DolphinDb::DdbCredentials &credentials,
+                       const DolphinDb::DdbHaSettings &settings = {});
+    ~DdbWriterTransport() override;
+
+    void prepare(const WriterSettings &settings, std::function<void(Core::Status)> done) override;
+    void append(const WriterSettings &settings, qint64 id, qint64 timeMs,
+                std::function<void(AppendOutcome)> done) override;
+
+    // The one-row table an append sends.
+    static Core::Result<DolphinDb::DdbValue> rowTable(const WriterSettings &settings, qint64 id, qint64 timeMs);
+
+private:
+    using Handler = std::function<void(const DolphinDb::DdbHaResult &)>;
+    void onFinished(const DolphinDb::DdbHaResult &result);
+
+    QObject m_context;
+    std::unique_ptr<DolphinDb::DdbHaSession> m_session;
+    QHash<quint64, Handler> m_pending;
+};
+
+} // namespace GrayStep::Engine

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/timelinerecorder.h"
+
+#include <QMutexLocker>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace GrayStep::Engine {
+
+namespace {
+
+// Pairs opening and closing events per (host, key) into spans.
+QList<TimelineSpan> pairSpans(const QList<EngineEvent> &events, EngineEvent::Kind open,
+                              EngineEvent::Kind close, bool useStepAsLabel)
+{
+    QList<TimelineSpan> spans;
+    for (const EngineEvent &e : events) {
+        const QString label = useStepAsLabel ? e.step : u"down"_s;
+        if (e.kind == open) {
+            spans.append({e.host, label, e.wallMs, -1, EngineEvent::Outcome::None});
+        } else if (e.kind == close) {
+            for (qsizetype i = spans.size() - 1; i >= 0; --i) {
+                TimelineSpan &s = spans[i];
+                if (s.isOpen() && s.host == e.host && s.label == label) {
+                    s.endMs = e.wallMs;
+                    s.outcome = e.outcome;
+                    break;
+                }
+            }
+        }
+    }
+    return spans;
+}
+
+} // namespace
+
+TimelineRecorder::TimelineRecorder(const Core::Clock &clock)
+    : m_clock(clock)
+{}
+
+EngineEvent TimelineRecorder::record(EngineEvent event)
+{
+    if (event.wallMs == 0) {
+        event.wallMs = m_clock.wallMs();
+    }
+    QMutexLocker lock(&m_mutex);
+    m_events.append(event);
+    return event;
+}
+
+QList<EngineEvent> TimelineRecorder::events() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_events;
+}
+
+QList<TimelineSpan> TimelineRecorder::stepSpans() const
+{
+    return pairSpans(events(), EngineEvent::Kind::StepStarted, EngineEvent::Kind::StepFinished, true);
+}
+
+QList<TimelineSpan> TimelineRecorder::hostWindows() const
+{
+    return pairSpans(events(), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
+}
+
+} // namespace GrayStep::Engine

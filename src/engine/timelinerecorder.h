@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "engine/engineevent.h"
+
+#include "core/clock.h"
+
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+namespace GrayStep::Engine {
+
+// A span of time on one host: a step, or the window in which the host was down.
+struct TimelineSpan
+{
+    QString host;
+    QString label;        // step id, or "down" for the unavailability window
+    qint64 startMs = 0;   // wall time
+    qint64 endMs = -1;    // -1 while still open
+    EngineEvent::Outcome outcome = EngineEvent::Outcome::None;
+
+    bool isOpen() const { return endMs < 0; }
+    bool operator==(const TimelineSpan &) const = default;
+};
+
+// Records engine events with the injected clock's timestamps and turns them into spans
+// (per-host steps and down-windows) for the timeline view, the continuity analysis and
+// the report. record() may be called from any thread; snapshots are copies.
+class TimelineRecorder final
+{
+public:
+    explicit TimelineRecorder(const Core::Clock &clock = Core::Clock::system());
+
+    // Stamps the event with the clock (when wallMs is 0), stores it and returns it.
+    EngineEvent record(EngineEvent event);
+
+    QList<EngineEvent> events() const;
+    // Step spans, in start order. A StepStarted without its StepFinished stays open.
+    QList<TimelineSpan> stepSpans() const;
+    // HostDown…HostUp windows, in start order (label "down").
+    QList<TimelineSpan> hostWindows() const;
+
+private:
+    const Core::Clock &m_clock;
+    mutable QMutex m_mutex;
+    QList<EngineEvent> m_events;
+};
+
+} // namespace GrayStep::Engine

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/clustertopology.h"
+#include "core/result.h"
+#include "core/upgradeprofile.h"
+#include "engine/hostcommands.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+namespace GrayStep::Engine {
+
+class ClusterAccess;
+
+// One step of the plan with the exact commands it runs: shell scripts (HostCommands) on the
+// host, DolphinDB scripts (the script catalog) prefixed with "ddb <node>: ".
+struct PlanStep
+{
+    QString id;          // "stage", "gate", "stop", "verify-stopped", "backup", "install", "start",
+                         // "verify-version", "recovery"
+    QString title;
+    bool mutating = false;
+    QStringList commands;
+};
+
+struct HostPlan
+{
+    QString address;
+    QStringList dataNodes;     // aliases on this host
+    QStringList controllers;
+    QStringList agents;
+    bool holdsLeader = false;  // when the plan was made
+    QList<BackupItem> backupItems;
+    QString stagedPackage;     // where the package lands on the host
+    QString backupDir;
+    QList<PlanStep> steps;
+};
+
+// The ordered plan (DESIGN.md §3): staging on every host, then host by host with the Raft
+// leader's host last. Building it is read-only: it only reads the cluster's state.
+struct UpgradePlan
+{
+    QString fromVersion;       // "2.00.7.4" (number) as the nodes report it
+    QString targetVersion;
+    QString leaderAlias;
+    QString leaderHost;
+    QString runId;             // names the backups and detached steps on the hosts
+    QList<HostPlan> hosts;     // in upgrade order
+
+    QJsonObject toJson() const;
+    QString toText() const;
+};
+
+// Hosts in upgrade order: the profile's order, the host holding `leaderHost` moved last
+// (policy "leader-last"), or as listed ("as-listed").
+QStringList orderHosts(const Core::UpgradeProfile &profile, const QString &leaderHost);
+
+// The metadata directories of this host's own nodes, from `paths` (alias -> directory read
+// live from the node: chunkMetaDir for data nodes, dfsMetaDir for controllers) or, when a
+// node has none there, from the node's configuration / DolphinDB's defaults.
+QList<BackupItem> backupItemsForHost(const Core::ClusterTopology &topology, const Core::HostAccess &host,
+                                     const QMap<QString, QString> &paths = {});
+
+QString stagedPackagePath(const Core::HostAccess &host, const QString &packagePath);
+QString backupDirFor(const Core::HostAccess &host, const QString &fromVersion, const QString &runId);
+
+// The host's plan (commands included). `packagePath` is the local package for this host.
+HostPlan planForHost(const Core::ClusterTopology &topology, const Core::HostAccess &host,
+                     const QString &packagePath, const QString &fromVersion, const QString &runId,
+                     const QMap<QString, QString> &paths = {});
+
+// Reads the leader and the versions (read-only) and builds the plan.
+Core::Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const QString &runId = QStringLiteral("<run>"));
+
+// The number part of a version text ("2.00.7.4 2022.12.08" -> "2.00.7.4").
+QString versionNumber(const QString &versionText);
+
+} // namespace GrayStep::Engine

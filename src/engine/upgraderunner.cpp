@@ -1,0 +1,1414 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/upgraderunner.h"
+
+#include "core/ddbversion.h"
+#include "dolphindb/scripts.h"
+#include "engine/clusteraccess.h"
+#include "engine/continuityanalyzer.h"
+#include "engine/continuityreader.h"
+#include "engine/ddbwritertransport.h"
+#include "engine/hostcommands.h"
+#include "engine/journal.h"
+#include "engine/upgradeplan.h"
+#include "engine/writerlog.h"
+#include "engine/writerprobe.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QRandomGenerator>
+#include <QThread>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <functional>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace GrayStep::Core;
+using namespace GrayStep::DolphinDb;
+
+namespace GrayStep::Engine {
+
+namespace {
+
+using Outcome = EngineEvent::Outcome;
+
+Error stepError(const QString &host, const QString &step, const QString &message)
+{
+    return Error(ErrorCode::Failed, message, u"host %1, step %2"_s.arg(host, step));
+}
+
+QString lastLines(const QByteArray &data, int n = 8)
+{
+    QStringList lines = QString::fromUtf8(data).split(u'\n', Qt::SkipEmptyParts);
+    if (lines.size() > n) {
+        lines = lines.mid(lines.size() - n);
+    }
+    return lines.join(u" | "_s);
+}
+
+} // namespace
+
+// ------------------------------------------------------------------------------------------
+// The work of one run, on the worker thread.
+// ------------------------------------------------------------------------------------------
+class UpgradeRunner::Work
+{
+public:
+    Work(UpgradeRunner *owner)
+        : q(owner)
+        , m_profile(owner->m_profile)
+        , m_options(owner->m_options)
+    {}
+
+    RunSummary run();
+    RunSummary rollbackOnly(const QString &host);
+
+    UpgradeRunner *q;
+    UpgradeProfile m_profile;
+    RunOptions m_options;
+    std::unique_ptr<Journal> m_journal;
+    std::unique_ptr<ClusterAccess> m_cluster;
+    QMap<QString, std::shared_ptr<Ssh::RemoteShell>> m_shells;
+    QString m_runId;
+    QString m_fromVersion;
+    RunSummary m_summary;
+    std::unique_ptr<WriterLog> m_writerLog;
+    std::unique_ptr<WriterProbe> m_writer;
+    QElapsedTimer m_wall;
+    QSet<QString> stageContinues;   // hosts whose upload a crash cut short
+
+    // ---- events and journal
+    void emitEvent(EngineEvent::Kind kind, Outcome outcome, const QString &host, const QString &step,
+                   const QString &text, const QJsonObject &details = {})
+    {
+        EngineEvent e;
+        e.kind = kind;
+        e.outcome = outcome;
+        e.host = host;
+        e.step = step;
+        e.text = text;
+        e.details = details;
+        q->emitEvent(e);
+    }
+    void message(const QString &text, const QString &host = {}) { emitEvent(EngineEvent::Kind::Message, Outcome::None, host, {}, text); }
+
+    Status record(const QString &kind, const QString &host = {}, const QString &step = {}, const QJsonObject &data = {})
+    {
+        Result<JournalRecord> r = m_journal->append(kind, host, step, data);
+        if (!r) {
+            return r.error();
+        }
+        return {};
+    }
+
+    // The last intent/done/failed record of a step.
+    std::optional<JournalRecord> lastRecord(const QString &host, const QString &step) const
+    {
+        std::optional<JournalRecord> found;
+        for (const JournalRecord &r : m_journal->records()) {
+            if (r.host == host && r.step == step
+                && (r.kind == u"intent"_s || r.kind == u"done"_s || r.kind == u"failed"_s)) {
+                found = r;
+            }
+        }
+        return found;
+    }
+    bool isDone(const QString &host, const QString &step) const
+    {
+        auto r = lastRecord(host, step);
+        return r && r->kind == u"done"_s;
+    }
+    bool hasAnyRecord(const QString &host, const QString &step) const { return lastRecord(host, step).has_value(); }
+    bool hostFinished(const QString &host) const
+    {
+        for (const JournalRecord &r : m_journal->records()) {
+            if (r.kind == u"host-done"_s && r.host == host) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Runs one journaled step. `verify` (optional) re-checks a journaled "done" on the host
+    // before skipping it; `act` is idempotent (check -> act -> verify) and returns details.
+    Result<QJsonObject> step(const QString &host, const QString &id, const std::function<Result<QJsonObject>()> &act,
+                             const std::function<Status()> &verify = {})
+    {
+        if (m_options.resume) {
+            std::optional<JournalRecord> last = lastRecord(host, id);
+            if (last && last->kind == u"done"_s) {
+                if (verify) {
+                    if (Status v = verify(); !v) {
+                        return stepError(host, id,
+                                         u"the journal says this step is done, but the host does not show it: %1"_s.arg(
+                                             v.error().message));
+                    }
+                }
+                emitEvent(EngineEvent::Kind::StepFinished, Outcome::Skipped, host, id, u"already done (verified)"_s);
+                return last->data;
+            }
+        }
+        if (m_abortRequested()) {
+            return Error(ErrorCode::Cancelled, u"aborted before step %1 on %2 (resume continues)"_s.arg(id, host));
+        }
+        emitEvent(EngineEvent::Kind::StepStarted, Outcome::None, host, id, id);
+        if (Status s = record(u"intent"_s, host, id); !s) {
+            return s.error();
+        }
+        QElapsedTimer t;
+        t.start();
+        Result<QJsonObject> r = act();
+        if (!r) {
+            (void)record(u"failed"_s, host, id, QJsonObject{{u"error"_s, r.error().message}, {u"ms"_s, t.elapsed()}});
+            emitEvent(EngineEvent::Kind::StepFinished, Outcome::Failed, host, id, r.error().message);
+            return r;
+        }
+        QJsonObject data = *r;
+        data.insert(u"ms"_s, t.elapsed());
+        if (Status s = record(u"done"_s, host, id, data); !s) {
+            return s.error();
+        }
+        emitEvent(EngineEvent::Kind::StepFinished, Outcome::Ok, host, id, u"done in %1 ms"_s.arg(t.elapsed()), data);
+        return data;
+    }
+
+    bool m_abortRequested() const { return q->m_abort.load(); }
+
+    // ---- host shells
+    Ssh::RemoteShell &shell(const QString &host) { return *m_shells.value(host); }
+    const HostAccess &access(const QString &host) const { return *m_profile.host(host); }
+    int hostIndex(const QString &host) const
+    {
+        for (int i = 0; i < m_profile.hosts.size(); ++i) {
+            if (m_profile.hosts[i].address == host) {
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+
+    Result<Ssh::ExecResult> exec(const QString &host, const QString &step, const QString &script, int timeoutMs = 60000)
+    {
+        Ssh::ExecOptions o;
+        o.totalTimeoutMs = timeoutMs;
+        o.onStdoutLine = [this, host, step](const QString &line) {
+            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, step, line);
+        };
+        o.onStderrLine = o.onStdoutLine;
+        return shell(host).exec(script, o);
+    }
+
+    // A mutating host command as a detached step: launched at most once per (run, host, name)
+    // — a later call (after a crash) adopts it, waits for it and reads its result. The command
+    // first appends its id to the host's execution record.
+    Result<QString> detached(const QString &host, const QString &name, const QString &script, const QString &okWhat,
+                             int timeoutMs = 300000)
+    {
+        const HostAccess &a = access(host);
+        Ssh::DetachedStep d;
+        d.id = detachedId(host, name);
+        d.stateDir = hostStepDir(a);
+        d.command = u"echo \"%1 $$ $(date +%s)\" >> %2\n"_s.arg(d.id, shellQuote(hostExecutionLog(a))) + script;
+        Result<Ssh::DetachedStatus> st = shell(host).startDetached(d);
+        if (!st) {
+            return st.error();
+        }
+        if (!st->launchedNow) {
+            message(u"step %1 was already launched on the host (state %2): adopting it, not starting it again"_s.arg(
+                        d.id, Ssh::DetachedStatus::stateName(st->state)),
+                    host);
+        }
+        Ssh::WaitOptions w;
+        w.pollIntervalMs = 100;
+        w.totalTimeoutMs = timeoutMs;
+        Result<Ssh::DetachedStatus> done = shell(host).waitDetached(d.id, d.stateDir, w);
+        if (!done) {
+            return done.error();
+        }
+        // RemoteShell's status read can see "running" in the status file and then a runner that
+        // has just exited after writing "finished" (a check-then-read race): read it again.
+        for (int again = 0; again < 3 && done->state == Ssh::DetachedStatus::State::Lost; ++again) {
+            QThread::msleep(200);
+            Result<Ssh::DetachedStatus> st2 = shell(host).detachedStatus(d.id, d.stateDir);
+            if (st2) {
+                done = st2;
+            }
+        }
+        Result<QByteArray> out = shell(host).detachedOutput(d.id, d.stateDir);
+        const QByteArray outText = out ? *out : QByteArray();
+        for (const QString &line : QString::fromUtf8(outText).split(u'\n', Qt::SkipEmptyParts)) {
+            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, name, line);
+        }
+        if (done->state != Ssh::DetachedStatus::State::Finished || done->exitCode != 0
+            || !QString::fromUtf8(outText).contains(HostCommands::okMarker(okWhat))) {
+            Result<QByteArray> err = shell(host).detachedOutput(d.id, d.stateDir, true);
+            return stepError(host, name,
+                             u"%1 failed (%2, exit %3): %4 %5"_s.arg(name, Ssh::DetachedStatus::stateName(done->state))
+                                 .arg(done->exitCode)
+                                 .arg(lastLines(outText), err ? lastLines(*err) : QString()));
+        }
+        return QString::fromUtf8(outText);
+    }
+
+    QString detachedId(const QString &host, const QString &name) const
+    {
+        return u"gs-%1-h%2-%3"_s.arg(m_runId).arg(hostIndex(host)).arg(name);
+    }
+    // The host-side state of a detached step of this run (Absent when never launched).
+    Ssh::DetachedStatus::State detachedState(const QString &host, const QString &name)
+    {
+        Result<Ssh::DetachedStatus> st = shell(host).detachedStatus(detachedId(host, name), hostStepDir(access(host)));
+        return st ? st->state : Ssh::DetachedStatus::State::Absent;
+    }
+
+    // ---- cluster helpers
+    // Retries a leader call while an election runs.
+    Result<DdbValue> onLeader(const QString &script, int patienceMs = 30000)
+    {
+        QElapsedTimer t;
+        t.start();
+        for (;;) {
+            Result<DdbValue> r = m_cluster->runOnLeader(script);
+            if (r || t.elapsed() > patienceMs || m_abortRequested()) {
+                return r;
+            }
+            if (r.error().code == ErrorCode::Server && !r.error().message.contains(u"NotLeader"_s)
+                && !r.error().message.contains(u"ControllerNotAvail"_s)) {
+                return r;
+            }
+            QThread::msleep(200);
+        }
+    }
+
+    Result<QSet<QString>> aliveNodes()
+    {
+        Result<DdbValue> v = onLeader(Scripts::clusterPerf(true));
+        if (!v) {
+            return v.error();
+        }
+        Result<QList<DolphinDb::ClusterNode>> perf = readClusterPerf(*v);
+        if (!perf) {
+            return perf.error();
+        }
+        QSet<QString> alive;
+        for (const DolphinDb::ClusterNode &n : *perf) {
+            if (n.alive) {
+                alive.insert(n.name);
+            }
+        }
+        return alive;
+    }
+
+    // Waits until every chunk is COMPLETE. Stall: the set of incomplete chunks unchanged for
+    // stallTimeoutS; timeout: recoveryTimeoutS. Errors name the chunks.
+    Status waitChunksComplete(const QString &host, const QString &step)
+    {
+        QElapsedTimer total;
+        total.start();
+        QElapsedTimer sinceChange;
+        sinceChange.start();
+        QStringList previous;
+        bool first = true;
+        for (;;) {
+            Result<DdbValue> v = onLeader(Scripts::clusterChunksStatus());
+            QStringList incomplete;
+            QString lastError;
+            if (v) {
+                Result<QList<ChunkStatus>> chunks = readChunkStatus(*v);
+                if (!chunks) {
+                    return chunks.error();
+                }
+                for (const ChunkStatus &c : *chunks) {
+                    if (!c.isComplete()) {
+                        incomplete << u"%1 (%2, %3)"_s.arg(c.chunkId, c.file, c.state);
+                    }
+                }
+                if (incomplete.isEmpty()) {
+                    return {};
+                }
+            } else {
+                lastError = v.error().message;
+                incomplete << u"<unreadable: %1>"_s.arg(lastError);
+            }
+            if (first || incomplete != previous) {
+                emitEvent(EngineEvent::Kind::GateResult, Outcome::Warn, host, step,
+                          u"%1 chunk(s) not COMPLETE: %2"_s.arg(incomplete.size()).arg(incomplete.mid(0, 5).join(u", "_s)));
+                previous = incomplete;
+                sinceChange.restart();
+                first = false;
+            }
+            if (sinceChange.elapsed() > qint64(m_profile.gates.stallTimeoutS) * 1000) {
+                return stepError(host, step,
+                                 u"recovery stalled: no progress for %1 s; chunks not COMPLETE: %2"_s.arg(
+                                     m_profile.gates.stallTimeoutS).arg(incomplete.join(u", "_s)));
+            }
+            if (total.elapsed() > qint64(m_profile.gates.recoveryTimeoutS) * 1000) {
+                return stepError(host, step,
+                                 u"recovery timed out after %1 s; chunks not COMPLETE: %2"_s.arg(
+                                     m_profile.gates.recoveryTimeoutS).arg(incomplete.join(u", "_s)));
+            }
+            if (m_abortRequested()) {
+                return Error(ErrorCode::Cancelled, u"aborted while waiting for recovery"_s);
+            }
+            QThread::msleep(uint(m_options.pollIntervalMs));
+        }
+    }
+
+    Status waitNodesAnswer(const QString &host, const QStringList &aliases, int timeoutMs)
+    {
+        QElapsedTimer t;
+        t.start();
+        for (const QString &a : aliases) {
+            for (;;) {
+                m_cluster->close(a);
+                Result<QString> v = m_cluster->nodeVersion(a);
+                if (v) {
+                    break;
+                }
+                if (t.elapsed() > timeoutMs) {
+                    return stepError(host, u"start"_s, u"%1 does not answer after %2 s: %3"_s.arg(a).arg(timeoutMs / 1000).arg(v.error().message));
+                }
+                QThread::msleep(200);
+            }
+        }
+        return {};
+    }
+
+    QStringList aliasesOn(const QString &host, std::optional<Core::NodeMode> mode = std::nullopt) const
+    {
+        QStringList out;
+        for (const Core::ClusterNode &n : m_cluster->nodesOnHost(host)) {
+            if (!mode || n.mode == *mode) {
+                out << n.alias;
+            }
+        }
+        return out;
+    }
+
+    QString packageFor(const QString &host) const { return m_options.packageForHost.value(host, m_profile.packagePath); }
+
+    // ---- the steps
+    Result<QJsonObject> stage(const QString &host);
+    Status upgradeHost(const QString &host);
+    Status rollback(const QString &host, const QList<BackupItem> &items);
+    Status startHostNodes(const QString &host, const QString &stepName);
+    QMap<QString, QString> journaledPaths(const QString &host) const;
+    QList<BackupItem> journaledBackupItems(const QString &host, const QList<BackupItem> &fallback) const
+    {
+        auto r = lastRecord(host, u"backup"_s);
+        if (!r || r->kind != u"done"_s) {
+            return fallback;
+        }
+        QList<BackupItem> items;
+        for (const QJsonValue &v : r->data.value(u"items"_s).toArray()) {
+            items.append({v.toObject().value(u"label"_s).toString(), v.toObject().value(u"source"_s).toString()});
+        }
+        return items;
+    }
+    void startWriter();
+    void finishWriter();
+};
+
+// ------------------------------------------------------------------------------------------
+
+Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
+{
+    const HostAccess &a = access(host);
+    const QString local = packageFor(host);
+    QString expected = local == m_profile.packagePath ? m_profile.packageSha256 : QString();
+    if (expected.isEmpty()) {
+        QFile f(local);
+        if (!f.open(QIODevice::ReadOnly)) {
+            return stepError(host, u"stage"_s, u"cannot read the package %1"_s.arg(local));
+        }
+        QCryptographicHash h(QCryptographicHash::Sha256);
+        h.addData(&f);
+        expected = QString::fromLatin1(h.result().toHex());
+    }
+    const QString remote = stagedPackagePath(a, local);
+    Result<QString> have = shell(host).sha256(remote);
+    if (have && *have == expected) {
+        return QJsonObject{{u"path"_s, remote}, {u"sha256"_s, expected}, {u"uploaded"_s, false}};
+    }
+    // An upload cut by a crash is continued from its .part (not started again): recorded as such.
+    const bool continuing = stageContinues.contains(host);
+    if (Result<Ssh::ExecResult> mk = shell(host).exec(
+            u"mkdir -p "_s + shellQuote(QFileInfo(remote).absolutePath()) + u" && echo \""_s + detachedId(host, continuing ? u"upload-continue"_s : u"upload"_s)
+            + u" $$ $(date +%s)\" >> "_s + shellQuote(hostExecutionLog(a)));
+        !mk || !mk->succeeded()) {
+        return stepError(host, u"stage"_s, u"cannot create the staging directory"_s);
+    }
+    Ssh::UploadOptions o;
+    o.expectedSha256 = expected;
+    Result<Ssh::UploadResult> up = shell(host).upload(local, remote, o);
+    if (!up) {
+        return stepError(host, u"stage"_s, up.error().message);
+    }
+    return QJsonObject{{u"path"_s, remote}, {u"sha256"_s, up->sha256}, {u"uploaded"_s, true}, {u"bytes"_s, up->bytes}};
+}
+
+QMap<QString, QString> UpgradeRunner::Work::journaledPaths(const QString &host) const
+{
+    QMap<QString, QString> paths;
+    auto r = lastRecord(host, u"gate"_s);
+    if (r && r->kind == u"done"_s) {
+        const QJsonObject p = r->data.value(u"paths"_s).toObject();
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            paths.insert(it.key(), it.value().toString());
+        }
+    }
+    return paths;
+}
+
+Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &stepName)
+{
+    const HostAccess &a = access(host);
+    const QStringList controllers = aliasesOn(host, Core::NodeMode::Controller);
+    const QStringList agents = aliasesOn(host, Core::NodeMode::Agent);
+    QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
+    Result<QString> started = detached(host, stepName + u"-scripts"_s,
+                                       HostCommands::startControllerAndAgent(QDir::cleanPath(a.installDir),
+                                                                             !controllers.isEmpty(), !agents.isEmpty()),
+                                       u"started"_s, 120000);
+    if (!started) {
+        // The marker names may differ: accept any GRAYSTEP-OK when the exit status was 0.
+        return started.error();
+    }
+    if (Status s = waitNodesAnswer(host, controllers + agents, 120000); !s) {
+        return s;
+    }
+    if (!dataNodes.isEmpty()) {
+        Result<QSet<QString>> alive = aliveNodes();
+        QStringList toStart;
+        for (const QString &d : dataNodes) {
+            if (!alive || !alive->contains(d)) {
+                toStart << d;
+            }
+        }
+        if (!toStart.isEmpty()) {
+            Result<QString> script = Scripts::startDataNodes(toStart);
+            if (!script) {
+                return script.error();
+            }
+            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, stepName, u"ddb <leader>: "_s + *script);
+            if (Result<DdbValue> r = onLeader(*script); !r) {
+                return stepError(host, stepName, u"startDataNode through the leader: %1"_s.arg(r.error().message));
+            }
+        }
+        if (Status s = waitNodesAnswer(host, dataNodes, 120000); !s) {
+            return s;
+        }
+    }
+    return {};
+}
+
+Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem> &items)
+{
+    const HostAccess &a = access(host);
+    const QString install = QDir::cleanPath(a.installDir);
+    const QString backupDir = backupDirFor(a, m_fromVersion, m_runId);
+    message(u"rolling %1 back to %2 from the verified backup %3"_s.arg(host, m_fromVersion, backupDir), host);
+    Result<QJsonObject> r = step(host, u"rollback-stop"_s, [&]() -> Result<QJsonObject> {
+        Result<QString> s = detached(host, u"rollback-stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s);
+        if (!s) {
+            return s.error();
+        }
+        return QJsonObject{};
+    });
+    if (!r) {
+        return r.error();
+    }
+    r = step(host, u"rollback-restore"_s, [&]() -> Result<QJsonObject> {
+        Result<Ssh::ExecResult> v = exec(host, u"rollback-restore"_s, HostCommands::verifyBackup(backupDir));
+        if (!v || !v->succeeded()) {
+            return stepError(host, u"rollback-restore"_s, u"the backup %1 does not verify; nothing restored"_s.arg(backupDir));
+        }
+        const QString script = u"if [ -d "_s + shellQuote(install + u".bak-"_s + m_fromVersion) + u" ]; then\n(\n"_s
+                               + HostCommands::restoreBinaries(install, m_fromVersion) + u"\n)\nfi\n"_s
+                               + HostCommands::restoreMetadata(backupDir, items);
+        Result<QString> s = detached(host, u"rollback-restore"_s, script, u"restored-metadata"_s);
+        if (!s) {
+            // restoreMetadata prints its own marker; accept "restore-metadata" too.
+            return s.error();
+        }
+        return QJsonObject{{u"backup"_s, backupDir}};
+    });
+    if (!r) {
+        return r.error();
+    }
+    r = step(host, u"rollback-start"_s, [&]() -> Result<QJsonObject> {
+        if (Status s = startHostNodes(host, u"rollback-start"_s); !s) {
+            return s.error();
+        }
+        QJsonObject versions;
+        for (const QString &alias : aliasesOn(host)) {
+            Result<QString> v = m_cluster->nodeVersion(alias);
+            if (!v || versionNumber(*v) != m_fromVersion) {
+                return stepError(host, u"rollback-start"_s,
+                                 u"%1 reports %2 after the rollback, expected %3"_s.arg(alias, v ? *v : v.error().message,
+                                                                                       m_fromVersion));
+            }
+            versions.insert(alias, *v);
+        }
+        return QJsonObject{{u"versions"_s, versions}};
+    });
+    if (!r) {
+        return r.error();
+    }
+    emitEvent(EngineEvent::Kind::HostUp, Outcome::Warn, host, u"rollback"_s, u"rolled back to "_s + m_fromVersion);
+    m_summary.hostsRolledBack << host;
+    return {};
+}
+
+Status UpgradeRunner::Work::upgradeHost(const QString &host)
+{
+    const HostAccess &a = access(host);
+    const QString install = QDir::cleanPath(a.installDir);
+    const QString target = versionNumber(m_profile.targetVersion);
+    emitEvent(EngineEvent::Kind::HostStarted, Outcome::None, host, {}, u"upgrading "_s + host);
+
+    // 1. Gate (read-only; skipped once the host's window began).
+    if (!hasAnyRecord(host, u"stop"_s)) {
+        Result<QJsonObject> g = step(host, u"gate"_s, [&]() -> Result<QJsonObject> {
+            if (Status s = waitChunksComplete(host, u"gate"_s); !s) {
+                return s.error();
+            }
+            // A leader must be present; an election in progress gets up to 30 s.
+            QElapsedTimer waited;
+            waited.start();
+            Result<QString> leader = m_cluster->findLeader();
+            while (!leader && waited.elapsed() < 30000) {
+                QThread::msleep(300);
+                leader = m_cluster->findLeader();
+            }
+            if (!leader) {
+                return stepError(host, u"gate"_s, u"no Raft leader: "_s + leader.error().message);
+            }
+            if (m_writer) {
+                // Writer healthy: it has not failed and acknowledges writes (one within the max gap).
+                if (m_writer->state() == WriterProbe::State::Failed) {
+                    return stepError(host, u"gate"_s, u"the writer failed; the cluster is not writable"_s);
+                }
+                const qint64 before = m_writer->acknowledged();
+                QElapsedTimer w;
+                w.start();
+                while (m_writer->acknowledged() == before && w.elapsed() < m_profile.gates.maxGapMs) {
+                    QThread::msleep(50);
+                }
+                if (m_writer->acknowledged() == before) {
+                    return stepError(host, u"gate"_s, u"the writer got no acknowledged write for %1 ms"_s.arg(
+                                                          m_profile.gates.maxGapMs));
+                }
+            }
+            // This host's own metadata paths, read live from its nodes.
+            QJsonObject paths;
+            for (const QString &alias : aliasesOn(host, Core::NodeMode::DataNode)) {
+                Result<DdbValue> v = m_cluster->runOn(alias, Scripts::localConfig(u"chunkMetaDir"_s).valueOr(QString()));
+                if (v) {
+                    if (Result<QString> t = readText(*v); t && !t->isEmpty()) {
+                        paths.insert(alias, *t);
+                    }
+                }
+            }
+            for (const QString &alias : aliasesOn(host, Core::NodeMode::Controller)) {
+                Result<DdbValue> v = m_cluster->runOn(alias, Scripts::localConfig(u"dfsMetaDir"_s).valueOr(QString()));
+                if (v) {
+                    if (Result<QString> t = readText(*v); t && !t->isEmpty()) {
+                        paths.insert(alias, *t);
+                    }
+                }
+            }
+            emitEvent(EngineEvent::Kind::GateResult, Outcome::Ok, host, u"gate"_s,
+                      u"all chunks COMPLETE, leader %1"_s.arg(*leader));
+            return QJsonObject{{u"leader"_s, *leader}, {u"paths"_s, paths}};
+        });
+        if (!g) {
+            return g.error();
+        }
+    }
+    const QMap<QString, QString> paths = journaledPaths(host);
+    QList<BackupItem> items = backupItemsForHost(m_cluster->topology(), a, paths);
+    const QString backupDir = backupDirFor(a, m_fromVersion, m_runId);
+
+    // 2. Stop.
+    Result<QJsonObject> r = step(host, u"stop"_s, [&]() -> Result<QJsonObject> {
+        emitEvent(EngineEvent::Kind::HostDown, Outcome::None, host, u"stop"_s, u"stopping the host's nodes"_s);
+        if (detachedState(host, u"stop"_s) != Ssh::DetachedStatus::State::Absent) {
+            // Launched before a crash: adopt it (never stop twice, never call the leader again).
+            Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
+            if (!s) {
+                return s.error();
+            }
+            return QJsonObject{{u"adopted"_s, true}};
+        }
+        const QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
+        Result<QSet<QString>> alive = aliveNodes();
+        QStringList toStop;
+        for (const QString &d : dataNodes) {
+            if (alive && alive->contains(d)) {
+                toStop << d;
+            }
+        }
+        if (!toStop.isEmpty()) {
+            Result<QString> script = Scripts::stopDataNodes(toStop);
+            if (!script) {
+                return script.error();
+            }
+            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, u"stop"_s, u"ddb <leader>: "_s + *script);
+            if (Result<DdbValue> s = onLeader(*script); !s) {
+                message(u"stopDataNode through the leader failed (%1); the stop script ends them"_s.arg(s.error().message), host);
+            } else {
+                // Wait (bounded) until the leader sees them down.
+                QElapsedTimer t;
+                t.start();
+                while (t.elapsed() < 20000) {
+                    Result<QSet<QString>> now = aliveNodes();
+                    bool anyUp = false;
+                    for (const QString &d : toStop) {
+                        anyUp = anyUp || (now && now->contains(d));
+                    }
+                    if (!anyUp) {
+                        break;
+                    }
+                    QThread::msleep(200);
+                }
+            }
+        }
+        for (const QString &alias : aliasesOn(host)) {
+            m_cluster->close(alias);
+        }
+        Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
+        if (!s) {
+            return s.error();
+        }
+        return QJsonObject{{u"stoppedThroughLeader"_s, QJsonArray::fromStringList(toStop)}};
+    });
+    if (!r) {
+        return r.error();
+    }
+
+    // 3. Verify the processes are gone (read-only; always re-checked unless started again).
+    if (!isDone(host, u"start"_s) && detachedState(host, u"start-scripts"_s) == Ssh::DetachedStatus::State::Absent) {
+        r = step(host, u"verify-stopped"_s, [&]() -> Result<QJsonObject> {
+            Result<Ssh::ExecResult> e = exec(host, u"verify-stopped"_s, HostCommands::listServerProcesses(install));
+            if (!e) {
+                return e.error();
+            }
+            const QString pids = QString::fromUtf8(e->stdoutData).trimmed();
+            if (!pids.isEmpty()) {
+                return stepError(host, u"verify-stopped"_s, u"processes of %1 still run: %2"_s.arg(install, pids));
+            }
+            return QJsonObject{};
+        });
+        if (!r) {
+            return r.error();
+        }
+    }
+
+    // 4. Backup of this host's own metadata, verified.
+    r = step(
+        host, u"backup"_s,
+        [&]() -> Result<QJsonObject> {
+            // One probe: is there a complete backup already, which source directories are absent.
+            QString probe = u"if [ -f "_s + shellQuote(backupDir + u"/MANIFEST"_s) + u" ]; then echo manifest; fi\n"_s;
+            for (int i = 0; i < items.size(); ++i) {
+                probe += u"[ -d "_s + shellQuote(items[i].sourceDir) + u" ] || echo absent:"_s + QString::number(i) + u'\n';
+            }
+            Result<Ssh::ExecResult> probed = shell(host).exec(probe);
+            if (!probed) {
+                return probed.error();
+            }
+            const QStringList probeLines = QString::fromUtf8(probed->stdoutData).split(u'\n', Qt::SkipEmptyParts);
+            const bool manifestExists = probeLines.contains(u"manifest"_s);
+            // A data node that never held a chunk has no CHUNK_METADATA yet: nothing to back up
+            // for it (said in the journal). Controllers' directories must exist.
+            QList<BackupItem> present;
+            QJsonArray omitted;
+            for (int i = 0; i < items.size(); ++i) {
+                const BackupItem &b = items[i];
+                if (probeLines.contains(u"absent:"_s + QString::number(i)) && b.label.endsWith(u"/CHUNK_METADATA"_s)) {
+                    omitted.append(b.label);
+                    message(u"%1 does not exist (the data node holds no chunk yet): not backed up"_s.arg(b.sourceDir), host);
+                    continue;
+                }
+                present << b;
+            }
+            items = present;
+            if (!manifestExists || detachedState(host, u"backup"_s) != Ssh::DetachedStatus::State::Absent) {
+                // Back up and verify in one detached step (adopted after a crash, never run twice).
+                Result<QString> s = detached(host, u"backup"_s,
+                                             HostCommands::backupMetadata(backupDir, items) + u"\n"_s
+                                                 + HostCommands::verifyBackup(backupDir),
+                                             u"verified"_s);
+                if (!s) {
+                    return s.error();
+                }
+            } else {
+                Result<Ssh::ExecResult> v = exec(host, u"backup"_s, HostCommands::verifyBackup(backupDir));
+                if (!v || !v->succeeded()) {
+                    return stepError(host, u"backup"_s, u"the backup does not verify: "_s
+                                                            + (v ? lastLines(v->stdoutData + v->stderrData) : v.error().message));
+                }
+            }
+            QJsonArray labels;
+            for (const BackupItem &b : items) {
+                labels.append(QJsonObject{{u"label"_s, b.label}, {u"source"_s, b.sourceDir}});
+            }
+            return QJsonObject{{u"dir"_s, backupDir}, {u"items"_s, labels}, {u"omitted"_s, omitted}};
+        },
+        [&]() -> Status {
+            Result<Ssh::ExecResult> v = exec(host, u"backup"_s, HostCommands::verifyBackup(backupDir));
+            if (!v || !v->succeeded()) {
+                return stepError(host, u"backup"_s, u"the backup manifest does not verify"_s);
+            }
+            return {};
+        });
+    if (!r) {
+        // Nothing was changed on the host yet: start its nodes again on the old version.
+        message(u"the backup failed: starting the host's nodes again (nothing was installed)"_s, host);
+        if (Status st = startHostNodes(host, u"restart"_s); !st) {
+            return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(), st.error().toString()));
+        }
+        emitEvent(EngineEvent::Kind::HostUp, Outcome::Warn, host, u"restart"_s, u"started again on the old version"_s);
+        return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again"_s.arg(r.error().toString()));
+    }
+    items = journaledBackupItems(host, items);
+
+    // 5-7: install, start, verify the version: the safe window for a rollback.
+    const QString staged = stagedPackagePath(a, packageFor(host));
+    Status windowStatus = [&]() -> Status {
+        Result<QJsonObject> s = step(host, u"install"_s, [&]() -> Result<QJsonObject> {
+            Result<QString> out = detached(host, u"install"_s, HostCommands::installPackage(install, staged, m_fromVersion),
+                                           u"installed"_s);
+            if (!out) {
+                return out.error();
+            }
+            return QJsonObject{{u"package"_s, staged}, {u"kept"_s, QString(install + u".bak-"_s + m_fromVersion)}};
+        });
+        if (!s) {
+            return s.error();
+        }
+        s = step(
+            host, u"start"_s,
+            [&]() -> Result<QJsonObject> {
+                if (Status st = startHostNodes(host, u"start"_s); !st) {
+                    return st.error();
+                }
+                return QJsonObject{};
+            },
+            [&]() -> Status { return waitNodesAnswer(host, aliasesOn(host), 60000); });
+        if (!s) {
+            return s.error();
+        }
+        s = step(host, u"verify-version"_s, [&]() -> Result<QJsonObject> {
+            QJsonObject versions;
+            for (const QString &alias : aliasesOn(host)) {
+                Result<QString> v = m_cluster->nodeVersion(alias);
+                if (!v) {
+                    return stepError(host, u"verify-version"_s, u"%1: %2"_s.arg(alias, v.error().message));
+                }
+                if (versionNumber(*v) != target) {
+                    return stepError(host, u"verify-version"_s,
+                                     u"%1 reports %2, expected %3"_s.arg(alias, *v, target));
+                }
+                versions.insert(alias, *v);
+            }
+            return QJsonObject{{u"versions"_s, versions}};
+        });
+        if (!s) {
+            return s.error();
+        }
+        return {};
+    }();
+    if (!windowStatus) {
+        if (windowStatus.error().code == ErrorCode::Cancelled) {
+            return windowStatus;
+        }
+        if (m_options.rollbackOnFailure) {
+            if (Status rb = rollback(host, items); !rb) {
+                return Error(ErrorCode::Failed,
+                             u"%1; the rollback failed too: %2"_s.arg(windowStatus.error().toString(), rb.error().toString()));
+            }
+            return Error(ErrorCode::Failed, u"%1; host %2 was rolled back to %3 and runs again"_s.arg(
+                                                windowStatus.error().toString(), host, m_fromVersion));
+        }
+        return windowStatus;
+    }
+    emitEvent(EngineEvent::Kind::HostUp, Outcome::Ok, host, u"start"_s, u"the host's nodes answer with "_s + target);
+
+    // 8. Recovery.
+    r = step(host, u"recovery"_s, [&]() -> Result<QJsonObject> {
+        if (Status s = waitChunksComplete(host, u"recovery"_s); !s) {
+            return s.error();
+        }
+        return QJsonObject{};
+    });
+    if (!r) {
+        return r.error();
+    }
+    if (Status s = record(u"host-done"_s, host); !s) {
+        return s;
+    }
+    emitEvent(EngineEvent::Kind::HostFinished, Outcome::Ok, host, {}, host + u" runs "_s + target);
+    return {};
+}
+
+void UpgradeRunner::Work::startWriter()
+{
+    if (!m_options.writer || !m_profile.writer.enabled) {
+        return;
+    }
+    QList<DdbSite> sites;
+    for (const Core::ClusterNode &n : m_cluster->topology().nodesWithMode(Core::NodeMode::DataNode)) {
+        sites.append(DdbSite{n.host, n.port, n.alias});
+    }
+    const DdbCredentials cred{m_profile.apiUser, m_cluster->apiPassword()};
+    m_writerLog = std::make_unique<WriterLog>();
+    const QString logPath = m_options.journalPath + u".writer"_s;
+    if (Status s = m_writerLog->open(logPath, QJsonObject{{u"table"_s, QString(m_profile.writer.database + u'/' + m_profile.writer.table)}});
+        !s) {
+        message(u"writer log: "_s + s.error().message);
+        m_writerLog.reset();
+        return;
+    }
+    m_writer = std::make_unique<WriterProbe>(
+        [sites, cred]() -> std::unique_ptr<WriterTransport> { return std::make_unique<DdbWriterTransport>(sites, cred); },
+        m_writerLog.get());
+    WriterSettings ws;
+    ws.database = m_profile.writer.database;
+    ws.table = m_profile.writer.table;
+    ws.rowsPerSecond = m_options.writerRate > 0 ? m_options.writerRate : m_profile.writer.rowsPerSecond;
+    ws.firstId = m_writerLog->attemptCount() > 0 ? 0 : 1;
+    m_writer->start(ws);
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 15000 && m_writer->acknowledged() == 0 && m_writer->state() != WriterProbe::State::Failed) {
+        QThread::msleep(50);
+    }
+    message(u"writer: %1 rows/s into %2/%3 (%4 acknowledged so far)"_s.arg(ws.rowsPerSecond)
+                .arg(ws.database, ws.table)
+                .arg(m_writer->acknowledged()));
+}
+
+void UpgradeRunner::Work::finishWriter()
+{
+    if (!m_writer) {
+        return;
+    }
+    m_writer->stop();
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 30000 && m_writer->state() != WriterProbe::State::Stopped
+           && m_writer->state() != WriterProbe::State::Failed) {
+        QThread::msleep(50);
+    }
+    m_writer.reset();
+    (void)m_writerLog->sync();
+    const WriterLogContents log = m_writerLog->snapshot();
+    // Read the table back through a data node and classify every attempt.
+    Result<ContinuityTableRef> ref = ContinuityTableRef::parse(m_profile.writer.database + u'/' + m_profile.writer.table,
+                                                               u"id"_s, u"time"_s);
+    if (!ref) {
+        message(u"continuity: "_s + ref.error().message);
+        return;
+    }
+    const QStringList dataNodes = [&] {
+        QStringList l;
+        for (const Core::ClusterNode &n : m_cluster->topology().nodesWithMode(Core::NodeMode::DataNode)) {
+            l << n.alias;
+        }
+        return l;
+    }();
+    for (int attempt = 0;; ++attempt) {
+    Result<ContinuityColumns> cols = readContinuityColumns(
+        [&](const QString &script) -> Result<DdbValue> {
+            QStringList errors;
+            for (const QString &alias : dataNodes) {
+                Result<DdbValue> r = m_cluster->runOn(alias, script, 60000);
+                if (r) {
+                    return r;
+                }
+                errors << r.error().message;
+            }
+            return Error(ErrorCode::Network, errors.join(u"; "_s));
+        },
+        *ref);
+    if (!cols) {
+        // Fallback: one read of both columns (servers without `top`/`order by`).
+        message(u"continuity: paged read failed (%1); reading the columns in one request"_s.arg(cols.error().message));
+        Result<QString> script = Scripts::idTimeAll(ref->database, ref->table, ref->idColumn, ref->timeColumn);
+        Result<DdbValue> all = script ? m_cluster->runOn(dataNodes.value(0), *script, 120000) : Result<DdbValue>(script.error());
+        for (int i = 1; !all && i < dataNodes.size(); ++i) {
+            all = m_cluster->runOn(dataNodes.value(i), *script, 120000);
+        }
+        if (all) {
+            Result<IdTimePage> page = readIdTimePage(*all, ref->idColumn, ref->timeColumn);
+            if (page) {
+                ContinuityColumns c;
+                if (Status st = appendColumns(page->ids, page->times, c); st) {
+                    cols = std::move(c);
+                }
+            }
+        }
+    }
+    if (!cols) {
+        message(u"continuity: cannot read the table back: "_s + cols.error().message);
+        m_summary.continuity = QJsonObject{{u"error"_s, cols.error().message}};
+        return;
+    }
+    QList<HostWindow> windows;
+    for (const TimelineSpan &s : q->m_timeline.hostWindows()) {
+        windows.append({s.host, s.startMs, s.isOpen() ? QDateTime::currentMSecsSinceEpoch() : s.endMs});
+    }
+    ContinuityOptions co;
+    co.timeGapMs = m_profile.gates.maxGapMs;
+    ContinuityAnalyzer analyzer(co);
+    ContinuityInput in;
+    in.ids = cols->ids;
+    in.times = cols->times;
+    in.attempts = log.attempts;
+    in.hasWriterLog = true;
+    in.extraNullIdRows = cols->nullIdRows;
+    in.windows = windows;
+    const ContinuityReport report = analyzer.analyze(in);
+    m_summary.continuity = continuityReportToJson(report, windows, log.nodes);
+    const qint64 lost = report.total(FindingKind::Lost);
+    if (lost > 0 && attempt == 0) {
+        // Rule out a read that raced the last appends' visibility: read once more.
+        QStringList ids;
+        for (const ContinuityFinding &f : report.findingsOf(FindingKind::Lost).mid(0, 10)) {
+            ids << QString::number(f.firstId);
+        }
+        message(u"continuity: %1 acknowledged id(s) not found (%2); reading the table again in 3 s"_s.arg(lost).arg(
+            ids.join(u", "_s)));
+        QThread::msleep(3000);
+        continue;
+    }
+    emitEvent(EngineEvent::Kind::CheckResult, lost > m_profile.gates.maxLostRows ? Outcome::Failed : Outcome::Ok, {},
+              u"continuity"_s,
+              u"writer: %1 attempts, %2 acknowledged, %3 lost, %4 duplicate, max latency %5 ms"_s.arg(report.attempts)
+                  .arg(report.acknowledged)
+                  .arg(lost)
+                  .arg(report.total(FindingKind::Duplicate))
+                  .arg(report.latencyMaxMs),
+              m_summary.continuity);
+    if (lost > m_profile.gates.maxLostRows && m_summary.ok) {
+        m_summary.ok = false;
+        m_summary.failure = u"%1 acknowledged row(s) lost"_s.arg(lost);
+    }
+    return;
+    }
+}
+
+RunSummary UpgradeRunner::Work::run()
+{
+    m_wall.start();
+    auto fail = [&](const Error &e) {
+        m_summary.ok = false;
+        m_summary.failure = e.toString();
+        (void)record(u"finished"_s, {}, {}, QJsonObject{{u"ok"_s, false}, {u"error"_s, e.toString()}});
+        emitEvent(EngineEvent::Kind::RunFinished, Outcome::Failed, {}, {}, e.toString());
+        return m_summary;
+    };
+    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
+    if (!j) {
+        m_summary.failure = j.error().toString();
+        return m_summary;
+    }
+    m_journal = std::move(*j);
+    if (!q->m_password.isEmpty()) {
+        m_journal->addSecret(q->m_password);
+    }
+    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
+    if (!c) {
+        return fail(c.error());
+    }
+    m_cluster = std::move(*c);
+
+    // The run record: new run, or the one being resumed.
+    const QList<JournalRecord> existing = m_journal->records();
+    const JournalRecord *runRecord = nullptr;
+    for (const JournalRecord &r : existing) {
+        if (r.kind == u"run"_s) {
+            runRecord = &r;
+            break;
+        }
+    }
+    for (const JournalRecord &r : existing) {
+        if (r.kind == u"finished"_s && r.data.value(u"ok"_s).toBool()) {
+            m_summary.ok = true;
+            m_summary.failure.clear();
+            emitEvent(EngineEvent::Kind::RunFinished, Outcome::Ok, {}, {}, u"the journal's run already finished"_s);
+            return m_summary;
+        }
+    }
+    if (m_options.resume && !runRecord) {
+        return fail(Error(ErrorCode::InvalidInput, u"the journal holds no run to resume"_s, m_options.journalPath));
+    }
+    if (!m_options.resume && runRecord) {
+        return fail(Error(ErrorCode::InvalidInput, u"the journal already holds a run: use resume"_s, m_options.journalPath));
+    }
+
+    // Connect to every host first: a refused host key stops the run before any command.
+    for (const HostAccess &h : m_profile.hosts) {
+        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
+        if (Status st = s->connect(); !st) {
+            return fail(Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message)));
+        }
+        m_shells.insert(h.address, s);
+    }
+
+    if (runRecord) {
+        m_runId = runRecord->data.value(u"runId"_s).toString();
+        m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();
+        emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {}, u"resuming run "_s + m_runId);
+        (void)record(u"resume"_s);
+    } else {
+        Result<UpgradePlan> plan = buildUpgradePlan(*m_cluster);
+        if (!plan) {
+            return fail(plan.error());
+        }
+        m_fromVersion = plan->fromVersion;
+        const Result<DdbVersion> from = DdbVersion::parse(m_fromVersion);
+        const Result<DdbVersion> to = DdbVersion::parse(m_profile.targetVersion);
+        if (!from || !to || !(*from < *to)) {
+            return fail(Error(ErrorCode::Failed, u"the target %1 is not newer than %2"_s.arg(m_profile.targetVersion, m_fromVersion)));
+        }
+        const CompatibilityVerdict verdict = compatibilityOfUpgrade(*from, *to);
+        if (!verdict.rollingUpgradePromised() && !m_options.acceptCompatibilityRisk) {
+            return fail(Error(ErrorCode::Failed,
+                              u"compatibility: %1 Confirm the vendor's risk assessment with --accept-compatibility-risk."_s.arg(
+                                  verdict.explanation)));
+        }
+        m_runId = QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
+        QJsonObject pkgs;
+        for (auto it = m_options.packageForHost.cbegin(); it != m_options.packageForHost.cend(); ++it) {
+            pkgs.insert(it.key(), it.value());
+        }
+        if (Status s = record(u"run"_s, {}, {},
+                              QJsonObject{{u"runId"_s, m_runId},
+                                          {u"profile"_s, m_options.profilePath},
+                                          {u"fromVersion"_s, m_fromVersion},
+                                          {u"targetVersion"_s, m_profile.targetVersion},
+                                          {u"compatibility"_s, verdict.explanation},
+                                          {u"compatibilityAccepted"_s, m_options.acceptCompatibilityRisk},
+                                          {u"canary"_s, m_options.canary},
+                                          {u"writer"_s, m_options.writer},
+                                          {u"packageForHost"_s, pkgs}});
+            !s) {
+            return fail(s.error());
+        }
+        emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {},
+                  u"run %1: %2 -> %3"_s.arg(m_runId, m_fromVersion, m_profile.targetVersion));
+    }
+
+    startWriter();
+
+    // Stage the package on every host (in parallel, each host on its own shell) before any stop.
+    {
+        QThreadPool pool;
+        pool.setMaxThreadCount(qMax(1, int(m_profile.hosts.size())));
+        QList<QFuture<Result<QJsonObject>>> futures;
+        for (const HostAccess &h : m_profile.hosts) {
+            auto rec = lastRecord(h.address, u"stage"_s);
+            if (rec && rec->kind == u"intent"_s) {
+                stageContinues.insert(h.address);
+            }
+        }
+        for (const HostAccess &h : m_profile.hosts) {
+            const QString host = h.address;
+            futures << QtConcurrent::run(&pool, [this, host] {
+                return step(host, u"stage"_s, [this, host] { return stage(host); },
+                            [this, host]() -> Status {
+                                Result<QString> sha = shell(host).sha256(stagedPackagePath(access(host), packageFor(host)));
+                                if (!sha) {
+                                    return sha.error();
+                                }
+                                auto rec = lastRecord(host, u"stage"_s);
+                                const QString want = rec ? rec->data.value(u"sha256"_s).toString() : QString();
+                                if (*sha != want) {
+                                    return Error(ErrorCode::Failed, u"the staged package's SHA-256 is %1, the journal says %2"_s.arg(*sha, want));
+                                }
+                                return {};
+                            });
+            });
+        }
+        for (auto &f : futures) {
+            f.waitForFinished();
+        }
+        for (auto &f : futures) {
+            if (!f.result()) {
+                finishWriter();
+                return fail(f.result().error());
+            }
+        }
+    }
+
+    // Host by host, the leader's host last (re-read before each host).
+    QStringList remaining;
+    for (const HostAccess &h : m_profile.hosts) {
+        remaining << h.address;
+    }
+    bool first = true;
+    while (!remaining.isEmpty()) {
+        Result<QString> leader = m_cluster->findLeader();
+        const QString leaderHost = leader ? m_cluster->hostOf(*leader) : QString();
+        QStringList order = remaining;
+        if (m_profile.orderPolicy == u"leader-last"_s && order.removeAll(leaderHost) > 0) {
+            order << leaderHost;
+        }
+        // A host the journal shows as in progress goes first (resume).
+        for (const QString &h : remaining) {
+            if (!hostFinished(h) && hasAnyRecord(h, u"gate"_s)) {
+                order.removeAll(h);
+                order.prepend(h);
+                break;
+            }
+        }
+        const QString host = order.first();
+        remaining.removeAll(host);
+        if (hostFinished(host)) {
+            // Verify before skipping: every node of the host runs the target.
+            for (const QString &alias : aliasesOn(host)) {
+                Result<QString> v = m_cluster->nodeVersion(alias);
+                if (!v || versionNumber(*v) != versionNumber(m_profile.targetVersion)) {
+                    finishWriter();
+                    return fail(stepError(host, u"host-done"_s,
+                                          u"the journal says the host is done, but %1 reports %2"_s.arg(
+                                              alias, v ? *v : v.error().message)));
+                }
+            }
+            emitEvent(EngineEvent::Kind::HostFinished, Outcome::Skipped, host, {}, u"already upgraded (verified)"_s);
+            m_summary.hostsDone << host;
+            first = false;
+            continue;
+        }
+        if (Status s = upgradeHost(host); !s) {
+            finishWriter();
+            if (s.error().code == ErrorCode::Cancelled) {
+                m_summary.paused = true;
+                m_summary.failure = s.error().toString();
+                (void)record(u"paused"_s, host, {}, QJsonObject{{u"reason"_s, s.error().message}});
+                emitEvent(EngineEvent::Kind::RunFinished, Outcome::Cancelled, {}, {}, s.error().message);
+                return m_summary;
+            }
+            return fail(s.error());
+        }
+        m_summary.hostsDone << host;
+        const bool canaryStop = first && m_options.canary && !remaining.isEmpty();
+        first = false;
+        if (!remaining.isEmpty() && (canaryStop || q->m_pause.load())) {
+            finishWriter();
+            m_summary.paused = true;
+            const QString why = canaryStop ? u"canary: stopped after the first host"_s : u"paused after a host"_s;
+            (void)record(u"paused"_s, host, {}, QJsonObject{{u"reason"_s, why}});
+            emitEvent(EngineEvent::Kind::RunFinished, Outcome::Cancelled, {}, {},
+                      why + u"; continue with: graystep-cli resume --journal "_s + m_options.journalPath);
+            return m_summary;
+        }
+    }
+
+    // Finally: every node on the target.
+    Result<DdbValue> v = onLeader(Scripts::nodeVersions());
+    if (!v) {
+        finishWriter();
+        return fail(v.error());
+    }
+    Result<QList<NodeVersion>> versions = readNodeVersions(*v);
+    if (!versions) {
+        finishWriter();
+        return fail(versions.error());
+    }
+    QJsonObject all;
+    for (const NodeVersion &nv : *versions) {
+        all.insert(nv.node, nv.text);
+        if (nv.number != versionNumber(m_profile.targetVersion)) {
+            finishWriter();
+            return fail(Error(ErrorCode::Failed, u"%1 reports %2 at the end"_s.arg(nv.node, nv.text)));
+        }
+    }
+    m_summary.ok = true;
+    finishWriter();
+    // Unavoidable waits from the journal (this process's records): stop, start, recovery.
+    qint64 unavoidable = 0;
+    for (const JournalRecord &r : m_journal->records()) {
+        if (r.kind == u"done"_s && (r.step == u"stop"_s || r.step == u"start"_s || r.step == u"recovery"_s)) {
+            unavoidable += qint64(r.data.value(u"ms"_s).toDouble());
+        }
+    }
+    m_summary.unavoidableMs = unavoidable;
+    m_summary.wallMs = m_wall.elapsed();
+    (void)record(u"finished"_s, {}, {},
+                 QJsonObject{{u"ok"_s, m_summary.ok}, {u"versions"_s, all}, {u"error"_s, m_summary.failure},
+                             {u"wallMs"_s, m_summary.wallMs}, {u"unavoidableMs"_s, unavoidable}});
+    emitEvent(EngineEvent::Kind::RunFinished, m_summary.ok ? Outcome::Ok : Outcome::Failed, {}, {},
+              m_summary.ok ? u"every node runs "_s + m_profile.targetVersion : m_summary.failure,
+              QJsonObject{{u"versions"_s, all}, {u"wallMs"_s, m_summary.wallMs}, {u"unavoidableMs"_s, unavoidable}});
+    return m_summary;
+}
+
+RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
+{
+    m_options.resume = true;
+    auto fail = [&](const Error &e) {
+        m_summary.ok = false;
+        m_summary.failure = e.toString();
+        return m_summary;
+    };
+    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
+    if (!j) {
+        return fail(j.error());
+    }
+    m_journal = std::move(*j);
+    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
+    if (!c) {
+        return fail(c.error());
+    }
+    m_cluster = std::move(*c);
+    for (const JournalRecord &r : m_journal->records()) {
+        if (r.kind == u"run"_s) {
+            m_runId = r.data.value(u"runId"_s).toString();
+            m_fromVersion = r.data.value(u"fromVersion"_s).toString();
+            break;
+        }
+    }
+    if (m_runId.isEmpty()) {
+        return fail(Error(ErrorCode::InvalidInput, u"the journal holds no run"_s));
+    }
+    if (!m_profile.host(host)) {
+        return fail(Error(ErrorCode::InvalidInput, u"no host %1 in the profile"_s.arg(host)));
+    }
+    // Only inside the safe window: the backup is done and the host's nodes have not rejoined
+    // with the new version (after that the new version has written data).
+    if (!isDone(host, u"backup"_s)) {
+        return fail(Error(ErrorCode::Failed, u"host %1 has no verified backup in this run: nothing to roll back"_s.arg(host)));
+    }
+    if (isDone(host, u"verify-version"_s)) {
+        return fail(Error(ErrorCode::Failed,
+                          u"host %1 is past the point of no return: its nodes rejoined with the new version and wrote "
+                          "data; a rollback would lose it"_s.arg(host)));
+    }
+    std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(*m_profile.host(host)).release());
+    if (Status st = s->connect(); !st) {
+        return fail(st.error());
+    }
+    m_shells.insert(host, s);
+    const QList<BackupItem> items = journaledBackupItems(
+        host, backupItemsForHost(m_cluster->topology(), *m_profile.host(host), journaledPaths(host)));
+    if (Status st = rollback(host, items); !st) {
+        return fail(st.error());
+    }
+    m_summary.ok = true;
+    return m_summary;
+}
+
+// ------------------------------------------------------------------------------------------
+
+UpgradeRunner::UpgradeRunner(UpgradeProfile profile, QString apiPassword, RunOptions options, QObject *parent)
+    : QObject(parent)
+    , m_profile(std::move(profile))
+    , m_password(std::move(apiPassword))
+    , m_options(std::move(options))
+{
+    qRegisterMetaType<GrayStep::Engine::EngineEvent>();
+}
+
+UpgradeRunner::~UpgradeRunner()
+{
+    if (m_thread) {
+        m_abort = true;
+        m_thread->wait();
+    }
+}
+
+void UpgradeRunner::emitEvent(EngineEvent e)
+{
+    e = m_timeline.record(std::move(e));
+    Q_EMIT event(e);
+}
+
+RunSummary UpgradeRunner::runBlocking()
+{
+    Work w(this);
+    RunSummary s = w.run();
+    {
+        QMutexLocker lock(&m_mutex);
+        m_summary = s;
+    }
+    return s;
+}
+
+void UpgradeRunner::start()
+{
+    m_thread.reset(QThread::create([this] {
+        const RunSummary s = runBlocking();
+        Q_EMIT finished(s.ok);
+    }));
+    m_thread->start();
+}
+
+void UpgradeRunner::requestPause()
+{
+    m_pause = true;
+}
+
+void UpgradeRunner::requestAbort()
+{
+    m_abort = true;
+}
+
+bool UpgradeRunner::wait(unsigned long ms)
+{
+    return !m_thread || m_thread->wait(ms);
+}
+
+RunSummary UpgradeRunner::summary() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_summary;
+}
+
+RunSummary UpgradeRunner::rollbackHost(const UpgradeProfile &profile, const QString &apiPassword,
+                                       const QString &journalPath, const QString &host,
+                                       const std::function<void(const EngineEvent &)> &onEvent)
+{
+    RunOptions o;
+    o.journalPath = journalPath;
+    o.resume = true;
+    UpgradeRunner runner(profile, apiPassword, o);
+    if (onEvent) {
+        QObject::connect(&runner, &UpgradeRunner::event, &runner, onEvent, Qt::DirectConnection);
+    }
+    Work w(&runner);
+    return w.rollbackOnly(host);
+}
+
+Result<RunOptions> runOptionsFromJournal(const QString &journalPath)
+{
+    Result<JournalContents> c = Journal::read(journalPath);
+    if (!c) {
+        return c.error();
+    }
+    for (const JournalRecord &r : c->records) {
+        if (r.kind == u"run"_s) {
+            RunOptions o;
+            o.journalPath = journalPath;
+            o.resume = true;
+            o.profilePath = r.data.value(u"profile"_s).toString();
+            o.canary = false;
+            o.writer = r.data.value(u"writer"_s).toBool(true);
+            o.acceptCompatibilityRisk = r.data.value(u"compatibilityAccepted"_s).toBool();
+            const QJsonObject pkgs = r.data.value(u"packageForHost"_s).toObject();
+            for (auto it = pkgs.begin(); it != pkgs.end(); ++it) {
+                o.packageForHost.insert(it.key(), it.value().toString());
+            }
+            return o;
+        }
+    }
+    return Error(ErrorCode::InvalidInput, u"the journal holds no run record"_s, journalPath);
+}
+
+} // namespace GrayStep::Engine

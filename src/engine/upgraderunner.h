@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/result.h"
+#include "core/upgradeprofile.h"
+#include "engine/engineevent.h"
+#include "engine/timelinerecorder.h"
+
+#include <QJsonObject>
+#include <QMap>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <memory>
+
+class QThread;
+
+namespace GrayStep::Engine {
+
+struct RunOptions
+{
+    QString profilePath;          // the profile file (recorded in the journal for resume)
+    QString journalPath;          // required
+    bool resume = false;          // continue the run recorded in journalPath
+    bool canary = false;          // stop after the first host (resumable: `resume` continues)
+    bool acceptCompatibilityRisk = false;  // below level 4: must be given explicitly
+    bool writer = true;           // run the built-in writer when the profile enables it
+    int writerRate = 0;           // rows/s; 0: the profile's
+    bool rollbackOnFailure = true;  // roll the failing host back when inside the safe window
+    // Rehearsal: a different package for a host (e.g. the sandbox's broken package).
+    QMap<QString, QString> packageForHost;
+    int pollIntervalMs = 250;
+};
+
+// The result of a run (or resume).
+struct RunSummary
+{
+    bool ok = false;
+    bool paused = false;          // canary/pause: stopped after a host, resumable
+    QString failure;              // one line, when !ok
+    QStringList hostsDone;
+    QStringList hostsRolledBack;
+    QJsonObject continuity;       // the final verdict (when the writer ran)
+    qint64 wallMs = 0;
+    qint64 unavoidableMs = 0;     // node stop/start and recovery waits (journal)
+};
+
+// The host-by-host upgrade (DESIGN.md §3) on its own worker thread. Every step is journaled
+// ("intent" before it acts, "done"/"failed" after); mutating host steps run as detached steps
+// with ids derived from the run id (a second launch adopts the first: never twice), each one
+// appending "<step id> <pid> <epoch>" to the host's execution record (.graystep/executions.log).
+// Resume re-verifies on the hosts before skipping a journaled step.
+//
+// Events are emitted from the worker thread: connect with a context object (queued).
+class UpgradeRunner final : public QObject
+{
+    Q_OBJECT
+
+public:
+    UpgradeRunner(Core::UpgradeProfile profile, QString apiPassword, RunOptions options, QObject *parent = nullptr);
+    ~UpgradeRunner() override;
+
+    // Starts the worker thread. finished() follows.
+    void start();
+    // Blocking variant: runs on the calling thread (must not be the GUI thread).
+    RunSummary runBlocking();
+
+    // Thread-safe controls.
+    void requestPause();          // stop after the current host (resumable)
+    void requestAbort();          // stop at the next step boundary (resumable)
+
+    bool wait(unsigned long ms);
+    RunSummary summary() const;
+    const TimelineRecorder &timeline() const { return m_timeline; }
+
+    // Rolls one host back from the journal's verified backup (the CLI's `rollback`).
+    static RunSummary rollbackHost(const Core::UpgradeProfile &profile, const QString &apiPassword,
+                                   const QString &journalPath, const QString &host,
+                                   const std::function<void(const EngineEvent &)> &onEvent = {});
+
+Q_SIGNALS:
+    void event(const GrayStep::Engine::EngineEvent &event);
+    void finished(bool ok);
+
+private:
+    class Work;
+    friend class Work;
+    void emitEvent(EngineEvent e);
+
+    Core::UpgradeProfile m_profile;
+    QString m_password;
+    RunOptions m_options;
+    TimelineRecorder m_timeline;
+    std::unique_ptr<QThread> m_thread;
+    std::atomic<bool> m_pause{false};
+    std::atomic<bool> m_abort{false};
+    mutable QMutex m_mutex;
+    RunSummary m_summary;
+};
+
+// Reads a run's profile path and options from its journal (for `resume`).
+Core::Result<RunOptions> runOptionsFromJournal(const QString &journalPath);
+
+} // namespace GrayStep::Engine

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "engine/continuitytypes.h"
+
+#include "core/result.h"
+
+#include <QString>
+
+#include <functional>
+
+namespace GrayStep::Engine {
+
+enum class WriterIdType : quint8 { Int, Long };
+
+// What the built-in writer writes, and where (DESIGN.md §4).
+struct WriterSettings
+{
+    QString database = QStringLiteral("dfs://stock");   // the tutorial's table by default
+    QString table = QStringLiteral("stock");
+    bool createTable = true;       // create database/table when absent (tutorial's schema)
+    int rowsPerSecond = 10;        // 1..1000, one row per append, one append in flight
+    WriterIdType idType = WriterIdType::Int;
+    qint64 firstId = 1;            // 0: continue after the writer log's last id
+    QString name = QStringLiteral("graystep");  // the SYMBOL column's value
+    qint64 maxRows = 0;            // stop after this many attempts; 0: until stopped
+
+    // The largest id the column can hold; the writer stops there, it never wraps.
+    qint64 maxId() const
+    {
+        return idType == WriterIdType::Int ? std::numeric_limits<qint32>::max()
+                                           : std::numeric_limits<qint64>::max() - 1;
+    }
+};
+
+// The HA session's verdict on one append, and who gave it.
+struct AppendOutcome
+{
+    AttemptOutcome outcome = AttemptOutcome::Indeterminate;
+    QString node;     // "host:port" of the site that answered (or was last tried)
+    QString error;    // server or network error text for failed / indeterminate
+};
+
+// What the WriterProbe needs from DolphinDB, per request. An implementation is created on
+// the writer's thread (by the factory given to WriterProbe) and used only there. It may
+// answer synchronously (call `done` before returning) or later from that thread's event
+// loop; it calls `done` exactly once per request.
+class WriterTransport
+{
+public:
+    virtual ~WriterTransport() = default;
+    // Connect, and create the database/table when settings.createTable and absent.
+    virtual void prepare(const WriterSettings &settings, std::function<void(Core::Status)> done) = 0;
+    // Append one row (time, name, id).
+    virtual void append(const WriterSettings &settings, qint64 id, qint64 timeMs,
+                        std::function<void(AppendOutcome)> done) = 0;
+};
+
+} // namespace GrayStep::Engine

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/continuityreader.h"
+
+#include <QRegularExpression>
+#include <QTest>
+
+#include <algorithm>
+
+using namespace GrayStep::Engine;
+using namespace GrayStep::DolphinDb;
+using namespace Qt::Literals::StringLiterals;
+using GrayStep::Core::Error;
+using GrayStep::Core::ErrorCode;
+using GrayStep::Core::Result;
+
+namespace {
+
+constexpr qint64 T0 = 1673343000000;
+
+// A table held in memory that answers the continuity scripts like a server would.
+class FakeTable
+{
+public:
+    std::vector<qint64> ids;     // NULL_VALUE: null
+    std::vector<qint64> times;
+    DataType idType = DataType::Int;
+    QStringList scripts;
+
+    int pageLimitSeen = 0;
+
+    Result<DdbValue> run(const QString &script)
+    {
+        scripts << script;
+        static const QRegularExpression stats(u"^select count\\(\\*\\) as rows, min\\(id\\) as minId, max\\(id\\) as maxId, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\)$"_s);
+        static const QRegularExpression page(u"^select top (\\d+) id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id > (-?\\d+) order by id$"_s);
+        if (stats.match(script).hasMatch()) {
+            qint64 lo = NULL_VALUE;
+            qint64 hi = NULL_VALUE;
+            for (qint64 id : ids) {
+                if (id != NULL_VALUE) {
+                    lo = lo == NULL_VALUE ? id : std::min(lo, id);
+                    hi = hi == NULL_VALUE ? id : std::max(hi, id);
+                }
+            }
+            return DdbValue::table({u"rows"_s, u"minId"_s, u"maxId"_s, u"minTime"_s, u"maxTime"_s},
+                                   {DdbVector::int64s(DataType::Long, {qint64(ids.size())}), idVector({lo}),
+                                    idVector({hi}), DdbVector::int64s(DataType::Timestamp, {NULL_LONG}),
+                                    DdbVector::int64s(DataType::Timestamp, {NULL_LONG})});
+        }
+        if (const auto m = page.match(script); m.hasMatch()) {
+            const int limit = m.captured(1).toInt();
+            const qint64 after = m.captured(2).toLongLong();
+            pageLimitSeen = limit;
+            std::vector<std::pair<qint64, qint64>> rows;
+            for (size_t k = 0; k < ids.size(); ++k) {
+                if (ids[k] != NULL_VALUE && ids[k] > after) {
+                    rows.emplace_back(ids[k], times[k]);
+                }
+            }
+            std::stable_sort(rows.begin(), rows.end(),
+                             [](const auto &a, const auto &b) { return a.first < b.first; });
+            QList<qint64> i;
+            QList<qint64> t;
+            for (size_t k = 0; k < rows.size() && k < size_t(limit); ++k) {
+                i << rows[k].first;
+                t << rows[k].second;
+            }
+            return DdbValue::table({u"id"_s, u"time"_s}, {idVector(i), DdbVector::int64s(DataType::Timestamp, t)});
+        }
+        return Error(ErrorCode::Server, u"Syntax Error: [line #1] "_s + script);
+    }
+
+private:
+    DdbVector idVector(const QList<qint64> &values) const
+    {
+        if (idType == DataType::Long) {
+            return DdbVector::int64s(DataType::Long, values);
+        }
+        QList<qint32> v;
+        for (qint64 x : values) {
+            v << (x == NULL_VALUE ? NULL_INT : static_cast<qint32>(x));
+        }
+        return DdbVector::int32s(DataType::Int, v);
+    }
+};
+
+ContinuityTableRef stock()
+{
+    return ContinuityTableRef::parse(u"dfs://stock/stock"_s, u"id"_s, u"time"_s).value();
+}
+
+std::vector<std::pair<qint64, qint64>> sortedRows(const std::vector<qint64> &ids, const std::vector<qint64> &times)
+{
+    std::vector<std::pair<qint64, qint64>> rows;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        rows.emplace_back(ids[i], times[i]);
+    }
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+} // namespace
+
+class tst_ContinuityReader : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tableNames_data();
+    void tableNames();
+    void readsEveryRowInPages_data();
+    void readsEveryRowInPages();
+    void duplicatesAreNeverSplitAcrossPages();
+    void wrappedIdsReadInFewPages();
+    void convertsTimeTypes_data();
+    void convertsTimeTypes();
+    void badColumnsAreInputErrors();
+    void serverErrorsAndCancelStopTheRead();
+};
+
+void tst_ContinuityReader::tableNames_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("id");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<QString>("database");
+    QTest::addColumn<QString>("table");
+    QTest::newRow("the tutorial's table") << u"dfs://stock/stock"_s << u"id"_s << true << u"dfs://stock"_s << u"stock"_s;
+    QTest::newRow("a nested database path") << u"dfs://a/b.c/tb"_s << u"id"_s << true << u"dfs://a/b.c"_s << u"tb"_s;
+    QTest::newRow("no table part is refused") << u"dfs://stock"_s << u"id"_s << false << QString() << QString();
+    QTest::newRow("a trailing slash is refused") << u"dfs://stock/"_s << u"id"_s << false << QString() << QString();
+    QTest::newRow("not a dfs path is refused") << u"/tmp/stock/stock"_s << u"id"_s << false << QString() << QString();
+    QTest::newRow("a quote in the database is refused") << u"dfs://st\"ock/stock"_s << u"id"_s << false << QString() << QString();
+    QTest::newRow("a script in the column name is refused") << u"dfs://stock/stock"_s << u"id);drop(x"_s << false
+                                                          << QString() << QString();
+}
+
+void tst_ContinuityReader::tableNames()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, id);
+    QFETCH(bool, valid);
+    QFETCH(QString, database);
+    QFETCH(QString, table);
+    const auto ref = ContinuityTableRef::parse(path, id, u"time"_s);
+    QCOMPARE(ref.ok(), valid);
+    if (valid) {
+        QCOMPARE(ref->database, database);
+        QCOMPARE(ref->table, table);
+        QCOMPARE(ref->path(), path);
+    } else {
+        QCOMPARE(ref.error().code, ErrorCode::InvalidInput);
+    }
+}
+
+void tst_ContinuityReader::readsEveryRowInPages_data()
+{
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("pageRows");
+    QTest::addColumn<bool>("longIds");
+    QTest::newRow("an empty table takes one request") << 0 << 100 << false;
+    QTest::newRow("one row") << 1 << 100 << false;
+    QTest::newRow("rows that fill many pages, shuffled, with nulls and duplicates") << 5000 << 300 << false;
+    QTest::newRow("a page of two rows still reads everything") << 50 << 2 << true;
+    QTest::newRow("a page larger than the table") << 777 << 1000000 << true;
+}
+
+void tst_ContinuityReader::readsEveryRowInPages()
+{
+    QFETCH(int, rows);
+    QFETCH(int, pageRows);
+    QFETCH(bool, longIds);
+    FakeTable t;
+    t.idType = longIds ? DataType::Long : DataType::Int;
+    for (int i = 0; i < rows; ++i) {
+        qint64 id = i + 1;
+        if (i % 97 == 5) {
+            id = NULL_VALUE;
+        } else if (i % 131 == 7) {
+            id = i;  // a duplicate of the previous id
+        }
+        t.ids.push_back(id);
+        t.times.push_back(i % 113 == 3 ? NULL_VALUE : T0 + i * 10);
+    }
+    std::reverse(t.ids.begin(), t.ids.end());
+    std::reverse(t.times.begin(), t.times.end());
+    qint64 lastCovered = 0;
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), pageRows,
+                                            [&](qint64 covered, qint64 total) {
+                                                lastCovered = covered;
+                                                return covered <= total;
+                                            });
+    QVERIFY2(read.ok(), qPrintable(read.ok() ? QString() : read.error().toString()));
+    // Every row with an id, exactly (duplicates included); null-id rows only counted.
+    std::vector<qint64> ids;
+    std::vector<qint64> times;
+    qint64 nulls = 0;
+    for (size_t i = 0; i < t.ids.size(); ++i) {
+        if (t.ids[i] == NULL_VALUE) {
+            ++nulls;
+        } else {
+            ids.push_back(t.ids[i]);
+            times.push_back(t.times[i]);
+        }
+    }
+    QVERIFY(sortedRows(read->ids, read->times) == sortedRows(ids, times));
+    QCOMPARE(read->nullIdRows, nulls);
+    // Only a page filled by copies of one id (here: pages of two rows) cannot tell whether more follow.
+    QCOMPARE(read->oversizedDuplicates, pageRows == 2);
+    QCOMPARE(read->pages, t.scripts.size());
+    if (rows > 1) {
+        QVERIFY(lastCovered > 0);
+    }
+}
+
+void tst_ContinuityReader::duplicatesAreNeverSplitAcrossPages()
+{
+    // Pages of 4 rows; id 4 appears three times from row 4 on: the first page must stop
+    // before it, or "where id > 4" would skip its other copies.
+    FakeTable t;
+    for (qint64 id : {1, 2, 3, 4, 4, 4, 5, 6, 7, 8, 8, 9}) {
+        t.ids.push_back(id);
+        t.times.push_back(T0 + id);
+    }
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), 4);
+    QVERIFY(read.ok());
+    QVERIFY(sortedRows(read->ids, read->times) == sortedRows(t.ids, t.times));
+    QCOMPARE(t.pageLimitSeen, 4);
+    QVERIFY(!read->oversizedDuplicates);
+
+    // One id more often than a page holds: read what fits and say so.
+    FakeTable many;
+    for (int i = 0; i < 5; ++i) {
+        many.ids.push_back(7);
+        many.times.push_back(T0);
+    }
+    many.ids.push_back(8);
+    many.times.push_back(T0);
+    const auto cut = readContinuityColumns([&](const QString &s) { return many.run(s); }, stock(), 3);
+    QVERIFY(cut.ok());
+    QVERIFY(cut->oversizedDuplicates);
+    QCOMPARE(cut->ids.back(), 8);
+}
+
+void tst_ContinuityReader::wrappedIdsReadInFewPages()
+{
+    // An INT id sequence that wrapped: the range is 4 billion ids wide, the table has 6 rows.
+    FakeTable t;
+    for (qint64 id : {2147483645LL, 2147483646LL, 2147483647LL, -2147483647LL, -2147483646LL, -2147483645LL}) {
+        t.ids.push_back(id);
+        t.times.push_back(T0 + id % 1000);
+    }
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), 2);
+    QVERIFY(read.ok());
+    QVERIFY(sortedRows(read->ids, read->times) == sortedRows(t.ids, t.times));
+    QCOMPARE(read->pages, 1 + 6);  // stats, then pages of two rows cut before a repeated id: 1 row each
+}
+
+void tst_ContinuityReader::convertsTimeTypes_data()
+{
+    QTest::addColumn<int>("type");
+    QTest::addColumn<qint64>("raw");
+    QTest::addColumn<qint64>("ms");
+    QTest::newRow("TIMESTAMP is milliseconds") << int(DataType::Timestamp) << T0 << T0;
+    QTest::newRow("DATETIME is seconds") << int(DataType::DateTime) << qint64(1673343000) << T0;
+    QTest::newRow("NANOTIMESTAMP is nanoseconds") << int(DataType::NanoTimestamp) << (T0 * 1000000 + 999999) << T0;
+    QTest::newRow("NANOTIMESTAMP before 1970 rounds down") << int(DataType::NanoTimestamp) << qint64(-1) << qint64(-1);
+    QTest::newRow("DATE is days") << int(DataType::Date) << qint64(19367) << qint64(19367) * 86400000;
+    QTest::newRow("a null TIMESTAMP stays null") << int(DataType::Timestamp) << NULL_LONG << NULL_VALUE;
+    QTest::newRow("a null DATETIME becomes null") << int(DataType::DateTime) << qint64(NULL_INT) << NULL_VALUE;
+}
+
+void tst_ContinuityReader::convertsTimeTypes()
+{
+    QFETCH(int, type);
+    QFETCH(qint64, raw);
+    QFETCH(qint64, ms);
+    const auto dt = static_cast<DataType>(type);
+    const DdbVector time = elementSize(dt) == 8 ? DdbVector::int64s(dt, {raw})
+                                                : DdbVector::int32s(dt, {static_cast<qint32>(raw)});
+    ContinuityColumns out;
+    QVERIFY(appendColumns(DdbVector::int32s(DataType::Int, {7}), time, out).ok());
+    QCOMPARE(out.ids, std::vector<qint64>{7});
+    QCOMPARE(out.times, std::vector<qint64>{ms});
+}
+
+void tst_ContinuityReader::badColumnsAreInputErrors()
+{
+    ContinuityColumns out;
+    auto s = appendColumns(DdbVector::strings({u"a"_s}), DdbVector::int64s(DataType::Timestamp, {T0}), out);
+    QVERIFY(!s.ok());
+    QVERIFY(s.error().message.contains(u"must be INT, LONG or SHORT"_s));
+    s = appendColumns(DdbVector::int32s(DataType::Int, {1}), DdbVector::doubles({1.5}), out);
+    QVERIFY(!s.ok());
+    QVERIFY(s.error().message.contains(u"temporal"_s));
+    QVERIFY(out.ids.empty());
+    // A table without the named columns is a shape error from the catalog's reader.
+    FakeTable t;
+    t.ids = {1};
+    t.times = {T0};
+    const auto ref = ContinuityTableRef::parse(u"dfs://stock/stock"_s, u"seq"_s, u"time"_s).value();
+    const auto read = readContinuityColumns([&](const QString &) -> Result<DdbValue> {
+        return DdbValue::table({u"rows"_s, u"minId"_s, u"maxId"_s},
+                               {DdbVector::int64s(DataType::Long, {1}), DdbVector::int32s(DataType::Int, {1}),
+                                DdbVector::int32s(DataType::Int, {1})});
+    }, ref, 10);
+    QVERIFY(!read.ok());
+}
+
+void tst_ContinuityReader::serverErrorsAndCancelStopTheRead()
+{
+    FakeTable t;
+    for (int i = 1; i <= 100; ++i) {
+        t.ids.push_back(i);
+        t.times.push_back(T0 + i);
+    }
+    int calls = 0;
+    const auto failing = readContinuityColumns(
+        [&](const QString &s) -> Result<DdbValue> {
+            if (++calls == 3) {
+                return Error(ErrorCode::Server, u"The database [dfs://stock] is offline"_s);
+            }
+            return t.run(s);
+        },
+        stock(), 10);
+    QVERIFY(!failing.ok());
+    QVERIFY(failing.error().message.contains(u"offline"_s));
+    const auto cancelled = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), 10,
+                                                 [](qint64, qint64) { return false; });
+    QVERIFY(!cancelled.ok());
+    QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
+}
+
+QTEST_APPLESS_MAIN(tst_ContinuityReader)
+#include "tst_continuityreader.moc"

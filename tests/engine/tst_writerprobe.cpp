@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// WriterProbe against a scripted in-process HA session (no network): every attempt is
+// recorded with its outcome and node, and the analyzer classifies the result exactly.
+#include "engine/continuityanalyzer.h"
+#include "engine/writerlog.h"
+#include "engine/writerprobe.h"
+
+#include <QElapsedTimer>
+#include <QMutex>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include <map>
+
+using namespace GrayStep::Engine;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+// What the scripted cluster does with the append of one id.
+enum class Behaviour {
+    Ack,              // applied, acknowledged
+    Reject,           // not applied, server error: failed
+    DropBefore,       // connection dropped before applying: indeterminate, absent
+    DropAfter,        // applied, connection dropped before the reply: indeterminate, present
+    ResendApplied,    // applied, dropped, the HA session resent it elsewhere: applied twice, acknowledged
+    AckButLose,       // acknowledged but the row vanished (the bug the checker exists for)
+    Failover,         // from this id on the session answers from the next node
+};
+
+class FakeCluster
+{
+public:
+    void script(qint64 id, Behaviour b)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_script[id] = b;
+    }
+    void delay(qint64 id, int ms)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_delay[id] = ms;
+    }
+    void failPrepare(const QString &message)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_prepareError = message;
+    }
+
+    // Runs on the writer's thread.
+    AppendOutcome apply(qint64 id, qint64 timeMs)
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto it = m_script.find(id);
+        const Behaviour b = it == m_script.end() ? Behaviour::Ack : it->second;
+        if (b == Behaviour::Failover) {
+            m_node = (m_node + 1) % 3;
+        }
+        const QString node = u"127.0.60.%1:8922"_s.arg(m_node + 1);
+        switch (b) {
+        case Behaviour::Ack:
+        case Behaviour::Failover:
+            m_ids.push_back(id);
+            m_times.push_back(timeMs);
+            return {AttemptOutcome::Acknowledged, node, {}};
+        case Behaviour::Reject:
+            return {AttemptOutcome::Failed, node, u"Server error"_s};
+        case Behaviour::DropBefore:
+            return {AttemptOutcome::Indeterminate, node, u"connection reset"_s};
+        case Behaviour::DropAfter:
+            m_ids.push_back(id);
+            m_times.push_back(timeMs);
+            return {AttemptOutcome::Indeterminate, node, u"connection reset"_s};
+        case Behaviour::ResendApplied:
+            m_ids.push_back(id);
+            m_times.push_back(timeMs);
+            m_node = (m_node + 1) % 3;
+            m_ids.push_back(id);
+            m_times.push_back(timeMs);
+            return {AttemptOutcome::Acknowledged, u"127.0.60.%1:8922"_s.arg(m_node + 1), {}};
+        case Behaviour::AckButLose:
+            return {AttemptOutcome::Acknowledged, node, {}};
+        }
+        return {};
+    }
+    int delayOf(qint64 id)
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto it = m_delay.find(id);
+        return it == m_delay.end() ? 0 : it->second;
+    }
+    QString prepareError()
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_prepareError;
+    }
+    std::pair<std::vector<qint64>, std::vector<qint64>> table()
+    {
+        QMutexLocker lock(&m_mutex);
+        return {m_ids, m_times};
+    }
+
+private:
+    QMutex m_mutex;
+    std::map<qint64, Behaviour> m_script;
+    std::map<qint64, int> m_delay;
+    QString m_prepareError;
+    std::vector<qint64> m_ids;
+    std::vector<qint64> m_times;
+    int m_node = 0;
+};
+
+class FakeTransport final : public WriterTransport
+{
+public:
+    explicit FakeTransport(FakeCluster *cluster)
+        : m_cluster(cluster)
+    {}
+    void prepare(const WriterSettings &, std::function<void(GrayStep::Core::Status)> done) override
+    {
+        const QString error = m_cluster->prepareError();
+        if (error.isEmpty()) {
+            done({});
+        } else {
+            done(GrayStep::Core::Error(GrayStep::Core::ErrorCode::Server, error));
+        }
+    }
+    void append(const WriterSettings &, qint64 id, qint64 timeMs, std::function<void(AppendOutcome)> done) override
+    {
+        const int delay = m_cluster->delayOf(id);
+        if (delay == 0) {
+            done(m_cluster->apply(id, timeMs));  // synchronous answer
+            return;
+        }
+        // Asynchronous answer from this thread's event loop, like a socket reply.
+        QTimer::singleShot(delay, &m_context, [this, id, timeMs, done] { done(m_cluster->apply(id, timeMs)); });
+    }
+
+private:
+    FakeCluster *m_cluster;
+    QObject m_context;
+};
+
+WriterProbe::TransportFactory factoryFor(FakeCluster *cluster)
+{
+    return [cluster] { return std::make_unique<FakeTransport>(cluster); };
+}
+
+bool waitForState(WriterProbe &probe, WriterProbe::State state, int timeoutMs = 10000)
+{
+    QElapsedTimer t;
+    t.start();
+    QSignalSpy spy(&probe, &WriterProbe::stateChanged);
+    while (probe.state() != state && t.elapsed() < timeoutMs) {
+        spy.wait(100);
+    }
+    return probe.state() == state;
+}
+
+ContinuityReport analyzeRun(FakeCluster &cluster, const WriterLog &log)
+{
+    const auto [ids, times] = cluster.table();
+    const auto attempts = log.attempts();
+    ContinuityInput in;
+    in.ids = ids;
+    in.times = times;
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    return ContinuityAnalyzer().analyze(in);
+}
+
+QStringList render(const ContinuityReport &r)
+{
+    QStringList out;
+    for (const auto &f : r.findings) {
+        out << u"%1 %2-%3"_s.arg(findingKindName(f.kind)).arg(f.firstId).arg(f.lastId);
+    }
+    return out;
+}
+
+} // namespace
+
+class tst_WriterProbe : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cleanRunRecordsEveryAttempt();
+    void everyOutcomeIsRecordedAndClassified_data();
+    void everyOutcomeIsRecordedAndClassified();
+    void pauseHoldsTheWriterAndResumeContinues();
+    void stopRecordsTheAppendInFlight();
+    void intIdsStopAtTheMaximumInsteadOfWrapping();
+    void continuesAfterTheLogsLastId();
+    void failsWhenTheTableCannotBePrepared();
+    void keepsToTheRate();
+};
+
+void tst_WriterProbe::cleanRunRecordsEveryAttempt()
+{
+    QTemporaryDir dir;
+    FakeCluster cluster;
+    WriterLog log;
+    QVERIFY(log.open(dir.filePath(u"w.gswlog"_s), QJsonObject{{u"table"_s, u"dfs://stock/stock"_s}}).ok());
+    WriterProbe probe(factoryFor(&cluster), &log);
+    QSignalSpy attempts(&probe, &WriterProbe::attemptRecorded);
+    QSignalSpy states(&probe, &WriterProbe::stateChanged);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.maxRows = 200;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    QTRY_COMPARE(attempts.size(), 200);
+    QCOMPARE(probe.attempts(), 200);
+    QCOMPARE(probe.acknowledged(), 200);
+    QTRY_VERIFY(states.size() >= 3);
+    QCOMPARE(states.at(0).at(0).value<WriterProbe::State>(), WriterProbe::State::Preparing);
+    QCOMPARE(states.at(1).at(0).value<WriterProbe::State>(), WriterProbe::State::Running);
+    QCOMPARE(states.last().at(0).value<WriterProbe::State>(), WriterProbe::State::Stopped);
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(200));
+    for (size_t i = 0; i < recorded.size(); ++i) {
+        QCOMPARE(recorded[i].id, qint64(i) + 1);
+        QCOMPARE(recorded[i].outcome, AttemptOutcome::Acknowledged);
+        QVERIFY(recorded[i].doneMs >= recorded[i].sendMs);
+    }
+    // The same record is on disk.
+    const auto loaded = WriterLog::load(dir.filePath(u"w.gswlog"_s));
+    QVERIFY(loaded.ok());
+    QVERIFY(loaded->attempts == recorded);
+    QCOMPARE(loaded->nodes, QStringList{u"127.0.60.1:8922"_s});
+    QVERIFY(render(analyzeRun(cluster, log)).isEmpty());
+}
+
+void tst_WriterProbe::everyOutcomeIsRecordedAndClassified_data()
+{
+    QTest::addColumn<QList<int>>("behaviours");   // (id, Behaviour) pairs
+    QTest::addColumn<QStringList>("expected");
+
+    QTest::newRow("an acknowledged row that vanished is lost")
+        << QList<int>{7, int(Behaviour::AckButLose)} << QStringList{u"lost 7-7"_s};
+    QTest::newRow("an append resent after it was applied is a duplicate")
+        << QList<int>{12, int(Behaviour::ResendApplied)} << QStringList{u"duplicate 12-12"_s};
+    QTest::newRow("a dropped reply after the row was applied is recovered")
+        << QList<int>{5, int(Behaviour::DropAfter)} << QStringList{u"recovered 5-5"_s};
+    QTest::newRow("a dropped connection before the row was applied is never written")
+        << QList<int>{5, int(Behaviour::DropBefore)} << QStringList{u"never-written 5-5"_s};
+    QTest::newRow("a rejected append is no finding") << QList<int>{9, int(Behaviour::Reject)}
+                                                     << QStringList();
+    QTest::newRow("a failover with every kind of outcome")
+        << QList<int>{10, int(Behaviour::Failover), 11, int(Behaviour::DropBefore), 12,
+                      int(Behaviour::DropAfter), 13, int(Behaviour::ResendApplied), 14,
+                      int(Behaviour::Reject), 20, int(Behaviour::AckButLose)}
+        << QStringList{u"lost 20-20"_s, u"duplicate 13-13"_s, u"recovered 12-12"_s,
+                       u"never-written 11-11"_s};
+}
+
+void tst_WriterProbe::everyOutcomeIsRecordedAndClassified()
+{
+    QFETCH(QList<int>, behaviours);
+    QFETCH(QStringList, expected);
+    FakeCluster cluster;
+    for (qsizetype i = 0; i + 1 < behaviours.size(); i += 2) {
+        cluster.script(behaviours.at(i), static_cast<Behaviour>(behaviours.at(i + 1)));
+    }
+    cluster.delay(3, 30);  // one asynchronous answer on the way
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.maxRows = 30;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(30));
+    for (const WriterAttempt &a : recorded) {
+        QVERIFY2(a.node >= 0, "every attempt names the node that answered");
+    }
+    const ContinuityReport report = analyzeRun(cluster, log);
+    QCOMPARE(report.attempts, 30);
+    QCOMPARE(render(report), expected);
+    // Failover moves the answering node.
+    if (behaviours.contains(int(Behaviour::Failover))) {
+        QCOMPARE(log.nodes().value(recorded[9].node), u"127.0.60.2:8922"_s);
+        QCOMPARE(log.nodes().value(recorded[0].node), u"127.0.60.1:8922"_s);
+    }
+}
+
+void tst_WriterProbe::pauseHoldsTheWriterAndResumeContinues()
+{
+    FakeCluster cluster;
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    QSignalSpy attempts(&probe, &WriterProbe::attemptRecorded);
+    WriterSettings s;
+    s.rowsPerSecond = 100;
+    probe.start(s);
+    QTRY_VERIFY(attempts.size() >= 3);
+    probe.pause();
+    QVERIFY(waitForState(probe, WriterProbe::State::Paused));
+    QTest::qWait(50);  // an attempt already queued may still land
+    const qint64 atPause = log.attemptCount();
+    QSignalSpy more(&probe, &WriterProbe::attemptRecorded);
+    QVERIFY(!more.wait(300));  // nothing is written while paused
+    QCOMPARE(log.attemptCount(), atPause);
+    probe.resume();
+    QVERIFY(waitForState(probe, WriterProbe::State::Running));
+    QTRY_VERIFY(log.attemptCount() >= atPause + 3);
+    probe.stop();
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    // Ids stay consecutive across the pause.
+    const auto recorded = log.attempts();
+    for (size_t i = 0; i < recorded.size(); ++i) {
+        QCOMPARE(recorded[i].id, qint64(i) + 1);
+    }
+}
+
+void tst_WriterProbe::stopRecordsTheAppendInFlight()
+{
+    FakeCluster cluster;
+    cluster.delay(1, 300);
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 10;
+    probe.start(s);
+    QTRY_COMPARE(probe.nextId(), 2);  // id 1 is in flight
+    probe.stop();
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    QCOMPARE(log.attemptCount(), 1);
+    QCOMPARE(log.attempts().front().outcome, AttemptOutcome::Acknowledged);
+    QVERIFY(log.attempts().front().latencyMs() >= 250);
+}
+
+void tst_WriterProbe::intIdsStopAtTheMaximumInsteadOfWrapping()
+{
+    FakeCluster cluster;
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    QSignalSpy errors(&probe, &WriterProbe::errorOccurred);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.idType = WriterIdType::Int;
+    s.firstId = std::numeric_limits<qint32>::max() - 2;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(3));
+    QCOMPARE(recorded.back().id, qint64(std::numeric_limits<qint32>::max()));
+    QTRY_COMPARE(errors.size(), 1);
+    QVERIFY(errors.at(0).at(0).toString().contains(u"never wrap"_s));
+}
+
+void tst_WriterProbe::continuesAfterTheLogsLastId()
+{
+    FakeCluster cluster;
+    WriterLog log;
+    log.openInMemory();
+    QVERIFY(log.append(WriterAttempt{41, 1, 2, AttemptOutcome::Acknowledged, -1}).ok());
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.firstId = 0;
+    s.maxRows = 2;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(3));
+    QCOMPARE(recorded[1].id, 42);
+    QCOMPARE(recorded[2].id, 43);
+}
+
+void tst_WriterProbe::failsWhenTheTableCannotBePrepared()
+{
+    FakeCluster cluster;
+    cluster.failPrepare(u"The database [dfs://stock] does not exist"_s);
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    QSignalSpy errors(&probe, &WriterProbe::errorOccurred);
+    probe.start(WriterSettings());
+    QVERIFY(waitForState(probe, WriterProbe::State::Failed));
+    QTRY_COMPARE(errors.size(), 1);
+    QVERIFY(errors.at(0).at(0).toString().contains(u"does not exist"_s));
+    QCOMPARE(log.attemptCount(), 0);
+}
+
+void tst_WriterProbe::keepsToTheRate()
+{
+    FakeCluster cluster;
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 20;
+    s.maxRows = 6;
+    QElapsedTimer t;
+    t.start();
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    // 6 rows at 20 rows/s: the sixth is sent 250 ms after the first, never earlier.
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(6));
+    QVERIFY(recorded.back().sendMs - recorded.front().sendMs >= 240);
+    QVERIFY(t.elapsed() >= 240);
+}
+
+QTEST_GUILESS_MAIN(tst_WriterProbe)
+#include "tst_writerprobe.moc"
