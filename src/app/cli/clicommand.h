@@ -44,6 +44,9 @@ struct CliCommand
 // The command table; each command's file contributes a function returning its entry.
 QList<CliCommand> allCommands();
 
+// Commands (one file each).
+CliCommand ddbCommand();     // cli/ddbcommand.cpp
+
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.
 QString takeOption(QStringList &args, const QString &name, QString *error = nullptr);
