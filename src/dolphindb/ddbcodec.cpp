@@ -635,6 +635,10 @@ Step DdbDecoder::Private::run(Frame &f)
                 return fail(u"negative matrix size %1 x %2"_s.arg(f.rows).arg(f.cols));
             }
             f.count = qint64(f.rows) * f.cols;
+            if (f.count == 0 && qint64(f.rows) + f.cols > limits.maxVoidElements) {
+                // An empty matrix whose other dimension is not backed by any byte.
+                return fail(u"empty matrix of %1 x %2 is not plausible"_s.arg(f.rows).arg(f.cols));
+            }
             startElements(f);
             continue;
         }
@@ -817,6 +821,9 @@ Step DdbDecoder::Private::readElements(Frame &f)
 {
     if (f.count > MAX_ELEMENTS) {
         return fail(u"element count %1 is not plausible"_s.arg(f.count));
+    }
+    if (elementKind(f.type) == ElementKind::Void && f.count > limits.maxVoidElements) {
+        return fail(u"VOID vector of %1 elements exceeds the limit of %2"_s.arg(f.count).arg(limits.maxVoidElements));
     }
     for (;;) {
         switch (f.st) {

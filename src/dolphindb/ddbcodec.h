@@ -52,6 +52,9 @@ struct DdbDecoderLimits
 {
     int maxDepth = 64;                        // nested objects (ANY in ANY, table columns...)
     qint64 maxElementBytes = 256LL << 20;     // one STRING/BLOB element
+    // VOID vectors carry no bytes per element, so their count is not bounded by the input;
+    // longer ones are refused (consumers iterate them).
+    qint64 maxVoidElements = 1LL << 28;
 };
 
 class DdbDecoder final

@@ -409,13 +409,18 @@ void tst_DdbCodec::absurdCountsDoNotAllocate()
                  qPrintable(QString::fromLatin1(in.toHex(' ')) + u": "_s + dec.error().message));
         QCOMPARE(used, in.size());
     }
-    // A VOID vector claims elements that carry no bytes: fine, nothing is stored.
-    const auto v = DdbDecoder::decode(hex("00 01 ff ff ff 7f 01 00 00 00"));
     // A BLOB over the element limit and a 2^31 x 2^31 matrix: an error, not an allocation.
     QVERIFY(!DdbDecoder::decode(hex("20 00 ff ff ff 7f 61 62")).ok());
     QVERIFY(!DdbDecoder::decode(hex("04 03 00 04 03 ff ff ff 7f ff ff ff 7f 01")).ok());
+    // VOID elements carry no bytes: nothing is stored, but a count beyond the limit is
+    // refused (consumers would iterate it), and so is an empty matrix with 2^31 columns.
+    const auto v = DdbDecoder::decode(hex("00 01 00 00 00 01 01 00 00 00"));
     QVERIFY(v.ok());
-    QCOMPARE(v->rowCount(), qint64(0x7fffffff));
+    QCOMPARE(v->rowCount(), qint64(1) << 24);
+    const auto huge = DdbDecoder::decode(hex("00 01 ff ff ff 7f 01 00 00 00"));
+    QVERIFY(!huge.ok());
+    QVERIFY2(huge.error().message.contains(u"VOID vector"_s), qPrintable(huge.error().message));
+    QVERIFY(!DdbDecoder::decode(hex("04 03 00 04 03 00 00 00 00 ff ff ff 7f")).ok());
 }
 
 void tst_DdbCodec::deepNestingIsRejected()
