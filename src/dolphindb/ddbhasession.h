@@ -22,6 +22,10 @@
 // ResendPolicy; without clientId such a resend may apply the request twice, which the
 // result reports as possibleDuplicate.
 //
+// An untagged server error is final (Failed) without the official clients' liveness probe.
+// A request whose connection drops before it was completely written is resent freely (it
+// cannot have run). Each request has failoverTimeoutMs and maxAttempts to find a site.
+//
 // Not done on purpose: the official clients' load balancing via getClusterPerf (the upgrade
 // tool talks to the site it is given).
 //

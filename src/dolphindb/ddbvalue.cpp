@@ -997,7 +997,8 @@ bool DdbValue::isNull() const
 const DdbVector &DdbValue::dictionaryValues() const
 {
     static const DdbVector empty;
-    return (m_form == DataForm::Dictionary && m_extra) ? m_extra->values : empty;
+    // CHART is encoded like a dictionary (PROTOCOL.md §4.2).
+    return ((m_form == DataForm::Dictionary || m_form == DataForm::Chart) && m_extra) ? m_extra->values : empty;
 }
 
 QString DdbValue::tableName() const
@@ -1142,7 +1143,8 @@ QJsonValue DdbValue::toJson() const
         }
         return a;
     }
-    case DataForm::Dictionary: {
+    case DataForm::Dictionary:
+    case DataForm::Chart: {
         const DdbVector &vals = dictionaryValues();
         const bool textKeys = m_elements.kind() == ElementKind::CString;
         if (textKeys) {

@@ -323,6 +323,8 @@ void tst_DdbCodec::roundTripOfBuiltValues_data()
         DdbValue::vector(DdbVector::strings({u"node1"_s, u"node2"_s})));
     QTest::newRow("dictionary int -> symbol") << DdbValue::dictionary(
         DdbVector::int32s(DataType::Int, {1, 2}), DdbVector::symbols({u"a"_s, u"b"_s}));
+    QTest::newRow("chart (encoded like a dictionary), fuzzer finding") << *DdbDecoder::decode(
+        hex("19 07 12 01 01 00 00 00 01 00 00 00 6b 00 19 01 01 00 00 00 01 00 00 00 00 00 07"));
     QTest::newRow("empty table with named columns") << tableOf(
         {u"x"_s, u"y"_s}, {DdbVector::int32s(DataType::Int, {}), DdbVector::strings({})}, u"t"_s);
     QTest::newRow("duration, complex, ipaddr")
