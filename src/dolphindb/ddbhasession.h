@@ -65,6 +65,7 @@ struct DdbHaResult
     qint64 seqNo = 0;                 // positive sequence number of the request (0: none)
     QList<DdbAttempt> attempts;
     QStringList messages;             // MSG frames
+    qint64 elapsedMs = 0;             // from the first send attempt (or open) to the outcome
     // Acknowledged after an indeterminate attempt without clientId: may have been applied twice.
     bool possibleDuplicate = false;
     bool ok() const { return outcome == DdbOutcome::Acknowledged; }
