@@ -695,6 +695,9 @@ Step DdbDecoder::Private::run(Frame &f)
                 return fail(u"negative matrix size %1 x %2"_s.arg(f.rows).arg(f.cols));
             }
             f.count = qint64(f.rows) * f.cols;
+            if (f.count > MAX_ELEMENTS) {
+                return fail(u"matrix of %1 x %2 elements is not plausible"_s.arg(f.rows).arg(f.cols));
+            }
             if (f.count == 0 && qint64(f.rows) + f.cols > limits.maxVoidElements) {
                 // An empty matrix whose other dimension is not backed by any byte.
                 return fail(u"empty matrix of %1 x %2 is not plausible"_s.arg(f.rows).arg(f.cols));
