@@ -46,6 +46,7 @@ QList<CliCommand> allCommands();
 
 // The commands (one file each in cli/).
 CliCommand topologyCommand();
+CliCommand ddbCommand();
 CliCommand preflightCommand();
 CliCommand planCommand();
 CliCommand runCommand();

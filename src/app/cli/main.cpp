@@ -17,6 +17,7 @@ QList<CliCommand> allCommands()
     QList<CliCommand> commands;
     // Each command's file adds its entry here.
     commands << topologyCommand();
+    commands << ddbCommand();
     commands << preflightCommand();
     commands << planCommand();
     commands << runCommand();
