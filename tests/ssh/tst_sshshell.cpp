@@ -62,6 +62,7 @@ private Q_SLOTS:
     void authenticationFailuresAreClear_data();
     void authenticationFailuresAreClear();
     void rightPassphraseAndAgentLogIn();
+    void keyboardInteractivePromptsReachTheCallback();
     void shellCharactersInUserNameAreRejectedUpFront_data();
     void shellCharactersInUserNameAreRejectedUpFront();
     void closedPortAndSilentListenerFailWithinTheConnectTimeout();
@@ -399,6 +400,57 @@ void tst_SshShell::rightPassphraseAndAgentLogIn()
     const auto r = shell.exec(u"echo agent-ok"_s);
     QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
     QCOMPARE(r->stdoutData, "agent-ok\n");
+}
+
+void tst_SshShell::keyboardInteractivePromptsReachTheCallback()
+{
+    if (!QFileInfo::exists(u"/etc/pam.d/sshd"_s)) {
+        QSKIP("no /etc/pam.d/sshd: keyboard-interactive needs PAM");
+    }
+    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"kbdint"_s), u"127.0.30.27"_s, 2222);
+    server->setStopOnDestruction(true);
+    server->setKeyboardInteractive(true);
+    QVERIFY(server->start().ok());
+    const QString kh = m_tmp.filePath(u"kbdint_known_hosts"_s);
+    QVERIFY(Test::pinHostKey(*server, kh));
+    SshConfig cfg = Test::keyConfig(*server, kh);
+    cfg.auth.methods = {SshAuth::Method::KeyboardInteractive};
+    QList<Ssh::KbdPrompt> seen;
+    int rounds = 0;
+    cfg.auth.keyboardInteractive = [&](const QString &, const QList<Ssh::KbdPrompt> &prompts)
+        -> std::optional<QList<QByteArray>> {
+        ++rounds;
+        seen += prompts;
+        QList<QByteArray> answers;
+        for (int i = 0; i < prompts.size(); ++i) {
+            answers << m_canaryPassword;
+        }
+        return answers;
+    };
+    SshShell shell(cfg);
+    const auto r = shell.connect();
+    QVERIFY(!r.ok());
+    remember(r.error());
+    for (const auto &p : std::as_const(seen)) {
+        m_texts << p.text;
+    }
+    QCOMPARE(r.error().code, ErrorCode::Auth);
+    QVERIFY2(r.error().message.contains(u"keyboard-interactive authentication was rejected"_s),
+             qPrintable(r.error().message));
+    QVERIFY(rounds >= 1);
+    QVERIFY(!seen.isEmpty());
+    QVERIFY2(seen.first().text.contains(u"assword"_s), qPrintable(seen.first().text)); // PAM's "Password: "
+    QVERIFY(!seen.first().echo);
+    // Giving up is reported as such.
+    cfg.auth.keyboardInteractive = [](const QString &, const QList<Ssh::KbdPrompt> &) -> std::optional<QList<QByteArray>> {
+        return std::nullopt;
+    };
+    SshShell giveUp(cfg);
+    const auto r2 = giveUp.connect();
+    QVERIFY(!r2.ok());
+    remember(r2.error());
+    QVERIFY2(r2.error().message.contains(u"abandoned"_s), qPrintable(r2.error().message));
+    m_servers.push_back(std::move(server)); // its log joins the canary scan
 }
 
 void tst_SshShell::shellCharactersInUserNameAreRejectedUpFront_data()

@@ -246,12 +246,12 @@ Status SshdServer::writeConfig()
     cfg += u"PidFile %1\n"_s.arg(pidFilePath());
     cfg += u"AuthorizedKeysFile %1\n"_s.arg(authorizedKeysPath());
     cfg += u"StrictModes no\n"_s;
-    cfg += u"UsePAM no\n"_s;
+    cfg += u"UsePAM %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PubkeyAuthentication yes\n"_s;
     cfg += u"PasswordAuthentication %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"no"_s);
-    cfg += u"KbdInteractiveAuthentication no\n"_s;
+    cfg += u"KbdInteractiveAuthentication %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PermitEmptyPasswords no\n"_s;
-    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"prohibit-password"_s);
+    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth || m_kbdInteractive ? u"yes"_s : u"prohibit-password"_s);
     if (!user.isEmpty()) {
         cfg += u"AllowUsers %1\n"_s.arg(user);
     }

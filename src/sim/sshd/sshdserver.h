@@ -45,6 +45,9 @@ public:
 
     // Configuration, effective at the next prepare()/start().
     void setPasswordAuthentication(bool enabled) { m_passwordAuth = enabled; }
+    // Keyboard-interactive authentication; in OpenSSH it needs PAM, so this also sets UsePAM yes
+    // (Debian's /etc/pam.d/sshd). Tests only.
+    void setKeyboardInteractive(bool enabled) { m_kbdInteractive = enabled; }
     void setStopOnDestruction(bool enabled) { m_stopOnDestruction = enabled; }
     // Extra lines appended to sshd_config (tests only).
     void setExtraConfig(const QString &lines) { m_extraConfig = lines; }
@@ -109,6 +112,7 @@ private:
     QString m_address;
     quint16 m_port = 2222;
     bool m_passwordAuth = false;
+    bool m_kbdInteractive = false;
     bool m_stopOnDestruction = false;
     QString m_extraConfig;
 };
