@@ -108,18 +108,27 @@ QString remoteDirOf(const QString &path)
     return slash == 0 ? u"/"_s : path.left(slash);
 }
 
-// "type SHA256:..." of every key KNOWN_HOSTS pins for HOST:PORT (plain or hashed entries).
-QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 port)
+struct PinnedKeys
 {
+    QStringList keys;     // "type SHA256:..."
+    QList<int> badLines;  // lines naming the host whose key cannot be read
+};
+
+// Every key KNOWN_HOSTS pins for HOST:PORT (plain or hashed entries). libssh skips a malformed
+// line silently, which would make a pinned host look merely "unknown": this finds such lines.
+PinnedKeys pinnedKeys(const QString &knownHosts, const QString &host, quint16 port)
+{
+    PinnedKeys out;
     QFile f(knownHosts);
     if (!f.open(QIODevice::ReadOnly)) {
-        return {};
+        return out;
     }
     const QByteArray token = port == 22 ? host.toUtf8() : QByteArray('[' + host.toUtf8() + "]:" + QByteArray::number(port));
-    QStringList out;
+    int lineNo = 0;
     while (!f.atEnd()) {
+        ++lineNo;
         const QList<QByteArray> fields = f.readLine().simplified().split(' ');
-        if (fields.size() < 3 || fields.at(0).startsWith('#') || fields.at(0).startsWith('@')) {
+        if (fields.isEmpty() || fields.at(0).isEmpty() || fields.at(0).startsWith('#') || fields.at(0).startsWith('@')) {
             continue;
         }
         bool match = false;
@@ -142,9 +151,11 @@ QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 p
             continue;
         }
         ssh_key raw = nullptr;
-        if (ssh_pki_import_pubkey_base64(fields.at(2).constData(), ssh_key_type_from_name(fields.at(1).constData()), &raw)
-                != SSH_OK
+        if (fields.size() < 3
+            || ssh_pki_import_pubkey_base64(fields.at(2).constData(), ssh_key_type_from_name(fields.at(1).constData()),
+                                            &raw) != SSH_OK
             || !raw) {
+            out.badLines << lineNo;
             continue;
         }
         KeyPtr key(raw);
@@ -152,7 +163,7 @@ QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 p
         size_t hl = 0;
         if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &h, &hl) == SSH_OK) {
             char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
-            out << QString::fromLatin1(fields.at(1)) + u' ' + QString::fromLatin1(fp ? fp : "");
+            out.keys << QString::fromLatin1(fields.at(1)) + u' ' + QString::fromLatin1(fp ? fp : "");
             if (fp) {
                 ssh_string_free_char(fp);
             }
@@ -552,7 +563,7 @@ Status SshShell::Private::verifyHostKey()
         return {};
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER: {
-        const QString known = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port).join(u", "_s);
+        const QString known = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port).keys.join(u", "_s);
         qCWarning(lcSsh).noquote() << "host key CHANGED for" << where() << "now" << shown;
         return Error(ErrorCode::HostKey,
                      u"HOST KEY CHANGED for %1:%2: the server now presents %3, but %4 pins %5. This can mean "
@@ -564,6 +575,17 @@ Status SshShell::Private::verifyHostKey()
     }
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND: {
+        if (const PinnedKeys pinned = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port); !pinned.badLines.isEmpty()) {
+            QStringList lines;
+            for (int n : pinned.badLines) {
+                lines << QString::number(n);
+            }
+            return Error(ErrorCode::HostKey,
+                         u"%1 line %2 pins %3:%4 but cannot be read (malformed key); the host is not trusted and "
+                         "nothing was sent. Fix or remove that line."_s
+                             .arg(cfg.knownHostsFile, lines.join(u", "_s), cfg.host).arg(cfg.port),
+                         where());
+        }
         if (!cfg.trustUnknownHost || !cfg.trustUnknownHost(lastKey)) {
             return Error(ErrorCode::HostKey,
                          u"host key of %1:%2 is not known (%3); it was not trusted, nothing was sent. Compare the "

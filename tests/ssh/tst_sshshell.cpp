@@ -59,6 +59,7 @@ private Q_SLOTS:
     void trustedHostKeyIsStoredAndThenKnown();
     void changedHostKeyIsRefusedAndNoCommandRuns();
     void otherTypeHostKeyIsRefused();
+    void hashedPinsWorkAndMalformedPinsAreNotUnknown();
     void authenticationFailuresAreClear_data();
     void authenticationFailuresAreClear();
     void rightPassphraseAndAgentLogIn();
@@ -247,6 +248,36 @@ void tst_SshShell::otherTypeHostKeyIsRefused()
     QVERIFY2(r.error().message.contains(u"HOST KEY CHANGED"_s), qPrintable(r.error().message));
     QVERIFY(!asked);
     QCOMPARE(m_main->sessionsStarted(), sessionsBefore);
+}
+
+void tst_SshShell::hashedPinsWorkAndMalformedPinsAreNotUnknown()
+{
+    // Hashed entries, as OpenSSH writes them with HashKnownHosts, are honoured.
+    const QString hashed = m_tmp.filePath(u"hashed_known_hosts"_s);
+    QVERIFY(Test::pinHostKey(*m_main, hashed));
+    QCOMPARE(QProcess::execute(u"ssh-keygen"_s, {u"-q"_s, u"-H"_s, u"-f"_s, hashed}), 0);
+    QVERIFY(Test::readText(hashed).startsWith("|1|"));
+    {
+        SshShell shell(Test::keyConfig(*m_main, hashed));
+        const auto r = shell.connect();
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+    }
+    // A pin whose key is damaged must not turn into "unknown, trust it?".
+    const QString broken = m_tmp.filePath(u"broken_known_hosts"_s);
+    QVERIFY(Test::writeText(broken, "# pins\n[127.0.30.20]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI-damaged\n"));
+    SshConfig cfg = Test::keyConfig(*m_main, broken);
+    bool asked = false;
+    cfg.trustUnknownHost = [&](const HostKeyInfo &) {
+        asked = true;
+        return true;
+    };
+    SshShell shell(cfg);
+    const auto r = shell.connect();
+    QVERIFY(!r.ok());
+    remember(r.error());
+    QCOMPARE(r.error().code, ErrorCode::HostKey);
+    QVERIFY2(r.error().message.contains(u"line 2"_s), qPrintable(r.error().message));
+    QVERIFY(!asked);
 }
 
 void tst_SshShell::authenticationFailuresAreClear_data()
