@@ -19,11 +19,16 @@
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#endif
 
 using namespace Qt::Literals::StringLiterals;
 using GrayStep::Core::Error;
@@ -34,6 +39,30 @@ using GrayStep::Core::Status;
 namespace GrayStep::Ssh {
 
 namespace {
+
+#ifdef Q_OS_WIN
+constexpr int SHUTDOWN_BOTH = SD_BOTH;
+int pollSocket(socket_t s, int timeoutMs)
+{
+    WSAPOLLFD pfd{s, POLLIN, 0};
+    return WSAPoll(&pfd, 1, timeoutMs);
+}
+void setIntOption(socket_t s, int level, int name, int value)
+{
+    ::setsockopt(s, level, name, reinterpret_cast<const char *>(&value), sizeof value);
+}
+#else
+constexpr int SHUTDOWN_BOTH = SHUT_RDWR;
+int pollSocket(socket_t s, int timeoutMs)
+{
+    pollfd pfd{s, POLLIN, 0};
+    return ::poll(&pfd, 1, timeoutMs);
+}
+void setIntOption(socket_t s, int level, int name, int value)
+{
+    ::setsockopt(s, level, name, &value, sizeof value);
+}
+#endif
 
 constexpr int MAX_SFTP_CHUNK = 64 * 1024;
 constexpr int READ_POLL_MS = 100;          // exec read slices: cancel/deadline checks at least this often
@@ -238,7 +267,7 @@ public:
     {
         QMutexLocker lock(&fdMutex);
         if (fd >= 0) {
-            ::shutdown(fd, SHUT_RDWR);
+            ::shutdown(fd, SHUTDOWN_BOTH);
             socketShutDown.store(true);
         }
     }
@@ -275,19 +304,26 @@ public:
         }
     }
 
-    void drop()
+    // Ends the session. Not graceful by default: a dead or hung peer must not make the frees
+    // below wait for replies, so the socket is shut down first.
+    void drop(bool graceful = false)
     {
+        graceful = graceful && session && authenticated && ssh_is_connected(session) && !socketShutDown.load();
         {
             QMutexLocker lock(&fdMutex);
-            if (fd >= 0) {
-                // A dead or hung peer must not make the frees below wait for replies.
-                ::shutdown(fd, SHUT_RDWR);
+            if (fd >= 0 && !graceful) {
+                ::shutdown(fd, SHUTDOWN_BOTH);
             }
             fd = -1;
         }
         closeSftp();
         if (session) {
-            ssh_silent_disconnect(session);
+            if (graceful) {
+                setTimeoutMs(1000);
+                ssh_disconnect(session); // sends SSH_MSG_DISCONNECT, then closes
+            } else {
+                ssh_silent_disconnect(session);
+            }
             ssh_free(session);
             session = nullptr;
         }
@@ -315,7 +351,7 @@ SshShell::SshShell(SshConfig config)
 
 SshShell::~SshShell()
 {
-    d->drop();
+    d->drop(!d->busy.load());
 }
 
 QString SshShell::describe() const
@@ -385,10 +421,7 @@ void SshShell::disconnect()
 {
     BusyGuard guard(d->busy);
     if (guard.acquired()) {
-        if (d->session && d->authenticated) {
-            ssh_disconnect(d->session);
-        }
-        d->drop();
+        d->drop(true);
     }
 }
 
@@ -463,7 +496,8 @@ Status SshShell::Private::openSession()
         || ssh_options_set(session, SSH_OPTIONS_PORT, &port) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_USER, user.constData()) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData()) != SSH_OK
-        || ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != SSH_OK
+        // Only the configured file counts: the global one points at it too (no system-wide pins).
+        || ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, known.constData()) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_LOG_VERBOSITY, &verbosity) != SSH_OK) {
@@ -490,8 +524,7 @@ Status SshShell::Private::openSession()
         }
         const socket_t s = ssh_get_fd(session);
         if (s != SSH_INVALID_SOCKET) {
-            pollfd pfd{s, POLLIN, 0};
-            ::poll(&pfd, 1, 5);
+            pollSocket(s, 5);
         } else {
             QThread::msleep(5);
         }
@@ -512,23 +545,21 @@ Status SshShell::Private::openSession()
 
 void SshShell::Private::tuneSocket()
 {
-    const int s = fd;
-    if (s < 0) {
+    const socket_t s = socket_t(fd);
+    if (fd < 0) {
         return;
     }
-    int one = 1;
-    ::setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    // libssh 0.10's own keepalive does not detect a dead peer: let the kernel do it.
+    setIntOption(s, SOL_SOCKET, SO_KEEPALIVE, 1);
 #ifdef TCP_KEEPIDLE
-    int idle = qMax(1, cfg.keepAliveIdleS);
-    int intvl = qMax(1, cfg.keepAliveIntervalS);
-    int cnt = qMax(1, cfg.keepAliveCount);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPIDLE, qMax(1, cfg.keepAliveIdleS));
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPINTVL, qMax(1, cfg.keepAliveIntervalS));
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPCNT, qMax(1, cfg.keepAliveCount));
 #endif
 #ifdef TCP_USER_TIMEOUT
-    unsigned int userTimeout = unsigned(qMax(0, cfg.tcpUserTimeoutMs));
-    ::setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &userTimeout, sizeof userTimeout);
+    if (cfg.tcpUserTimeoutMs > 0) {
+        setIntOption(s, IPPROTO_TCP, TCP_USER_TIMEOUT, cfg.tcpUserTimeoutMs);
+    }
 #endif
 }
 
@@ -878,6 +909,9 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
             setTimeoutMs(1000);
             ssh_channel_close(ch);
         }
+        // libssh may keep the channel (and call its callbacks) until the peer's close arrives:
+        // the callbacks live on this stack frame, so unregister them first.
+        ssh_remove_channel_callbacks(ch, &callbacks);
         ssh_channel_free(ch);
         ch = nullptr;
     };
