@@ -941,6 +941,8 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
         return e;
     }
     if (!options.stdinData.isEmpty()) {
+        // Blocks while the command does not read its stdin (channel window full): cancellable.
+        BlockingScope blocking(this, q);
         const QByteArray &in = options.stdinData;
         qsizetype off = 0;
         while (off < in.size()) {

@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -67,6 +68,7 @@ private Q_SLOTS:
     void shellCharactersInUserNameAreRejectedUpFront_data();
     void shellCharactersInUserNameAreRejectedUpFront();
     void closedPortAndSilentListenerFailWithinTheConnectTimeout();
+    void kernelKeepaliveIsArmedOnTheSocket();
     void stoppedServerIsDetectedWithinTheDeadline();
     void killedConnectionIsReportedAndTheNextCallReconnects();
     void uploadCutByDroppedConnectionResumesWithOneWriteAtMost();
@@ -542,6 +544,20 @@ void tst_SshShell::closedPortAndSilentListenerFailWithinTheConnectTimeout()
     QCOMPARE(r.error().code, ErrorCode::Timeout);
     QVERIFY(t.elapsed() >= 1900);
     QVERIFY2(t.elapsed() < 4000, qPrintable(QString::number(t.elapsed())));
+}
+
+void tst_SshShell::kernelKeepaliveIsArmedOnTheSocket()
+{
+    if (QStandardPaths::findExecutable(u"ss"_s).isEmpty()) {
+        QSKIP("ss (iproute2) not installed");
+    }
+    SshShell shell(Test::keyConfig(*m_main, m_knownHosts)); // keepalive idle 2 s, interval 1 s
+    QVERIFY(shell.connect().ok());
+    QProcess ss;
+    ss.start(u"ss"_s, {u"-tnoH"_s, u"state"_s, u"established"_s, u"( dst 127.0.30.20 and dport = :2222 )"_s});
+    QVERIFY(ss.waitForFinished(5000));
+    const QByteArray out = ss.readAllStandardOutput();
+    QVERIFY2(out.contains("timer:(keepalive"), out.constData());
 }
 
 void tst_SshShell::stoppedServerIsDetectedWithinTheDeadline()
