@@ -408,6 +408,12 @@ Status SshdServer::start(int timeoutMs)
     }
     QDeadlineTimer deadline(timeoutMs);
     while (!isRunning() && !deadline.hasExpired()) {
+        // The daemonised sshd binds after forking: a taken port only shows in its log.
+        const QByteArray fresh = readFile(logPath()).mid(logSizeBefore);
+        if (fresh.contains("Cannot bind any address") || fresh.contains("fatal")) {
+            return Error(ErrorCode::Failed, u"sshd for %1:%2 failed to start: %3"_s.arg(m_address).arg(m_port)
+                                               .arg(QString::fromLocal8Bit(tail(fresh, 3))));
+        }
         QThread::msleep(10);
     }
     if (!isRunning() || !waitForBanner(int(qMax<qint64>(1, deadline.remainingTime())))) {
