@@ -65,7 +65,10 @@ void setIntOption(socket_t s, int level, int name, int value)
 #endif
 
 constexpr int MAX_SFTP_CHUNK = 64 * 1024;
-constexpr int READ_POLL_MS = 100;          // exec read slices: cancel/deadline checks at least this often
+// exec read slices: the wait for stdout does not wake up for stderr data, so it starts short
+// and grows while nothing happens; cancel and deadlines are checked at least every 100 ms.
+constexpr int READ_POLL_MIN_MS = 2;
+constexpr int READ_POLL_MAX_MS = 100;
 constexpr int KILL_TIMEOUT_MS = 600;       // bound for opening the channel that kills a cancelled command
 const char PGID_MARKER[] = "GRAYSTEP-PGID ";
 
@@ -963,6 +966,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     qint64 pgid = -1;
     QElapsedTimer idle;
     idle.start();
+    int pollMs = READ_POLL_MIN_MS;
     QByteArray buf(64 * 1024, Qt::Uninitialized);
 
     auto handleStderr = [&](const char *data, int n) -> bool {
@@ -1018,7 +1022,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
                                        .arg(options.idleTimeoutMs / 1000.0),
                                    where()));
         }
-        const int n = ssh_channel_read_timeout(ch, buf.data(), uint32_t(buf.size()), 0, READ_POLL_MS);
+        const int n = ssh_channel_read_timeout(ch, buf.data(), uint32_t(buf.size()), 0, pollMs);
         if (n == SSH_ERROR) {
             freeChannel(false);
             return transportError(u"command"_s);
@@ -1044,8 +1048,10 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
         }
         if (progressed) {
             idle.restart();
+            pollMs = READ_POLL_MIN_MS;
             continue;
         }
+        pollMs = qMin(READ_POLL_MAX_MS, pollMs * 2);
         if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) {
             // Drain whatever is still buffered.
             for (bool more = true; more;) {
