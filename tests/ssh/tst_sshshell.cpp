@@ -18,6 +18,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep;
@@ -64,6 +65,7 @@ private Q_SLOTS:
     void authenticationFailuresAreClear_data();
     void authenticationFailuresAreClear();
     void rightPassphraseAndAgentLogIn();
+    void rightPasswordLogsIn();
     void keyboardInteractivePromptsReachTheCallback();
     void shellCharactersInUserNameAreRejectedUpFront_data();
     void shellCharactersInUserNameAreRejectedUpFront();
@@ -433,6 +435,50 @@ void tst_SshShell::rightPassphraseAndAgentLogIn()
     const auto r = shell.exec(u"echo agent-ok"_s);
     QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
     QCOMPARE(r->stdoutData, "agent-ok\n");
+}
+
+void tst_SshShell::rightPasswordLogsIn()
+{
+    // Needs a throw-away account with a known password (the canary itself).
+    if (::geteuid() != 0 || QStandardPaths::findExecutable(u"useradd"_s, {u"/usr/sbin"_s, u"/sbin"_s}).isEmpty()) {
+        QSKIP("needs root and useradd to create a throw-away account");
+    }
+    const QString user = u"gstpw%1"_s.arg(QRandomGenerator::global()->bounded(100000, 999999));
+    QCOMPARE(QProcess::execute(u"useradd"_s, {u"-M"_s, u"-d"_s, u"/tmp"_s, u"-s"_s, u"/bin/sh"_s, user}), 0);
+    auto removeUser = qScopeGuard([&] { QProcess::execute(u"userdel"_s, {user}); });
+    QProcess chpasswd;
+    chpasswd.start(u"chpasswd"_s, {});
+    QVERIFY(chpasswd.waitForStarted());
+    chpasswd.write(user.toUtf8() + ':' + m_canaryPassword + '\n'); // on stdin, never on a command line
+    chpasswd.closeWriteChannel();
+    QVERIFY(chpasswd.waitForFinished(10000));
+    QCOMPARE(chpasswd.exitCode(), 0);
+
+    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"pwok"_s), u"127.0.30.31"_s, 2222);
+    server->setStopOnDestruction(true);
+    server->setPasswordAuthentication(true);
+    server->setAllowUsers({SshdServer::currentUser(), user});
+    QVERIFY(server->start().ok());
+    const QString kh = m_tmp.filePath(u"pwok_known_hosts"_s);
+    QVERIFY(Test::pinHostKey(*server, kh));
+    SshConfig cfg = Test::keyConfig(*server, kh);
+    cfg.user = user;
+    cfg.auth.methods = {SshAuth::Method::KeyFile, SshAuth::Method::Password}; // key refused, then password
+    int asked = 0;
+    cfg.auth.password = [&]() -> std::optional<QByteArray> {
+        ++asked;
+        return m_canaryPassword;
+    };
+    {
+        SshShell shell(cfg);
+        const auto r = shell.exec(u"id -un"_s);
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+        QCOMPARE(r->stdoutData.trimmed(), user.toUtf8());
+        QCOMPARE(asked, 1);
+    }
+    QVERIFY(server->log().contains(QByteArray("Accepted password for " + user.toUtf8())));
+    QVERIFY(server->stop().ok()); // ends the user's processes before userdel
+    m_servers.push_back(std::move(server)); // its log joins the canary scan
 }
 
 void tst_SshShell::keyboardInteractivePromptsReachTheCallback()

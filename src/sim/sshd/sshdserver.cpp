@@ -252,8 +252,9 @@ Status SshdServer::writeConfig()
     cfg += u"KbdInteractiveAuthentication %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PermitEmptyPasswords no\n"_s;
     cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth || m_kbdInteractive ? u"yes"_s : u"prohibit-password"_s);
-    if (!user.isEmpty()) {
-        cfg += u"AllowUsers %1\n"_s.arg(user);
+    const QStringList allowed = m_allowUsers.isEmpty() ? QStringList{user} : m_allowUsers;
+    if (!allowed.join(QString()).isEmpty()) {
+        cfg += u"AllowUsers %1\n"_s.arg(allowed.join(u' '));
     }
     cfg += u"Subsystem sftp %1\n"_s.arg(SFTP_SERVER);
     cfg += u"UseDNS no\n"_s;

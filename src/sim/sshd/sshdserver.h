@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace GrayStep::Sim {
 
@@ -49,6 +50,8 @@ public:
     // (Debian's /etc/pam.d/sshd). Tests only.
     void setKeyboardInteractive(bool enabled) { m_kbdInteractive = enabled; }
     void setStopOnDestruction(bool enabled) { m_stopOnDestruction = enabled; }
+    // Users sshd lets in (AllowUsers); default: currentUser() only.
+    void setAllowUsers(const QStringList &users) { m_allowUsers = users; }
     // Extra lines appended to sshd_config (tests only).
     void setExtraConfig(const QString &lines) { m_extraConfig = lines; }
 
@@ -115,6 +118,7 @@ private:
     bool m_kbdInteractive = false;
     bool m_stopOnDestruction = false;
     QString m_extraConfig;
+    QStringList m_allowUsers;
 };
 
 } // namespace GrayStep::Sim
