@@ -7,6 +7,7 @@
 
 #include "sshtestenv.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QProcess>
@@ -425,6 +426,16 @@ void tst_ShellBehaviour::detachedStepWhoseRunnerDiedIsLost()
     QVERIFY(after.ok());
     QCOMPARE(after->state, DetachedStatus::State::Lost);
     QCOMPARE(after->pid, st->pid);
+
+    // After a reboot the recorded pid may belong to an unrelated live process: still lost.
+    QVERIFY(QDir().mkpath(dir + u"/reused.lock"_s));
+    QVERIFY(Test::writeText(dir + u"/reused.status"_s,
+                            "step=reused\npid=" + QByteArray::number(QCoreApplication::applicationPid())
+                                + "\nstarted=1\nstate=running\n"));
+    QVERIFY(Test::processAlive(QCoreApplication::applicationPid()));
+    const auto reused = shell->detachedStatus(u"reused"_s, dir);
+    QVERIFY(reused.ok());
+    QCOMPARE(reused->state, DetachedStatus::State::Lost);
 }
 
 void tst_ShellBehaviour::uploadCutAndResumedIsIdentical_data()
