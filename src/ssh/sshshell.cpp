@@ -1146,23 +1146,10 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     }
     const qint64 size = local.size();
 
-    // Local checksum first (also proves the file is readable to the end).
+    // The local SHA-256 is computed while sending (a resumed prefix is read once first), so a
+    // fresh upload reads the file only once.
     QString expected = options.expectedSha256.toLower();
-    {
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        QByteArray chunk;
-        while (!(chunk = local.read(1024 * 1024)).isEmpty()) {
-            if (q->isCancelled()) {
-                return q->cancelledError(what);
-            }
-            hash.addData(chunk);
-        }
-        const QString actual = QString::fromLatin1(hash.result().toHex());
-        if (!expected.isEmpty() && expected != actual) {
-            return Error(ErrorCode::Failed, u"%1 has SHA-256 %2, expected %3"_s.arg(localPath, actual, expected));
-        }
-        expected = actual;
-    }
+    QCryptographicHash localHash(QCryptographicHash::Sha256);
 
     if (Status s = ensureConnected(); !s) {
         return s.error();
@@ -1227,8 +1214,16 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         }
     }
     result.resumedFrom = offset;
-    if (!local.seek(offset)) {
-        return Error(ErrorCode::Io, u"cannot seek in %1"_s.arg(localPath));
+    for (qint64 hashed = 0; hashed < offset;) {
+        if (q->isCancelled()) {
+            return transportError(what);
+        }
+        const QByteArray chunk = local.read(qMin<qint64>(1024 * 1024, offset - hashed));
+        if (chunk.isEmpty()) {
+            return Error(ErrorCode::Io, u"cannot read %1 at offset %2"_s.arg(localPath).arg(hashed));
+        }
+        localHash.addData(chunk);
+        hashed += chunk.size();
     }
 
     QElapsedTimer rateClock;
@@ -1273,6 +1268,7 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         if (n <= 0) {
             return Error(ErrorCode::Io, u"cannot read %1 at offset %2"_s.arg(localPath).arg(done));
         }
+        localHash.addData(QByteArrayView(buf.constData(), n));
         qint64 waitCap = options.idleTimeoutMs > 0 ? options.idleTimeoutMs : cfg.operationTimeoutMs;
         if (!total.isForever()) {
             waitCap = qMin(waitCap, qMax<qint64>(1, total.remainingTime()));
@@ -1343,6 +1339,14 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     ExecOptions eo;
     eo.totalTimeoutMs = total.isForever() ? 300000 : int(qMax<qint64>(1000, total.remainingTime()));
     const QString quotedPart = shellQuote(part);
+    const QString actual = QString::fromLatin1(localHash.result().toHex());
+    if (!expected.isEmpty() && expected != actual) {
+        (void)execImpl(u"rm -f -- %1"_s.arg(quotedPart), eo);
+        return Error(ErrorCode::Failed, u"%1 has SHA-256 %2, expected %3; the uploaded copy was removed"_s
+                                            .arg(localPath, actual, expected),
+                     where());
+    }
+    expected = actual;
     Result<ExecResult> sum = execImpl(u"sync -- %1 2>/dev/null; sha256sum -- %1"_s.arg(quotedPart), eo);
     if (!sum) {
         return sum.error();

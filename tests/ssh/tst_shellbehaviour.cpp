@@ -53,6 +53,8 @@ private Q_SLOTS:
     void detachedStepWhoseRunnerDiedIsLost();
     void uploadCutAndResumedIsIdentical_data();
     void uploadCutAndResumedIsIdentical();
+    void uploadOfTheWrongFileIsRefused_data();
+    void uploadOfTheWrongFileIsRefused();
     void fullDiskGivesClearErrorAndNoFinalFile_data();
     void fullDiskGivesClearErrorAndNoFinalFile();
     void downloadAndFreeSpace_data();
@@ -502,6 +504,33 @@ void tst_ShellBehaviour::uploadCutAndResumedIsIdentical()
     QCOMPARE(shell->sha256(dest).valueOr({}), srcSha);
     QCOMPARE(resumes, 3);
     QFile::remove(dest);
+}
+
+void tst_ShellBehaviour::uploadOfTheWrongFileIsRefused_data()
+{
+    addKinds();
+}
+
+void tst_ShellBehaviour::uploadOfTheWrongFileIsRefused()
+{
+    QFETCH(QString, kind);
+    MAKE_SHELL(kind);
+    const QString src = m_tmp.filePath(u"wrong-"_s + kind + u".bin"_s);
+    const QString sha = Test::makeRandomFile(src, 300 * 1024, 5);
+    const QString dest = m_tmp.filePath(u"wrong-dest-"_s + kind + u".bin"_s);
+    Ssh::UploadOptions opts;
+    opts.expectedSha256 = QString(64, u'0');
+    const auto r = shell->upload(src, dest, opts);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().code, ErrorCode::Failed);
+    QVERIFY2(r.error().message.contains(sha) && r.error().message.contains(opts.expectedSha256),
+             qPrintable(r.error().message));
+    QVERIFY(!QFileInfo::exists(dest));
+    QVERIFY(!QFileInfo::exists(dest + u".part"_s));
+    opts.expectedSha256 = sha.toUpper(); // hex case does not matter
+    const auto ok = shell->upload(src, dest, opts);
+    QVERIFY2(ok.ok(), qPrintable(ok.ok() ? QString() : ok.error().message));
+    QCOMPARE(Test::fileSha256(dest), sha);
 }
 
 void tst_ShellBehaviour::fullDiskGivesClearErrorAndNoFinalFile_data()
