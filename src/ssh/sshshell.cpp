@@ -19,6 +19,7 @@
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
+#include <thread>
 #ifdef Q_OS_WIN
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -204,6 +205,62 @@ PinnedKeys pinnedKeys(const QString &knownHosts, const QString &host, quint16 po
     }
     return out;
 }
+
+// SHA-256 of a local file, computed on its own thread from construction on.
+class LocalHasher
+{
+public:
+    explicit LocalHasher(const QString &path)
+        : m_thread([this, path] { run(path); })
+    {}
+    ~LocalHasher()
+    {
+        m_stop.store(true);
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    LocalHasher(const LocalHasher &) = delete;
+    LocalHasher &operator=(const LocalHasher &) = delete;
+
+    // Hex digest; empty when the file could not be read. Waits for the thread.
+    QString result()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        return m_result;
+    }
+
+private:
+    void run(const QString &path)
+    {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            return;
+        }
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        QByteArray buf(1024 * 1024, Qt::Uninitialized);
+        for (;;) {
+            if (m_stop.load()) {
+                return;
+            }
+            const qint64 n = f.read(buf.data(), buf.size());
+            if (n < 0) {
+                return;
+            }
+            if (n == 0) {
+                break;
+            }
+            hash.addData(QByteArrayView(buf.constData(), n));
+        }
+        m_result = QString::fromLatin1(hash.result().toHex());
+    }
+
+    std::atomic<bool> m_stop{false};
+    QString m_result;
+    std::thread m_thread; // last: starts after the members it uses exist
+};
 
 struct ExitInfo
 {
@@ -1146,10 +1203,10 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     }
     const qint64 size = local.size();
 
-    // The local SHA-256 is computed while sending (a resumed prefix is read once first), so a
-    // fresh upload reads the file only once.
+    // The local SHA-256 is computed on a helper thread while the data goes out, so hashing does
+    // not slow the transfer down (when a second core is free).
     QString expected = options.expectedSha256.toLower();
-    QCryptographicHash localHash(QCryptographicHash::Sha256);
+    LocalHasher localHash(localPath);
 
     if (Status s = ensureConnected(); !s) {
         return s.error();
@@ -1214,16 +1271,8 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         }
     }
     result.resumedFrom = offset;
-    for (qint64 hashed = 0; hashed < offset;) {
-        if (q->isCancelled()) {
-            return transportError(what);
-        }
-        const QByteArray chunk = local.read(qMin<qint64>(1024 * 1024, offset - hashed));
-        if (chunk.isEmpty()) {
-            return Error(ErrorCode::Io, u"cannot read %1 at offset %2"_s.arg(localPath).arg(hashed));
-        }
-        localHash.addData(chunk);
-        hashed += chunk.size();
+    if (!local.seek(offset)) {
+        return Error(ErrorCode::Io, u"cannot seek in %1"_s.arg(localPath));
     }
 
     QElapsedTimer rateClock;
@@ -1268,7 +1317,6 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         if (n <= 0) {
             return Error(ErrorCode::Io, u"cannot read %1 at offset %2"_s.arg(localPath).arg(done));
         }
-        localHash.addData(QByteArrayView(buf.constData(), n));
         qint64 waitCap = options.idleTimeoutMs > 0 ? options.idleTimeoutMs : cfg.operationTimeoutMs;
         if (!total.isForever()) {
             waitCap = qMin(waitCap, qMax<qint64>(1, total.remainingTime()));
@@ -1339,7 +1387,10 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     ExecOptions eo;
     eo.totalTimeoutMs = total.isForever() ? 300000 : int(qMax<qint64>(1000, total.remainingTime()));
     const QString quotedPart = shellQuote(part);
-    const QString actual = QString::fromLatin1(localHash.result().toHex());
+    const QString actual = localHash.result();
+    if (actual.isEmpty()) {
+        return Error(ErrorCode::Io, u"cannot read %1 to compute its SHA-256"_s.arg(localPath));
+    }
     if (!expected.isEmpty() && expected != actual) {
         (void)execImpl(u"rm -f -- %1"_s.arg(quotedPart), eo);
         return Error(ErrorCode::Failed, u"%1 has SHA-256 %2, expected %3; the uploaded copy was removed"_s
