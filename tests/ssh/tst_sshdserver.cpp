@@ -168,14 +168,22 @@ void tst_SshdServer::rotatedHostKeyIsRefusedByStrictClients()
     QVERIFY(writeKnownHosts(server, kh));
     const QString before = *server.hostKeyFingerprint();
     QCOMPARE(runSsh(server, kh, u"true"_s).exitCode, 0);
+    // Something started over SSH (an emulated node, say) must survive the rotation.
+    const SshRun detached = runSsh(server, kh, u"setsid nohup sleep 302 >/dev/null 2>&1 </dev/null & echo $!"_s);
+    QCOMPARE(detached.exitCode, 0);
+    const qint64 nodePid = detached.out.trimmed().toLongLong();
+    QVERIFY(processAlive(nodePid));
 
     QVERIFY(server.regenerateHostKey().ok());
+    QVERIFY(processAlive(nodePid));
     QVERIFY(server.isRunning());
     QVERIFY(*server.hostKeyFingerprint() != before);
     const SshRun r = runSsh(server, kh, u"touch /tmp/should-not-exist"_s);
     QCOMPARE(r.exitCode, 255);
     QVERIFY(r.err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"));
-    QCOMPARE(server.sessionsStarted(), 1); // only the first, before the rotation
+    QCOMPARE(server.sessionsStarted(), 2); // only the two before the rotation
+    QVERIFY(server.stop().ok());            // Everything: the detached process goes too
+    QVERIFY(!processAlive(nodePid));
 }
 
 void tst_SshdServer::suspendedSessionsStopAnswering()

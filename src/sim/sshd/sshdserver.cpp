@@ -386,10 +386,8 @@ Status SshdServer::start(int timeoutMs)
     if (Status s = prepare(); !s) {
         return s;
     }
-    // Stale processes from a crashed earlier run on the same address would hold the port.
-    for (qint64 p : processesOfServer(m_address, m_port)) {
-        ::kill(pid_t(p), SIGKILL);
-    }
+    // Processes started through an earlier run (emulated nodes, detached steps) are left alone:
+    // they do not hold the port, and a restart (host key rotation) must not kill them.
     QFile::remove(pidFilePath());
     const qint64 logSizeBefore = QFileInfo(logPath()).size();
 
@@ -446,10 +444,14 @@ QList<qint64> SshdServer::sessionPids() const
     return out;
 }
 
-Status SshdServer::stop(int timeoutMs)
+Status SshdServer::stop(int timeoutMs, StopScope scope)
 {
     QList<qint64> targets = listenerPids();
-    targets += sessionPids();
+    if (scope == StopScope::ListenerAndConnections) {
+        targets += connectionProcesses();
+    } else if (scope == StopScope::Everything) {
+        targets += sessionPids();
+    }
     for (qint64 p : std::as_const(targets)) {
         ::kill(pid_t(p), SIGTERM);
         ::kill(pid_t(p), SIGCONT); // a stopped process only acts on SIGTERM once continued
@@ -458,7 +460,8 @@ Status SshdServer::stop(int timeoutMs)
     bool killed = false;
     for (;;) {
         // Sessions can still fork while dying; pick up anything new that belongs to this server.
-        for (qint64 p : processesOfServer(m_address, m_port)) {
+        const QList<qint64> late = scope == StopScope::Everything ? processesOfServer(m_address, m_port) : QList<qint64>();
+        for (qint64 p : late) {
             if (!targets.contains(p)) {
                 targets << p;
                 ::kill(pid_t(p), SIGTERM);
@@ -502,7 +505,8 @@ Status SshdServer::regenerateHostKey()
 {
     const bool wasRunning = isRunning();
     if (wasRunning) {
-        if (Status s = stop(); !s) {
+        // Only the listener: open sessions and whatever was started through them keep running.
+        if (Status s = stop(5000, StopScope::Listener); !s) {
             return s;
         }
     }
