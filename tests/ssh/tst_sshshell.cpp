@@ -457,6 +457,8 @@ void tst_SshShell::rightPasswordLogsIn()
     auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"pwok"_s), u"127.0.30.31"_s, 2222);
     server->setStopOnDestruction(true);
     server->setPasswordAuthentication(true);
+    const bool withPam = QFileInfo::exists(u"/etc/pam.d/sshd"_s);
+    server->setKeyboardInteractive(withPam); // PAM checks the same password for both methods
     server->setAllowUsers({SshdServer::currentUser(), user});
     QVERIFY(server->start().ok());
     const QString kh = m_tmp.filePath(u"pwok_known_hosts"_s);
@@ -477,6 +479,25 @@ void tst_SshShell::rightPasswordLogsIn()
         QCOMPARE(asked, 1);
     }
     QVERIFY(server->log().contains(QByteArray("Accepted password for " + user.toUtf8())));
+    if (withPam) {
+        cfg.auth.methods = {SshAuth::Method::KeyboardInteractive};
+        int rounds = 0;
+        cfg.auth.keyboardInteractive = [&](const QString &, const QList<Ssh::KbdPrompt> &prompts)
+            -> std::optional<QList<QByteArray>> {
+            ++rounds;
+            QList<QByteArray> answers;
+            for (int i = 0; i < prompts.size(); ++i) {
+                answers << m_canaryPassword;
+            }
+            return answers;
+        };
+        SshShell shell(cfg);
+        const auto r = shell.exec(u"id -un"_s);
+        QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+        QCOMPARE(r->stdoutData.trimmed(), user.toUtf8());
+        QVERIFY(rounds >= 1);
+        QVERIFY(server->log().contains(QByteArray("Accepted keyboard-interactive/pam for " + user.toUtf8())));
+    }
     QVERIFY(server->stop().ok()); // ends the user's processes before userdel
     m_servers.push_back(std::move(server)); // its log joins the canary scan
 }
