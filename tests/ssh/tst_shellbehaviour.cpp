@@ -70,6 +70,7 @@ private:
     std::unique_ptr<Sim::SshdServer> m_server;
     QString m_knownHosts;
     QString m_sshUnavailable;
+    QString m_sshStartError;
 };
 
 void tst_ShellBehaviour::initTestCase()
@@ -78,11 +79,11 @@ void tst_ShellBehaviour::initTestCase()
     Test::LogCapture::install();
     m_sshUnavailable = Sim::SshdServer::unavailableReason();
     if (m_sshUnavailable.isEmpty()) {
-        m_server = std::make_unique<Sim::SshdServer>(m_tmp.filePath(u"sshd"_s), u"127.0.30.10"_s, 2222);
+        m_server = std::make_unique<Sim::SshdServer>(m_tmp.filePath(u"sshd"_s), Test::testAddress(10), 2222);
         m_server->setStopOnDestruction(true);
         const auto started = m_server->start();
         if (!started) {
-            m_sshUnavailable = started.error().message;
+            m_sshStartError = started.error().message; // sshd exists but failed: the ssh rows fail
         } else {
             m_knownHosts = m_tmp.filePath(u"known_hosts"_s);
             QVERIFY(Test::pinHostKey(*m_server, m_knownHosts));
@@ -90,6 +91,9 @@ void tst_ShellBehaviour::initTestCase()
     }
     if (!m_sshUnavailable.isEmpty()) {
         qWarning("ssh rows will be skipped: %s", qPrintable(m_sshUnavailable));
+    }
+    if (!m_sshStartError.isEmpty()) {
+        qWarning("ssh rows will fail: %s", qPrintable(m_sshStartError));
     }
 }
 
@@ -112,7 +116,7 @@ std::unique_ptr<RemoteShell> tst_ShellBehaviour::makeShell(const QString &kind)
     if (kind == u"local"_s) {
         return std::make_unique<Ssh::LocalShell>();
     }
-    if (!m_sshUnavailable.isEmpty()) {
+    if (!m_sshUnavailable.isEmpty() || !m_sshStartError.isEmpty()) {
         return nullptr;
     }
     return std::make_unique<Ssh::SshShell>(Test::keyConfig(*m_server, m_knownHosts));
@@ -120,6 +124,10 @@ std::unique_ptr<RemoteShell> tst_ShellBehaviour::makeShell(const QString &kind)
 
 #define MAKE_SHELL(kind)                                                                                             \
     std::unique_ptr<RemoteShell> shell = makeShell(kind);                                                            \
+    if (!shell && !m_sshStartError.isEmpty()) {                                                                      \
+        QFAIL(qPrintable(u"the test sshd did not start (address taken? see GRAYSTEP_SSH_TEST_NET): "_s               \
+                         + m_sshStartError));                                                                        \
+    }                                                                                                                \
     if (!shell) {                                                                                                    \
         QSKIP(qPrintable(u"sshd not usable here: "_s + m_sshUnavailable));                                           \
     }

@@ -4,6 +4,8 @@
 // as the oracle, so it does not depend on graystep_ssh.
 #include "sim/sshd/sshdserver.h"
 
+#include "sshtestenv.h"
+
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QProcess>
@@ -17,7 +19,7 @@ using GrayStep::Sim::SshdServer;
 
 namespace {
 
-const QString ADDRESS = u"127.0.30.1"_s;
+const QString ADDRESS = GrayStep::Test::testAddress(1);
 constexpr quint16 PORT = 2222;
 
 struct SshRun
@@ -126,7 +128,7 @@ void tst_SshdServer::startsAndLetsTheClientKeyIn()
 
 void tst_SshdServer::stopLeavesNoProcess()
 {
-    SshdServer server(m_tmp.filePath(u"host2"_s), u"127.0.30.2"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host2"_s), GrayStep::Test::testAddress(2), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const qint64 listener = server.pid();
@@ -161,7 +163,7 @@ void tst_SshdServer::stopLeavesNoProcess()
 
 void tst_SshdServer::rotatedHostKeyIsRefusedByStrictClients()
 {
-    SshdServer server(m_tmp.filePath(u"host3"_s), u"127.0.30.3"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host3"_s), GrayStep::Test::testAddress(3), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const QString kh = m_tmp.filePath(u"known_hosts3"_s);
@@ -188,7 +190,7 @@ void tst_SshdServer::rotatedHostKeyIsRefusedByStrictClients()
 
 void tst_SshdServer::suspendedSessionsStopAnswering()
 {
-    SshdServer server(m_tmp.filePath(u"host4"_s), u"127.0.30.4"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host4"_s), GrayStep::Test::testAddress(4), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const QString kh = m_tmp.filePath(u"known_hosts4"_s);
@@ -213,10 +215,10 @@ void tst_SshdServer::suspendedSessionsStopAnswering()
 
 void tst_SshdServer::aTakenPortIsReportedAtOnce()
 {
-    SshdServer first(m_tmp.filePath(u"host5"_s), u"127.0.30.5"_s, PORT);
+    SshdServer first(m_tmp.filePath(u"host5"_s), GrayStep::Test::testAddress(5), PORT);
     first.setStopOnDestruction(true);
     QVERIFY(first.start().ok());
-    SshdServer second(m_tmp.filePath(u"host5b"_s), u"127.0.30.5"_s, PORT);
+    SshdServer second(m_tmp.filePath(u"host5b"_s), GrayStep::Test::testAddress(5), PORT);
     QElapsedTimer t;
     t.start();
     const auto r = second.start(10000);

@@ -81,7 +81,7 @@ private Q_SLOTS:
 
 private:
     void remember(const Core::Error &e) { m_texts << e.message << e.where; }
-    SshdServer &startServer(const QString &name, const QString &address, bool passwordAuth = false);
+    SshdServer *startServer(const QString &name, const QString &address, bool passwordAuth = false);
 
     QTemporaryDir m_tmp;
     std::vector<std::unique_ptr<SshdServer>> m_servers;
@@ -94,17 +94,19 @@ private:
     QStringList m_texts; // every error message and callback text seen
 };
 
-SshdServer &tst_SshShell::startServer(const QString &name, const QString &address, bool passwordAuth)
+SshdServer *tst_SshShell::startServer(const QString &name, const QString &address, bool passwordAuth)
 {
     auto server = std::make_unique<SshdServer>(m_tmp.filePath(name), address, 2222);
     server->setStopOnDestruction(true);
     server->setPasswordAuthentication(passwordAuth);
     const auto s = server->start();
     if (!s) {
-        qFatal("cannot start sshd %s: %s", qPrintable(address), qPrintable(s.error().message));
+        // Most often another copy of these tests holds the address (see GRAYSTEP_SSH_TEST_NET).
+        qWarning("cannot start sshd %s: %s", qPrintable(address), qPrintable(s.error().message));
+        return nullptr;
     }
     m_servers.push_back(std::move(server));
-    return *m_servers.back();
+    return m_servers.back().get();
 }
 
 void tst_SshShell::initTestCase()
@@ -117,8 +119,9 @@ void tst_SshShell::initTestCase()
     m_canaryPassword = randomCanary();
     m_canaryPassphrase = randomCanary();
     m_canaryStdin = randomCanary();
-    m_main = &startServer(u"main"_s, u"127.0.30.20"_s);
-    m_password = &startServer(u"password"_s, u"127.0.30.21"_s, true);
+    m_main = startServer(u"main"_s, Test::testAddress(20));
+    m_password = startServer(u"password"_s, Test::testAddress(21), true);
+    QVERIFY2(m_main && m_password, "cannot start the test sshds (address taken? see GRAYSTEP_SSH_TEST_NET)");
     m_knownHosts = m_tmp.filePath(u"known_hosts"_s);
     const QByteArray pins = m_main->knownHostsLine()->toUtf8() + '\n' + m_password->knownHostsLine()->toUtf8() + '\n';
     QVERIFY(Test::writeText(m_knownHosts, pins));
@@ -179,7 +182,7 @@ void tst_SshShell::trustedHostKeyIsStoredAndThenKnown()
         QCOMPARE(r->stdoutData, "hi\n");
     }
     QCOMPARE(asked, 1);
-    QVERIFY(Test::readText(kh).contains("[127.0.30.20]:2222 ssh-ed25519 "));
+    QVERIFY(Test::readText(kh).contains(QByteArray('[' + m_main->address().toLatin1() + "]:2222 ssh-ed25519 ")));
     SshShell again(cfg);
     QVERIFY(again.connect().ok());
     QCOMPARE(asked, 1); // known now: not asked again
@@ -187,7 +190,9 @@ void tst_SshShell::trustedHostKeyIsStoredAndThenKnown()
 
 void tst_SshShell::changedHostKeyIsRefusedAndNoCommandRuns()
 {
-    SshdServer &server = startServer(u"rotating"_s, u"127.0.30.22"_s);
+    SshdServer *started = startServer(u"rotating"_s, Test::testAddress(22));
+    QVERIFY2(started, "cannot start sshd");
+    SshdServer &server = *started;
     const QString kh = m_tmp.filePath(u"rotating_known_hosts"_s);
     QVERIFY(Test::pinHostKey(server, kh));
     SshConfig cfg = Test::keyConfig(server, kh);
@@ -236,7 +241,7 @@ void tst_SshShell::otherTypeHostKeyIsRefused()
     const QByteArray pub = Test::readText(keyPath + u".pub"_s).trimmed();
     const QList<QByteArray> parts = pub.split(' ');
     const QString kh = m_tmp.filePath(u"other_known_hosts"_s);
-    QVERIFY(Test::writeText(kh, "[127.0.30.20]:2222 " + parts.at(0) + ' ' + parts.at(1) + '\n'));
+    QVERIFY(Test::writeText(kh, '[' + m_main->address().toLatin1() + "]:2222 " + parts.at(0) + ' ' + parts.at(1) + '\n'));
     SshConfig cfg = Test::keyConfig(*m_main, kh);
     bool asked = false;
     cfg.trustUnknownHost = [&](const HostKeyInfo &) {
@@ -268,7 +273,8 @@ void tst_SshShell::hashedPinsWorkAndMalformedPinsAreNotUnknown()
     }
     // A pin whose key is damaged must not turn into "unknown, trust it?".
     const QString broken = m_tmp.filePath(u"broken_known_hosts"_s);
-    QVERIFY(Test::writeText(broken, "# pins\n[127.0.30.20]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI-damaged\n"));
+    QVERIFY(Test::writeText(broken, "# pins\n[" + m_main->address().toLatin1()
+                                        + "]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI-damaged\n"));
     SshConfig cfg = Test::keyConfig(*m_main, broken);
     bool asked = false;
     cfg.trustUnknownHost = [&](const HostKeyInfo &) {
@@ -454,7 +460,7 @@ void tst_SshShell::rightPasswordLogsIn()
     QVERIFY(chpasswd.waitForFinished(10000));
     QCOMPARE(chpasswd.exitCode(), 0);
 
-    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"pwok"_s), u"127.0.30.31"_s, 2222);
+    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"pwok"_s), Test::testAddress(31), 2222);
     server->setStopOnDestruction(true);
     server->setPasswordAuthentication(true);
     const bool withPam = QFileInfo::exists(u"/etc/pam.d/sshd"_s);
@@ -507,7 +513,7 @@ void tst_SshShell::keyboardInteractivePromptsReachTheCallback()
     if (!QFileInfo::exists(u"/etc/pam.d/sshd"_s)) {
         QSKIP("no /etc/pam.d/sshd: keyboard-interactive needs PAM");
     }
-    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"kbdint"_s), u"127.0.30.27"_s, 2222);
+    auto server = std::make_unique<SshdServer>(m_tmp.filePath(u"kbdint"_s), Test::testAddress(27), 2222);
     server->setStopOnDestruction(true);
     server->setKeyboardInteractive(true);
     QVERIFY(server->start().ok());
@@ -586,7 +592,7 @@ void tst_SshShell::shellCharactersInUserNameAreRejectedUpFront()
 void tst_SshShell::closedPortAndSilentListenerFailWithinTheConnectTimeout()
 {
     SshConfig cfg = Test::keyConfig(*m_main, m_knownHosts);
-    cfg.host = u"127.0.30.28"_s; // nothing listens here
+    cfg.host = Test::testAddress(28); // nothing listens here
     cfg.connectTimeoutMs = 2000;
     {
         SshShell shell(cfg);
@@ -600,8 +606,8 @@ void tst_SshShell::closedPortAndSilentListenerFailWithinTheConnectTimeout()
     }
     // A listener that accepts (kernel backlog) but never speaks SSH.
     QTcpServer silent;
-    QVERIFY(silent.listen(QHostAddress(u"127.0.30.29"_s), 2222));
-    cfg.host = u"127.0.30.29"_s;
+    cfg.host = Test::testAddress(29);
+    QVERIFY(silent.listen(QHostAddress(cfg.host), 2222));
     SshShell shell(cfg);
     QElapsedTimer t;
     t.start();
@@ -621,7 +627,7 @@ void tst_SshShell::kernelKeepaliveIsArmedOnTheSocket()
     SshShell shell(Test::keyConfig(*m_main, m_knownHosts)); // keepalive idle 2 s, interval 1 s
     QVERIFY(shell.connect().ok());
     QProcess ss;
-    ss.start(u"ss"_s, {u"-tnoH"_s, u"state"_s, u"established"_s, u"( dst 127.0.30.20 and dport = :2222 )"_s});
+    ss.start(u"ss"_s, {u"-tnoH"_s, u"state"_s, u"established"_s, u"( dst %1 and dport = :2222 )"_s.arg(m_main->address())});
     QVERIFY(ss.waitForFinished(5000));
     const QByteArray out = ss.readAllStandardOutput();
     QVERIFY2(out.contains("timer:(keepalive"), out.constData());
@@ -629,7 +635,9 @@ void tst_SshShell::kernelKeepaliveIsArmedOnTheSocket()
 
 void tst_SshShell::stoppedServerIsDetectedWithinTheDeadline()
 {
-    SshdServer &server = startServer(u"frozen"_s, u"127.0.30.23"_s);
+    SshdServer *started = startServer(u"frozen"_s, Test::testAddress(23));
+    QVERIFY2(started, "cannot start sshd");
+    SshdServer &server = *started;
     const QString kh = m_tmp.filePath(u"frozen_known_hosts"_s);
     QVERIFY(Test::pinHostKey(server, kh));
     SshShell shell(Test::keyConfig(server, kh));
@@ -662,7 +670,9 @@ void tst_SshShell::stoppedServerIsDetectedWithinTheDeadline()
 
 void tst_SshShell::killedConnectionIsReportedAndTheNextCallReconnects()
 {
-    SshdServer &server = startServer(u"killed"_s, u"127.0.30.25"_s);
+    SshdServer *started = startServer(u"killed"_s, Test::testAddress(25));
+    QVERIFY2(started, "cannot start sshd");
+    SshdServer &server = *started;
     const QString kh = m_tmp.filePath(u"killed_known_hosts"_s);
     QVERIFY(Test::pinHostKey(server, kh));
     SshShell shell(Test::keyConfig(server, kh));
@@ -686,7 +696,9 @@ void tst_SshShell::killedConnectionIsReportedAndTheNextCallReconnects()
 
 void tst_SshShell::uploadCutByDroppedConnectionResumesWithOneWriteAtMost()
 {
-    SshdServer &server = startServer(u"upload"_s, u"127.0.30.24"_s);
+    SshdServer *started = startServer(u"upload"_s, Test::testAddress(24));
+    QVERIFY2(started, "cannot start sshd");
+    SshdServer &server = *started;
     const QString kh = m_tmp.filePath(u"upload_known_hosts"_s);
     QVERIFY(Test::pinHostKey(server, kh));
     SshShell shell(Test::keyConfig(server, kh));
@@ -739,7 +751,9 @@ void tst_SshShell::uploadCutByDroppedConnectionResumesWithOneWriteAtMost()
 
 void tst_SshShell::cancelInterruptsAStalledUploadWithinOneSecond()
 {
-    SshdServer &server = startServer(u"stall"_s, u"127.0.30.26"_s);
+    SshdServer *started = startServer(u"stall"_s, Test::testAddress(26));
+    QVERIFY2(started, "cannot start sshd");
+    SshdServer &server = *started;
     const QString kh = m_tmp.filePath(u"stall_known_hosts"_s);
     QVERIFY(Test::pinHostKey(server, kh));
     SshShell shell(Test::keyConfig(server, kh));
