@@ -905,6 +905,8 @@ bool SshShell::Private::killRemoteGroup(qint64 pgid)
     if (pgid <= 1) {
         return true; // nothing known to kill; the channel close below is all we can do
     }
+    // One budget for the whole kill, so that cancel stays within 1 s even on a slow host.
+    const QDeadlineTimer budget(KILL_TIMEOUT_MS);
     setTimeoutMs(KILL_TIMEOUT_MS);
     ssh_channel ch = ssh_channel_new(session);
     if (!ch) {
@@ -915,11 +917,16 @@ bool SshShell::Private::killRemoteGroup(qint64 pgid)
     const QByteArray cmd = QByteArrayLiteral("kill -TERM -- -") + QByteArray::number(pgid)
                            + QByteArrayLiteral(" 2>/dev/null; (sleep 2; kill -KILL -- -") + QByteArray::number(pgid)
                            + QByteArrayLiteral(") >/dev/null 2>&1 </dev/null &");
-    if (ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, cmd.constData()) == SSH_OK) {
+    bool opened = ssh_channel_open_session(ch) == SSH_OK;
+    if (opened && !budget.hasExpired()) {
+        setTimeoutMs(qMax<qint64>(1, budget.remainingTime()));
+    }
+    if (opened && !budget.hasExpired() && ssh_channel_request_exec(ch, cmd.constData()) == SSH_OK) {
         ok = true;
         ssh_channel_send_eof(ch);
         char buf[256];
-        QDeadlineTimer t(KILL_TIMEOUT_MS);
+        // The kill runs once sshd started it; waiting for its end is only a courtesy.
+        const QDeadlineTimer t(qMin<qint64>(300, qMax<qint64>(0, budget.remainingTime())));
         while (!ssh_channel_is_eof(ch) && !t.hasExpired()) {
             if (ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 50) == SSH_ERROR) {
                 break;
