@@ -173,13 +173,13 @@ Result<ExecResult> LocalShell::exec(const QString &command, const ExecOptions &o
             ::kill(pid_t(-pid), SIGTERM);
             ::kill(pid_t(-pid), SIGCONT);
         }
-        if (!p.waitForFinished(500) && pid > 0) {
+        if (!p.waitForFinished(300) && pid > 0) {
             ::kill(pid_t(-pid), SIGKILL);
         }
 #else
         p.kill();
 #endif
-        p.waitForFinished(1000);
+        p.waitForFinished(500);
     };
     auto drain = [&]() -> bool {
         bool any = false;

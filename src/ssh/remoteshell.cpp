@@ -95,7 +95,10 @@ QString statusScript(const QString &dir, const QString &id)
     return u"d=%1; id=%2; f=\"$d/$id.status\"; "
            "if [ -e \"$f\" ]; then cat \"$f\"; p=$(sed -n 's/^pid=//p' \"$f\"); a=0; "
            "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then a=1; "
-           "if [ -r /proc/$p/stat ] && [ \"$(sed 's/.*) //' /proc/$p/stat | cut -c1)\" = Z ]; then a=0; fi; fi; "
+           "if [ -r /proc/$p/stat ] && [ \"$(sed 's/.*) //' /proc/$p/stat | cut -c1)\" = Z ]; then a=0; fi; "
+           // A reused pid (after a reboot) is not our runner: it carries GRAYSTEP_STEP=ID.
+           "if [ -r /proc/$p/environ ] && ! tr '\\0' '\\n' < /proc/$p/environ | grep -qx \"GRAYSTEP_STEP=$id\"; "
+           "then a=0; fi; fi; "
            "echo alive=$a; "
            "elif [ -d \"$d/$id.lock\" ]; then echo state=starting; else echo state=absent; fi"_s
         .arg(shellPath(dir), shellQuote(id));
@@ -155,7 +158,7 @@ Result<DetachedStatus> RemoteShell::startDetached(const DetachedStep &step)
     const QString launcher =
         u"d=%1; id=%2; mkdir -p \"$d\" || exit 90; "
         "if mkdir \"$d/$id.lock\" 2>/dev/null; then "
-        "setsid nohup sh -c %3 graystep-step \"$d\" \"$id\" %4 > /dev/null 2>&1 < /dev/null & "
+        "GRAYSTEP_STEP=\"$id\" setsid nohup sh -c %3 graystep-step \"$d\" \"$id\" %4 > /dev/null 2>&1 < /dev/null & "
         "echo launched=1; i=0; while [ ! -e \"$d/$id.status\" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
         "else echo launched=0; fi; "_s
             .arg(shellPath(step.stateDir), shellQuote(step.id), shellQuote(QString::fromLatin1(RUNNER)),

@@ -137,7 +137,7 @@ struct WaitOptions
 // Blocking by design: every call runs to completion (or to its deadline, or to cancel()) on
 // the calling thread. Call it from a worker thread, never from the GUI thread. One instance
 // is used by one thread at a time (a second concurrent call fails with ErrorCode::Internal);
-// the engine gives each host its own shell on its own QThread (see ShellWorker for a
+// the engine gives each host its own shell on its own QThread (see ShellHost for a
 // ready-made QThread + QFuture facade). cancel() is the only call that is safe from any
 // thread: the running call (and every later one, until clearCancel()) returns
 // ErrorCode::Cancelled within 1 s, and a running command is killed on the target.

@@ -19,11 +19,17 @@
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
+#include <thread>
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#endif
 
 using namespace Qt::Literals::StringLiterals;
 using GrayStep::Core::Error;
@@ -35,8 +41,35 @@ namespace GrayStep::Ssh {
 
 namespace {
 
+#ifdef Q_OS_WIN
+constexpr int SHUTDOWN_BOTH = SD_BOTH;
+int pollSocket(socket_t s, int timeoutMs)
+{
+    WSAPOLLFD pfd{s, POLLIN, 0};
+    return WSAPoll(&pfd, 1, timeoutMs);
+}
+void setIntOption(socket_t s, int level, int name, int value)
+{
+    ::setsockopt(s, level, name, reinterpret_cast<const char *>(&value), sizeof value);
+}
+#else
+constexpr int SHUTDOWN_BOTH = SHUT_RDWR;
+int pollSocket(socket_t s, int timeoutMs)
+{
+    pollfd pfd{s, POLLIN, 0};
+    return ::poll(&pfd, 1, timeoutMs);
+}
+void setIntOption(socket_t s, int level, int name, int value)
+{
+    ::setsockopt(s, level, name, &value, sizeof value);
+}
+#endif
+
 constexpr int MAX_SFTP_CHUNK = 64 * 1024;
-constexpr int READ_POLL_MS = 100;          // exec read slices: cancel/deadline checks at least this often
+// exec read slices: the wait for stdout does not wake up for stderr data, so it starts short
+// and grows while nothing happens; cancel and deadlines are checked at least every 100 ms.
+constexpr int READ_POLL_MIN_MS = 2;
+constexpr int READ_POLL_MAX_MS = 100;
 constexpr int KILL_TIMEOUT_MS = 600;       // bound for opening the channel that kills a cancelled command
 const char PGID_MARKER[] = "GRAYSTEP-PGID ";
 
@@ -108,18 +141,27 @@ QString remoteDirOf(const QString &path)
     return slash == 0 ? u"/"_s : path.left(slash);
 }
 
-// "type SHA256:..." of every key KNOWN_HOSTS pins for HOST:PORT (plain or hashed entries).
-QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 port)
+struct PinnedKeys
 {
+    QStringList keys;     // "type SHA256:..."
+    QList<int> badLines;  // lines naming the host whose key cannot be read
+};
+
+// Every key KNOWN_HOSTS pins for HOST:PORT (plain or hashed entries). libssh skips a malformed
+// line silently, which would make a pinned host look merely "unknown": this finds such lines.
+PinnedKeys pinnedKeys(const QString &knownHosts, const QString &host, quint16 port)
+{
+    PinnedKeys out;
     QFile f(knownHosts);
     if (!f.open(QIODevice::ReadOnly)) {
-        return {};
+        return out;
     }
     const QByteArray token = port == 22 ? host.toUtf8() : QByteArray('[' + host.toUtf8() + "]:" + QByteArray::number(port));
-    QStringList out;
+    int lineNo = 0;
     while (!f.atEnd()) {
+        ++lineNo;
         const QList<QByteArray> fields = f.readLine().simplified().split(' ');
-        if (fields.size() < 3 || fields.at(0).startsWith('#') || fields.at(0).startsWith('@')) {
+        if (fields.isEmpty() || fields.at(0).isEmpty() || fields.at(0).startsWith('#') || fields.at(0).startsWith('@')) {
             continue;
         }
         bool match = false;
@@ -142,9 +184,11 @@ QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 p
             continue;
         }
         ssh_key raw = nullptr;
-        if (ssh_pki_import_pubkey_base64(fields.at(2).constData(), ssh_key_type_from_name(fields.at(1).constData()), &raw)
-                != SSH_OK
+        if (fields.size() < 3
+            || ssh_pki_import_pubkey_base64(fields.at(2).constData(), ssh_key_type_from_name(fields.at(1).constData()),
+                                            &raw) != SSH_OK
             || !raw) {
+            out.badLines << lineNo;
             continue;
         }
         KeyPtr key(raw);
@@ -152,7 +196,7 @@ QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 p
         size_t hl = 0;
         if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &h, &hl) == SSH_OK) {
             char *fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, h, hl);
-            out << QString::fromLatin1(fields.at(1)) + u' ' + QString::fromLatin1(fp ? fp : "");
+            out.keys << QString::fromLatin1(fields.at(1)) + u' ' + QString::fromLatin1(fp ? fp : "");
             if (fp) {
                 ssh_string_free_char(fp);
             }
@@ -161,6 +205,62 @@ QStringList pinnedKeys(const QString &knownHosts, const QString &host, quint16 p
     }
     return out;
 }
+
+// SHA-256 of a local file, computed on its own thread from construction on.
+class LocalHasher
+{
+public:
+    explicit LocalHasher(const QString &path)
+        : m_thread([this, path] { run(path); })
+    {}
+    ~LocalHasher()
+    {
+        m_stop.store(true);
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    LocalHasher(const LocalHasher &) = delete;
+    LocalHasher &operator=(const LocalHasher &) = delete;
+
+    // Hex digest; empty when the file could not be read. Waits for the thread.
+    QString result()
+    {
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+        return m_result;
+    }
+
+private:
+    void run(const QString &path)
+    {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            return;
+        }
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        QByteArray buf(1024 * 1024, Qt::Uninitialized);
+        for (;;) {
+            if (m_stop.load()) {
+                return;
+            }
+            const qint64 n = f.read(buf.data(), buf.size());
+            if (n < 0) {
+                return;
+            }
+            if (n == 0) {
+                break;
+            }
+            hash.addData(QByteArrayView(buf.constData(), n));
+        }
+        m_result = QString::fromLatin1(hash.result().toHex());
+    }
+
+    std::atomic<bool> m_stop{false};
+    QString m_result;
+    std::thread m_thread; // last: starts after the members it uses exist
+};
 
 struct ExitInfo
 {
@@ -227,7 +327,7 @@ public:
     {
         QMutexLocker lock(&fdMutex);
         if (fd >= 0) {
-            ::shutdown(fd, SHUT_RDWR);
+            ::shutdown(fd, SHUTDOWN_BOTH);
             socketShutDown.store(true);
         }
     }
@@ -264,19 +364,26 @@ public:
         }
     }
 
-    void drop()
+    // Ends the session. Not graceful by default: a dead or hung peer must not make the frees
+    // below wait for replies, so the socket is shut down first.
+    void drop(bool graceful = false)
     {
+        graceful = graceful && session && authenticated && ssh_is_connected(session) && !socketShutDown.load();
         {
             QMutexLocker lock(&fdMutex);
-            if (fd >= 0) {
-                // A dead or hung peer must not make the frees below wait for replies.
-                ::shutdown(fd, SHUT_RDWR);
+            if (fd >= 0 && !graceful) {
+                ::shutdown(fd, SHUTDOWN_BOTH);
             }
             fd = -1;
         }
         closeSftp();
         if (session) {
-            ssh_silent_disconnect(session);
+            if (graceful) {
+                setTimeoutMs(1000);
+                ssh_disconnect(session); // sends SSH_MSG_DISCONNECT, then closes
+            } else {
+                ssh_silent_disconnect(session);
+            }
             ssh_free(session);
             session = nullptr;
         }
@@ -304,7 +411,7 @@ SshShell::SshShell(SshConfig config)
 
 SshShell::~SshShell()
 {
-    d->drop();
+    d->drop(!d->busy.load());
 }
 
 QString SshShell::describe() const
@@ -374,10 +481,7 @@ void SshShell::disconnect()
 {
     BusyGuard guard(d->busy);
     if (guard.acquired()) {
-        if (d->session && d->authenticated) {
-            ssh_disconnect(d->session);
-        }
-        d->drop();
+        d->drop(true);
     }
 }
 
@@ -452,7 +556,8 @@ Status SshShell::Private::openSession()
         || ssh_options_set(session, SSH_OPTIONS_PORT, &port) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_USER, user.constData()) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_KNOWNHOSTS, known.constData()) != SSH_OK
-        || ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != SSH_OK
+        // Only the configured file counts: the global one points at it too (no system-wide pins).
+        || ssh_options_set(session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, known.constData()) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK
         || ssh_options_set(session, SSH_OPTIONS_LOG_VERBOSITY, &verbosity) != SSH_OK) {
@@ -479,8 +584,7 @@ Status SshShell::Private::openSession()
         }
         const socket_t s = ssh_get_fd(session);
         if (s != SSH_INVALID_SOCKET) {
-            pollfd pfd{s, POLLIN, 0};
-            ::poll(&pfd, 1, 5);
+            pollSocket(s, 5);
         } else {
             QThread::msleep(5);
         }
@@ -501,23 +605,21 @@ Status SshShell::Private::openSession()
 
 void SshShell::Private::tuneSocket()
 {
-    const int s = fd;
-    if (s < 0) {
+    const socket_t s = socket_t(fd);
+    if (fd < 0) {
         return;
     }
-    int one = 1;
-    ::setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    // libssh 0.10's own keepalive does not detect a dead peer: let the kernel do it.
+    setIntOption(s, SOL_SOCKET, SO_KEEPALIVE, 1);
 #ifdef TCP_KEEPIDLE
-    int idle = qMax(1, cfg.keepAliveIdleS);
-    int intvl = qMax(1, cfg.keepAliveIntervalS);
-    int cnt = qMax(1, cfg.keepAliveCount);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
-    ::setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPIDLE, qMax(1, cfg.keepAliveIdleS));
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPINTVL, qMax(1, cfg.keepAliveIntervalS));
+    setIntOption(s, IPPROTO_TCP, TCP_KEEPCNT, qMax(1, cfg.keepAliveCount));
 #endif
 #ifdef TCP_USER_TIMEOUT
-    unsigned int userTimeout = unsigned(qMax(0, cfg.tcpUserTimeoutMs));
-    ::setsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &userTimeout, sizeof userTimeout);
+    if (cfg.tcpUserTimeoutMs > 0) {
+        setIntOption(s, IPPROTO_TCP, TCP_USER_TIMEOUT, cfg.tcpUserTimeoutMs);
+    }
 #endif
 }
 
@@ -552,7 +654,7 @@ Status SshShell::Private::verifyHostKey()
         return {};
     case SSH_KNOWN_HOSTS_CHANGED:
     case SSH_KNOWN_HOSTS_OTHER: {
-        const QString known = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port).join(u", "_s);
+        const QString known = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port).keys.join(u", "_s);
         qCWarning(lcSsh).noquote() << "host key CHANGED for" << where() << "now" << shown;
         return Error(ErrorCode::HostKey,
                      u"HOST KEY CHANGED for %1:%2: the server now presents %3, but %4 pins %5. This can mean "
@@ -564,6 +666,17 @@ Status SshShell::Private::verifyHostKey()
     }
     case SSH_KNOWN_HOSTS_UNKNOWN:
     case SSH_KNOWN_HOSTS_NOT_FOUND: {
+        if (const PinnedKeys pinned = pinnedKeys(cfg.knownHostsFile, cfg.host, cfg.port); !pinned.badLines.isEmpty()) {
+            QStringList lines;
+            for (int n : pinned.badLines) {
+                lines << QString::number(n);
+            }
+            return Error(ErrorCode::HostKey,
+                         u"%1 line %2 pins %3:%4 but cannot be read (malformed key); the host is not trusted and "
+                         "nothing was sent. Fix or remove that line."_s
+                             .arg(cfg.knownHostsFile, lines.join(u", "_s), cfg.host).arg(cfg.port),
+                         where());
+        }
         if (!cfg.trustUnknownHost || !cfg.trustUnknownHost(lastKey)) {
             return Error(ErrorCode::HostKey,
                          u"host key of %1:%2 is not known (%3); it was not trusted, nothing was sent. Compare the "
@@ -792,6 +905,8 @@ bool SshShell::Private::killRemoteGroup(qint64 pgid)
     if (pgid <= 1) {
         return true; // nothing known to kill; the channel close below is all we can do
     }
+    // One budget for the whole kill, so that cancel stays within 1 s even on a slow host.
+    const QDeadlineTimer budget(KILL_TIMEOUT_MS);
     setTimeoutMs(KILL_TIMEOUT_MS);
     ssh_channel ch = ssh_channel_new(session);
     if (!ch) {
@@ -802,11 +917,16 @@ bool SshShell::Private::killRemoteGroup(qint64 pgid)
     const QByteArray cmd = QByteArrayLiteral("kill -TERM -- -") + QByteArray::number(pgid)
                            + QByteArrayLiteral(" 2>/dev/null; (sleep 2; kill -KILL -- -") + QByteArray::number(pgid)
                            + QByteArrayLiteral(") >/dev/null 2>&1 </dev/null &");
-    if (ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, cmd.constData()) == SSH_OK) {
+    bool opened = ssh_channel_open_session(ch) == SSH_OK;
+    if (opened && !budget.hasExpired()) {
+        setTimeoutMs(qMax<qint64>(1, budget.remainingTime()));
+    }
+    if (opened && !budget.hasExpired() && ssh_channel_request_exec(ch, cmd.constData()) == SSH_OK) {
         ok = true;
         ssh_channel_send_eof(ch);
         char buf[256];
-        QDeadlineTimer t(KILL_TIMEOUT_MS);
+        // The kill runs once sshd started it; waiting for its end is only a courtesy.
+        const QDeadlineTimer t(qMin<qint64>(300, qMax<qint64>(0, budget.remainingTime())));
         while (!ssh_channel_is_eof(ch) && !t.hasExpired()) {
             if (ssh_channel_read_timeout(ch, buf, sizeof buf, 0, 50) == SSH_ERROR) {
                 break;
@@ -856,6 +976,9 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
             setTimeoutMs(1000);
             ssh_channel_close(ch);
         }
+        // libssh may keep the channel (and call its callbacks) until the peer's close arrives:
+        // the callbacks live on this stack frame, so unregister them first.
+        ssh_remove_channel_callbacks(ch, &callbacks);
         ssh_channel_free(ch);
         ch = nullptr;
     };
@@ -885,6 +1008,8 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
         return e;
     }
     if (!options.stdinData.isEmpty()) {
+        // Blocks while the command does not read its stdin (channel window full): cancellable.
+        BlockingScope blocking(this, q);
         const QByteArray &in = options.stdinData;
         qsizetype off = 0;
         while (off < in.size()) {
@@ -905,6 +1030,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     qint64 pgid = -1;
     QElapsedTimer idle;
     idle.start();
+    int pollMs = READ_POLL_MIN_MS;
     QByteArray buf(64 * 1024, Qt::Uninitialized);
 
     auto handleStderr = [&](const char *data, int n) -> bool {
@@ -960,7 +1086,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
                                        .arg(options.idleTimeoutMs / 1000.0),
                                    where()));
         }
-        const int n = ssh_channel_read_timeout(ch, buf.data(), uint32_t(buf.size()), 0, READ_POLL_MS);
+        const int n = ssh_channel_read_timeout(ch, buf.data(), uint32_t(buf.size()), 0, pollMs);
         if (n == SSH_ERROR) {
             freeChannel(false);
             return transportError(u"command"_s);
@@ -986,8 +1112,10 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
         }
         if (progressed) {
             idle.restart();
+            pollMs = READ_POLL_MIN_MS;
             continue;
         }
+        pollMs = qMin(READ_POLL_MAX_MS, pollMs * 2);
         if (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)) {
             // Drain whatever is still buffered.
             for (bool more = true; more;) {
@@ -1082,23 +1210,10 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     }
     const qint64 size = local.size();
 
-    // Local checksum first (also proves the file is readable to the end).
+    // The local SHA-256 is computed on a helper thread while the data goes out, so hashing does
+    // not slow the transfer down (when a second core is free).
     QString expected = options.expectedSha256.toLower();
-    {
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        QByteArray chunk;
-        while (!(chunk = local.read(1024 * 1024)).isEmpty()) {
-            if (q->isCancelled()) {
-                return q->cancelledError(what);
-            }
-            hash.addData(chunk);
-        }
-        const QString actual = QString::fromLatin1(hash.result().toHex());
-        if (!expected.isEmpty() && expected != actual) {
-            return Error(ErrorCode::Failed, u"%1 has SHA-256 %2, expected %3"_s.arg(localPath, actual, expected));
-        }
-        expected = actual;
-    }
+    LocalHasher localHash(localPath);
 
     if (Status s = ensureConnected(); !s) {
         return s.error();
@@ -1279,6 +1394,17 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
     ExecOptions eo;
     eo.totalTimeoutMs = total.isForever() ? 300000 : int(qMax<qint64>(1000, total.remainingTime()));
     const QString quotedPart = shellQuote(part);
+    const QString actual = localHash.result();
+    if (actual.isEmpty()) {
+        return Error(ErrorCode::Io, u"cannot read %1 to compute its SHA-256"_s.arg(localPath));
+    }
+    if (!expected.isEmpty() && expected != actual) {
+        (void)execImpl(u"rm -f -- %1"_s.arg(quotedPart), eo);
+        return Error(ErrorCode::Failed, u"%1 has SHA-256 %2, expected %3; the uploaded copy was removed"_s
+                                            .arg(localPath, actual, expected),
+                     where());
+    }
+    expected = actual;
     Result<ExecResult> sum = execImpl(u"sync -- %1 2>/dev/null; sha256sum -- %1"_s.arg(quotedPart), eo);
     if (!sum) {
         return sum.error();

@@ -51,7 +51,8 @@ struct SshConfig
     // Host keys are checked against this file only (the global file is not used). Required.
     QString knownHostsFile;
     // Called for an unknown host key; return true only on an explicit "yes, trust it".
-    // Without it, unknown keys are refused. Changed keys are always refused.
+    // Without it, unknown keys are refused. Changed keys are always refused. Runs on the
+    // shell's thread: a GUI relays it to its own thread (e.g. a BlockingQueuedConnection).
     std::function<bool(const HostKeyInfo &)> trustUnknownHost;
     SshAuth auth;
 

@@ -7,6 +7,8 @@
 #include "ssh/localshell.h"
 #include "ssh/sshshell.h"
 
+#include "sshtestenv.h"
+
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QElapsedTimer>
@@ -59,7 +61,7 @@ int main(int argc, char *argv[])
         return 0;
     }
     QTemporaryDir tmp;
-    Sim::SshdServer server(tmp.filePath(u"sshd"_s), u"127.0.30.40"_s, 2222);
+    Sim::SshdServer server(tmp.filePath(u"sshd"_s), Test::testAddress(40), 2222);
     server.setStopOnDestruction(true);
     if (const auto s = server.start(); !s) {
         std::printf("cannot start sshd: %s\n", qPrintable(s.error().message));
@@ -96,7 +98,8 @@ int main(int argc, char *argv[])
         }
     }
     const double mbytes = double(sizeMb) * 1024 * 1024 / 1e6;
-    std::printf("SFTP upload of %d MiB over loopback (sshd 127.0.30.40:2222, NODELAY, blocking sftp_write)\n", sizeMb);
+    std::printf("SFTP upload of %d MiB over loopback (sshd %s:2222, NODELAY, blocking sftp_write)\n", sizeMb,
+                qPrintable(server.address()));
     std::printf("%-10s %-6s %14s %16s %14s\n", "chunk", "run", "write MB/s", "upload() MB/s", "upload() s");
     for (int chunk : {32 * 1024, 64 * 1024}) {
         cfg.sftpChunkBytes = chunk;

@@ -51,6 +51,15 @@ private:
     static inline QtMessageHandler s_previous = nullptr;
 };
 
+// 127.0.30.HOST by default (the SSH tests' loopback block). Set GRAYSTEP_SSH_TEST_NET to e.g.
+// "127.0.33" to run a second copy of these tests at the same time (another worktree) without
+// both binding the same addresses.
+inline QString testAddress(int host)
+{
+    const QString net = qEnvironmentVariable("GRAYSTEP_SSH_TEST_NET", QStringLiteral("127.0.30"));
+    return net + u'.' + QString::number(host);
+}
+
 inline bool writeText(const QString &path, const QByteArray &text)
 {
     QFile f(path);

@@ -7,6 +7,7 @@
 
 #include "sshtestenv.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QProcess>
@@ -52,6 +53,8 @@ private Q_SLOTS:
     void detachedStepWhoseRunnerDiedIsLost();
     void uploadCutAndResumedIsIdentical_data();
     void uploadCutAndResumedIsIdentical();
+    void uploadOfTheWrongFileIsRefused_data();
+    void uploadOfTheWrongFileIsRefused();
     void fullDiskGivesClearErrorAndNoFinalFile_data();
     void fullDiskGivesClearErrorAndNoFinalFile();
     void downloadAndFreeSpace_data();
@@ -67,6 +70,7 @@ private:
     std::unique_ptr<Sim::SshdServer> m_server;
     QString m_knownHosts;
     QString m_sshUnavailable;
+    QString m_sshStartError;
 };
 
 void tst_ShellBehaviour::initTestCase()
@@ -75,11 +79,11 @@ void tst_ShellBehaviour::initTestCase()
     Test::LogCapture::install();
     m_sshUnavailable = Sim::SshdServer::unavailableReason();
     if (m_sshUnavailable.isEmpty()) {
-        m_server = std::make_unique<Sim::SshdServer>(m_tmp.filePath(u"sshd"_s), u"127.0.30.10"_s, 2222);
+        m_server = std::make_unique<Sim::SshdServer>(m_tmp.filePath(u"sshd"_s), Test::testAddress(10), 2222);
         m_server->setStopOnDestruction(true);
         const auto started = m_server->start();
         if (!started) {
-            m_sshUnavailable = started.error().message;
+            m_sshStartError = started.error().message; // sshd exists but failed: the ssh rows fail
         } else {
             m_knownHosts = m_tmp.filePath(u"known_hosts"_s);
             QVERIFY(Test::pinHostKey(*m_server, m_knownHosts));
@@ -87,6 +91,9 @@ void tst_ShellBehaviour::initTestCase()
     }
     if (!m_sshUnavailable.isEmpty()) {
         qWarning("ssh rows will be skipped: %s", qPrintable(m_sshUnavailable));
+    }
+    if (!m_sshStartError.isEmpty()) {
+        qWarning("ssh rows will fail: %s", qPrintable(m_sshStartError));
     }
 }
 
@@ -109,7 +116,7 @@ std::unique_ptr<RemoteShell> tst_ShellBehaviour::makeShell(const QString &kind)
     if (kind == u"local"_s) {
         return std::make_unique<Ssh::LocalShell>();
     }
-    if (!m_sshUnavailable.isEmpty()) {
+    if (!m_sshUnavailable.isEmpty() || !m_sshStartError.isEmpty()) {
         return nullptr;
     }
     return std::make_unique<Ssh::SshShell>(Test::keyConfig(*m_server, m_knownHosts));
@@ -117,6 +124,10 @@ std::unique_ptr<RemoteShell> tst_ShellBehaviour::makeShell(const QString &kind)
 
 #define MAKE_SHELL(kind)                                                                                             \
     std::unique_ptr<RemoteShell> shell = makeShell(kind);                                                            \
+    if (!shell && !m_sshStartError.isEmpty()) {                                                                      \
+        QFAIL(qPrintable(u"the test sshd did not start (address taken? see GRAYSTEP_SSH_TEST_NET): "_s               \
+                         + m_sshStartError));                                                                        \
+    }                                                                                                                \
     if (!shell) {                                                                                                    \
         QSKIP(qPrintable(u"sshd not usable here: "_s + m_sshUnavailable));                                           \
     }
@@ -425,6 +436,16 @@ void tst_ShellBehaviour::detachedStepWhoseRunnerDiedIsLost()
     QVERIFY(after.ok());
     QCOMPARE(after->state, DetachedStatus::State::Lost);
     QCOMPARE(after->pid, st->pid);
+
+    // After a reboot the recorded pid may belong to an unrelated live process: still lost.
+    QVERIFY(QDir().mkpath(dir + u"/reused.lock"_s));
+    QVERIFY(Test::writeText(dir + u"/reused.status"_s,
+                            "step=reused\npid=" + QByteArray::number(QCoreApplication::applicationPid())
+                                + "\nstarted=1\nstate=running\n"));
+    QVERIFY(Test::processAlive(QCoreApplication::applicationPid()));
+    const auto reused = shell->detachedStatus(u"reused"_s, dir);
+    QVERIFY(reused.ok());
+    QCOMPARE(reused->state, DetachedStatus::State::Lost);
 }
 
 void tst_ShellBehaviour::uploadCutAndResumedIsIdentical_data()
@@ -491,6 +512,33 @@ void tst_ShellBehaviour::uploadCutAndResumedIsIdentical()
     QCOMPARE(shell->sha256(dest).valueOr({}), srcSha);
     QCOMPARE(resumes, 3);
     QFile::remove(dest);
+}
+
+void tst_ShellBehaviour::uploadOfTheWrongFileIsRefused_data()
+{
+    addKinds();
+}
+
+void tst_ShellBehaviour::uploadOfTheWrongFileIsRefused()
+{
+    QFETCH(QString, kind);
+    MAKE_SHELL(kind);
+    const QString src = m_tmp.filePath(u"wrong-"_s + kind + u".bin"_s);
+    const QString sha = Test::makeRandomFile(src, 300 * 1024, 5);
+    const QString dest = m_tmp.filePath(u"wrong-dest-"_s + kind + u".bin"_s);
+    Ssh::UploadOptions opts;
+    opts.expectedSha256 = QString(64, u'0');
+    const auto r = shell->upload(src, dest, opts);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().code, ErrorCode::Failed);
+    QVERIFY2(r.error().message.contains(sha) && r.error().message.contains(opts.expectedSha256),
+             qPrintable(r.error().message));
+    QVERIFY(!QFileInfo::exists(dest));
+    QVERIFY(!QFileInfo::exists(dest + u".part"_s));
+    opts.expectedSha256 = sha.toUpper(); // hex case does not matter
+    const auto ok = shell->upload(src, dest, opts);
+    QVERIFY2(ok.ok(), qPrintable(ok.ok() ? QString() : ok.error().message));
+    QCOMPARE(Test::fileSha256(dest), sha);
 }
 
 void tst_ShellBehaviour::fullDiskGivesClearErrorAndNoFinalFile_data()

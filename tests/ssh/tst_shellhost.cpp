@@ -129,7 +129,7 @@ void tst_ShellHost::sshShellWorksFromItsOwnThread()
         QSKIP(qPrintable(u"real sshd tests skipped: "_s + why));
     }
     QTemporaryDir tmp;
-    Sim::SshdServer server(tmp.filePath(u"sshd"_s), u"127.0.30.50"_s, 2222);
+    Sim::SshdServer server(tmp.filePath(u"sshd"_s), Test::testAddress(50), 2222);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const QString kh = tmp.filePath(u"known_hosts"_s);

@@ -4,6 +4,9 @@
 // as the oracle, so it does not depend on graystep_ssh.
 #include "sim/sshd/sshdserver.h"
 
+#include "sshtestenv.h"
+
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -16,7 +19,7 @@ using GrayStep::Sim::SshdServer;
 
 namespace {
 
-const QString ADDRESS = u"127.0.30.1"_s;
+const QString ADDRESS = GrayStep::Test::testAddress(1);
 constexpr quint16 PORT = 2222;
 
 struct SshRun
@@ -84,6 +87,7 @@ private Q_SLOTS:
     void stopLeavesNoProcess();
     void rotatedHostKeyIsRefusedByStrictClients();
     void suspendedSessionsStopAnswering();
+    void aTakenPortIsReportedAtOnce();
 
 private:
     QTemporaryDir m_tmp;
@@ -124,7 +128,7 @@ void tst_SshdServer::startsAndLetsTheClientKeyIn()
 
 void tst_SshdServer::stopLeavesNoProcess()
 {
-    SshdServer server(m_tmp.filePath(u"host2"_s), u"127.0.30.2"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host2"_s), GrayStep::Test::testAddress(2), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const qint64 listener = server.pid();
@@ -159,26 +163,34 @@ void tst_SshdServer::stopLeavesNoProcess()
 
 void tst_SshdServer::rotatedHostKeyIsRefusedByStrictClients()
 {
-    SshdServer server(m_tmp.filePath(u"host3"_s), u"127.0.30.3"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host3"_s), GrayStep::Test::testAddress(3), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const QString kh = m_tmp.filePath(u"known_hosts3"_s);
     QVERIFY(writeKnownHosts(server, kh));
     const QString before = *server.hostKeyFingerprint();
     QCOMPARE(runSsh(server, kh, u"true"_s).exitCode, 0);
+    // Something started over SSH (an emulated node, say) must survive the rotation.
+    const SshRun detached = runSsh(server, kh, u"setsid nohup sleep 302 >/dev/null 2>&1 </dev/null & echo $!"_s);
+    QCOMPARE(detached.exitCode, 0);
+    const qint64 nodePid = detached.out.trimmed().toLongLong();
+    QVERIFY(processAlive(nodePid));
 
     QVERIFY(server.regenerateHostKey().ok());
+    QVERIFY(processAlive(nodePid));
     QVERIFY(server.isRunning());
     QVERIFY(*server.hostKeyFingerprint() != before);
     const SshRun r = runSsh(server, kh, u"touch /tmp/should-not-exist"_s);
     QCOMPARE(r.exitCode, 255);
     QVERIFY(r.err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"));
-    QCOMPARE(server.sessionsStarted(), 1); // only the first, before the rotation
+    QCOMPARE(server.sessionsStarted(), 2); // only the two before the rotation
+    QVERIFY(server.stop().ok());            // Everything: the detached process goes too
+    QVERIFY(!processAlive(nodePid));
 }
 
 void tst_SshdServer::suspendedSessionsStopAnswering()
 {
-    SshdServer server(m_tmp.filePath(u"host4"_s), u"127.0.30.4"_s, PORT);
+    SshdServer server(m_tmp.filePath(u"host4"_s), GrayStep::Test::testAddress(4), PORT);
     server.setStopOnDestruction(true);
     QVERIFY(server.start().ok());
     const QString kh = m_tmp.filePath(u"known_hosts4"_s);
@@ -199,6 +211,21 @@ void tst_SshdServer::suspendedSessionsStopAnswering()
     QVERIFY(p.waitForReadyRead(5000));
     QVERIFY(server.stop().ok());
     QVERIFY(p.waitForFinished(10000));
+}
+
+void tst_SshdServer::aTakenPortIsReportedAtOnce()
+{
+    SshdServer first(m_tmp.filePath(u"host5"_s), GrayStep::Test::testAddress(5), PORT);
+    first.setStopOnDestruction(true);
+    QVERIFY(first.start().ok());
+    SshdServer second(m_tmp.filePath(u"host5b"_s), GrayStep::Test::testAddress(5), PORT);
+    QElapsedTimer t;
+    t.start();
+    const auto r = second.start(10000);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().message.contains(u"bind"_s, Qt::CaseInsensitive), qPrintable(r.error().message));
+    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(first.isRunning());
 }
 
 QTEST_GUILESS_MAIN(tst_SshdServer)

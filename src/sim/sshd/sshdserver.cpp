@@ -246,14 +246,15 @@ Status SshdServer::writeConfig()
     cfg += u"PidFile %1\n"_s.arg(pidFilePath());
     cfg += u"AuthorizedKeysFile %1\n"_s.arg(authorizedKeysPath());
     cfg += u"StrictModes no\n"_s;
-    cfg += u"UsePAM no\n"_s;
+    cfg += u"UsePAM %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PubkeyAuthentication yes\n"_s;
     cfg += u"PasswordAuthentication %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"no"_s);
-    cfg += u"KbdInteractiveAuthentication no\n"_s;
+    cfg += u"KbdInteractiveAuthentication %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PermitEmptyPasswords no\n"_s;
-    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"prohibit-password"_s);
-    if (!user.isEmpty()) {
-        cfg += u"AllowUsers %1\n"_s.arg(user);
+    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth || m_kbdInteractive ? u"yes"_s : u"prohibit-password"_s);
+    const QStringList allowed = m_allowUsers.isEmpty() ? QStringList{user} : m_allowUsers;
+    if (!allowed.join(QString()).isEmpty()) {
+        cfg += u"AllowUsers %1\n"_s.arg(allowed.join(u' '));
     }
     cfg += u"Subsystem sftp %1\n"_s.arg(SFTP_SERVER);
     cfg += u"UseDNS no\n"_s;
@@ -385,10 +386,8 @@ Status SshdServer::start(int timeoutMs)
     if (Status s = prepare(); !s) {
         return s;
     }
-    // Stale processes from a crashed earlier run on the same address would hold the port.
-    for (qint64 p : processesOfServer(m_address, m_port)) {
-        ::kill(pid_t(p), SIGKILL);
-    }
+    // Processes started through an earlier run (emulated nodes, detached steps) are left alone:
+    // they do not hold the port, and a restart (host key rotation) must not kill them.
     QFile::remove(pidFilePath());
     const qint64 logSizeBefore = QFileInfo(logPath()).size();
 
@@ -408,6 +407,12 @@ Status SshdServer::start(int timeoutMs)
     }
     QDeadlineTimer deadline(timeoutMs);
     while (!isRunning() && !deadline.hasExpired()) {
+        // The daemonised sshd binds after forking: a taken port only shows in its log.
+        const QByteArray fresh = readFile(logPath()).mid(logSizeBefore);
+        if (fresh.contains("Cannot bind any address") || fresh.contains("fatal")) {
+            return Error(ErrorCode::Failed, u"sshd for %1:%2 failed to start: %3"_s.arg(m_address).arg(m_port)
+                                               .arg(QString::fromLocal8Bit(tail(fresh, 3))));
+        }
         QThread::msleep(10);
     }
     if (!isRunning() || !waitForBanner(int(qMax<qint64>(1, deadline.remainingTime())))) {
@@ -439,10 +444,14 @@ QList<qint64> SshdServer::sessionPids() const
     return out;
 }
 
-Status SshdServer::stop(int timeoutMs)
+Status SshdServer::stop(int timeoutMs, StopScope scope)
 {
     QList<qint64> targets = listenerPids();
-    targets += sessionPids();
+    if (scope == StopScope::ListenerAndConnections) {
+        targets += connectionProcesses();
+    } else if (scope == StopScope::Everything) {
+        targets += sessionPids();
+    }
     for (qint64 p : std::as_const(targets)) {
         ::kill(pid_t(p), SIGTERM);
         ::kill(pid_t(p), SIGCONT); // a stopped process only acts on SIGTERM once continued
@@ -451,7 +460,8 @@ Status SshdServer::stop(int timeoutMs)
     bool killed = false;
     for (;;) {
         // Sessions can still fork while dying; pick up anything new that belongs to this server.
-        for (qint64 p : processesOfServer(m_address, m_port)) {
+        const QList<qint64> late = scope == StopScope::Everything ? processesOfServer(m_address, m_port) : QList<qint64>();
+        for (qint64 p : late) {
             if (!targets.contains(p)) {
                 targets << p;
                 ::kill(pid_t(p), SIGTERM);
@@ -495,7 +505,8 @@ Status SshdServer::regenerateHostKey()
 {
     const bool wasRunning = isRunning();
     if (wasRunning) {
-        if (Status s = stop(); !s) {
+        // Only the listener: open sessions and whatever was started through them keep running.
+        if (Status s = stop(5000, StopScope::Listener); !s) {
             return s;
         }
     }

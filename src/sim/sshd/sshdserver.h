@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace GrayStep::Sim {
 
@@ -23,7 +24,7 @@ namespace GrayStep::Sim {
 // until the port answers with an SSH banner. stop() works from the pid file, so another
 // process can stop a server this one started; it ends the listener, every per-connection
 // sshd process and every process still running with this server's SSH_CONNECTION
-// (including detached `setsid` steps), and waits until none is left.
+// (including detached `setsid` steps), and waits until none is left (see StopScope for less).
 //
 // Blocking calls, meant for tests, the sandbox launcher and worker threads. Needs root
 // (sshd switches users) and /usr/sbin/sshd; sshdAvailable() tells whether it can work here.
@@ -45,7 +46,12 @@ public:
 
     // Configuration, effective at the next prepare()/start().
     void setPasswordAuthentication(bool enabled) { m_passwordAuth = enabled; }
+    // Keyboard-interactive authentication; in OpenSSH it needs PAM, so this also sets UsePAM yes
+    // (Debian's /etc/pam.d/sshd). Tests only.
+    void setKeyboardInteractive(bool enabled) { m_kbdInteractive = enabled; }
     void setStopOnDestruction(bool enabled) { m_stopOnDestruction = enabled; }
+    // Users sshd lets in (AllowUsers); default: currentUser() only.
+    void setAllowUsers(const QStringList &users) { m_allowUsers = users; }
     // Extra lines appended to sshd_config (tests only).
     void setExtraConfig(const QString &lines) { m_extraConfig = lines; }
 
@@ -54,13 +60,21 @@ public:
     Core::Status prepare();
     // prepare() when needed, start sshd and wait (up to timeoutMs) until it answers.
     Core::Status start(int timeoutMs = 10000);
-    // Ends the server and all its session processes; waits up to timeoutMs for them to go.
-    Core::Status stop(int timeoutMs = 5000);
+    enum class StopScope {
+        Listener,               // only the listening sshd; open sessions go on
+        ListenerAndConnections, // plus every per-connection sshd and what runs below it
+        Everything,             // plus every process still carrying this server's SSH_CONNECTION,
+                                // detached ones included (e.g. emulated nodes started over SSH)
+    };
+    // Ends the server (by default: everything it started, leaving no process); waits up to
+    // timeoutMs for the processes to go, then SIGKILLs what is left.
+    Core::Status stop(int timeoutMs = 5000, StopScope scope = StopScope::Everything);
     bool isRunning() const;
     // Pid of the listening sshd, or -1.
     qint64 pid() const;
 
-    // Replaces the host key with a new one of the same type; restarts sshd when it was running.
+    // Replaces the host key with a new one of the same type; restarts the listening sshd when it
+    // was running (sessions and processes started through it are not touched).
     Core::Status regenerateHostKey();
 
     // Per-connection sshd processes and everything below them (commands included).
@@ -109,8 +123,10 @@ private:
     QString m_address;
     quint16 m_port = 2222;
     bool m_passwordAuth = false;
+    bool m_kbdInteractive = false;
     bool m_stopOnDestruction = false;
     QString m_extraConfig;
+    QStringList m_allowUsers;
 };
 
 } // namespace GrayStep::Sim
