@@ -151,6 +151,9 @@ Core::Status ChunkStore::load()
         }
         m_chunks.insert(c.id, c);
     }
+    // A fresh node has an (empty) CHUNK_METADATA from its first start, as the real one.
+    if (!QFile::exists(metaDir() + "/checkpoint.0"_L1) && !QFile::exists(metaDir() + "/editlog.0"_L1))
+        return checkpoint();
     return {};
 }
 
