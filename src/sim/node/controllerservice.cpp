@@ -646,7 +646,7 @@ void ControllerService::handleReadPlan(const QJsonObject &req, const PeerConnect
         for (const QJsonValue &v : other)
             live.append(v);
         chunks.append(QJsonObject{{u"id"_s, c->id}, {u"part"_s, c->partition}, {u"v"_s, c->version},
-                                  {u"file"_s, c->file()}, {u"sources"_s, live}});
+                                  {u"rows"_s, c->rows}, {u"file"_s, c->file()}, {u"sources"_s, live}});
     }
     reply(QJsonObject{{u"chunks"_s, chunks}});
 }
