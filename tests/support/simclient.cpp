@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QTcpServer>
 #include <QThread>
 
 #include <csignal>
@@ -162,6 +163,14 @@ QString SimCluster::clusterDemo(int i) const
 
 Core::Status SimCluster::layout(const QString &version)
 {
+    // Ports taken (e.g. by processes a crashed run left behind) would mix clusters: refuse.
+    for (int i = 1; i <= m_hosts; ++i) {
+        for (int port : {8920, 8921, 8922}) {
+            QTcpServer probe;
+            if (!probe.listen(QHostAddress(host(i)), quint16(port)))
+                return Error(ErrorCode::Failed, u"%1:%2 is already in use: %3"_s.arg(host(i)).arg(port).arg(probe.errorString()));
+        }
+    }
     QString nodes = u"localSite,mode\n"_s;
     for (int i = 1; i <= m_hosts; ++i)
         nodes += u"%1:8920:ctl%2,controller\n"_s.arg(host(i)).arg(i);

@@ -361,14 +361,26 @@ Core::Result<Value> tableInsert(Interpreter &in, QList<Value> &args)
     bool force = false;
     QJsonObject plan;
     while (true) {
-        auto r = in.leaderCall(QJsonObject{{u"op"_s, u"dfsBeginWrite"_s},
-                                           {u"db"_s, dbPath},
-                                           {u"table"_s, tableName},
-                                           {u"parts"_s, QJsonArray::fromStringList(parts.keys())},
-                                           {u"txn"_s, txn},
-                                           {u"force"_s, force}});
+        QJsonObject begin{{u"op"_s, u"dfsBeginWrite"_s},
+                          {u"db"_s, dbPath},
+                          {u"table"_s, tableName},
+                          {u"parts"_s, QJsonArray::fromStringList(parts.keys())},
+                          {u"txn"_s, txn},
+                          {u"force"_s, force}};
+        if (!ctx.clientId.isEmpty() && ctx.resend) {
+            begin.insert(u"client"_s, QString::fromLatin1(ctx.clientId));
+            begin.insert(u"seq"_s, ctx.seqNo);
+            begin.insert(u"resend"_s, true);
+        }
+        auto r = in.leaderCall(begin);
         if (!r)
             return r.error();
+        if (r->value(u"done"_s).toBool()) {
+            // The first attempt of this resend committed meanwhile: its result, no second write.
+            auto stored = DdbDecoder::decode(QByteArray::fromBase64(r->value(u"result"_s).toString().toLatin1()));
+            if (stored)
+                return data(*stored);
+        }
         if (!r->contains(u"retry"_s)) {
             plan = *r;
             break;
