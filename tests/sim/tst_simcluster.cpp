@@ -62,6 +62,8 @@ private Q_SLOTS:
     void faultsAreSetAndReported();
     void aNodeWithAFailstartFileFailsToStart();
     void startAndStopDataNodeGoThroughTheAgent();
+    void aDataNodeOutlivesItsAgent();
+    void anElectionStormKeepsChangingTheTerm();
     void aNewLeaderIsElectedWhenTheLeaderDies();
 
 private:
@@ -472,6 +474,36 @@ void tst_SimCluster::startAndStopDataNodeGoThroughTheAgent()
     QVERIFY(Test::runOnce(m_cluster.host(leader), 8920, u"startDataNode(`node2)"_s).ok());
     QVERIFY(m_cluster.waitUp(m_cluster.host(2), 8922));
     QVERIFY(m_cluster.log(2, u"agent2"_s).contains(u"Started data node"_s));
+}
+
+void tst_SimCluster::aDataNodeOutlivesItsAgent()
+{
+    m_cluster.kill(3, u"agent3"_s);
+    QCOMPARE(Test::runOnce(m_cluster.host(3), 8922, u"getNodeAlias()"_s)->toString(), u"node3"_s);
+    const QString perf = u"exec state from rpc(getControllerAlias(), getClusterPerf) where name = \"%1\""_s;
+    QTRY_COMPARE_WITH_TIMEOUT(Test::runOnce(m_cluster.host(1), 8922, perf.arg(u"agent3"_s)).valueOr(DdbValue()).elements().intAt(0), 0, 5000);
+    QCOMPARE(Test::runOnce(m_cluster.host(1), 8922, perf.arg(u"node3"_s))->elements().intAt(0), 1);
+    QVERIFY(m_cluster.startAgent(3).ok());
+    QVERIFY(m_cluster.waitUp(m_cluster.host(3), 8921));
+    QTRY_COMPARE_WITH_TIMEOUT(Test::runOnce(m_cluster.host(1), 8922, perf.arg(u"agent3"_s)).valueOr(DdbValue()).elements().intAt(0), 1, 5000);
+}
+
+void tst_SimCluster::anElectionStormKeepsChangingTheTerm()
+{
+    const int leader = leaderHost();
+    QVERIFY(leader > 0);
+    const int storm = leader % 3 + 1;
+    const qint64 term = Test::simStatus(m_cluster.host(leader), 8920)->value(u"term"_s).toInteger();
+    QVERIFY(Test::runOnce(m_cluster.host(storm), 8920, u"simSetFault(`electionStorm, `1)"_s).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(Test::simStatus(m_cluster.host(storm), 8920).valueOr({}).value(u"term"_s).toInteger() >= term + 3, 15000);
+    QVERIFY(Test::runOnce(m_cluster.host(storm), 8920, u"simSetFault(`electionStorm, `0)"_s).ok());
+    QVERIFY(m_cluster.log(storm, u"ctl%1"_s.arg(storm)).contains(u"starts an election"_s));
+    // Calm again: one leader, writes work.
+    QString calm;
+    QVERIFY(m_cluster.waitLeader(&calm));
+    SimClient c;
+    QVERIFY(c.open(m_cluster.host(2), 8922).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(c.call(kInsert, {stockRows(700, 1)}).ok(), 10000);
 }
 
 void tst_SimCluster::aNewLeaderIsElectedWhenTheLeaderDies()

@@ -123,9 +123,16 @@ void ControllerService::resetElectionTimer()
 
 void ControllerService::onElectionTimeout()
 {
-    if (m_raft->isLeader()) {
+    const bool storm = m_localFaults.value(u"electionStorm"_s) == "1"_L1;
+    if (m_raft->isLeader() && !storm) {
         resetElectionTimer();
         return;
+    }
+    if (m_raft->isLeader()) {
+        // Election storm fault: even a leader gives up its term now and then.
+        NodeLog::instance().warning(u"Fault electionStorm: %1 steps down"_s.arg(m_ctx.self.alias));
+        m_raft->stepDown(m_raft->term());
+        afterRaftChange();
     }
     const VoteRequest req = m_raft->startElection();
     NodeLog::instance().info(u"Election timeout: %1 starts an election for term %2"_s.arg(m_ctx.self.alias).arg(req.term));
@@ -562,11 +569,14 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         if (isLive(s.alias))
             live.insert(s.alias);
     }
+    QHash<QString, int> placedNow; // replicas chosen earlier in this same request
     for (const QString &part : parts) {
         if (m_meta.findChunk(dbPath, table, part))
             continue;
         const QStringList replicas = m_meta.placeReplicas(candidates, hostOf, live, m_ctx.knobs.replicationFactor,
-                                                          m_ctx.knobs.reliabilityLevel);
+                                                          m_ctx.knobs.reliabilityLevel, placedNow);
+        for (const QString &r : replicas)
+            placedNow[r] += 1;
         if (replicas.isEmpty())
             return reply(PeerLink::errorReply(u"<DataNodeNotAvail>No data node is available to hold a new chunk."_s));
         creates << DfsOp::addChunk(QUuid::createUuid().toString(QUuid::WithoutBraces), dbPath, table, part, replicas, now);
