@@ -32,7 +32,10 @@ void tst_SimConformance::theOfficialJavaScriptClientWorks()
         QSKIP("node is not installed");
     if (!QDir(dir + u"/node_modules/dolphindb"_s).exists())
         QSKIP("run `npm install` in tests/sim/conformance first");
-    QVERIFY(m_cluster.layout().ok());
+    {
+        const auto laid = m_cluster.layout();
+        QVERIFY2(laid.ok(), qPrintable(laid.ok() ? QString() : laid.error().toString()));
+    }
     QVERIFY(m_cluster.startController(1).ok());
     QVERIFY(m_cluster.startAgent(1).ok());
     QString leader;

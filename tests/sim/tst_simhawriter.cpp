@@ -71,7 +71,10 @@ QStringList tst_SimHaWriter::chunkStates()
 
 void tst_SimHaWriter::initTestCase()
 {
-    QVERIFY(m_cluster.layout(u"2.00.9.1 2023.03.10"_s).ok());
+    {
+        const auto laid = m_cluster.layout(u"2.00.9.1 2023.03.10"_s);
+        QVERIFY2(laid.ok(), qPrintable(laid.ok() ? QString() : laid.error().toString()));
+    }
     for (int i = 1; i <= 3; ++i) {
         QVERIFY(m_cluster.startController(i).ok());
         QVERIFY(m_cluster.startAgent(i).ok());

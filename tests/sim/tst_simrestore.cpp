@@ -48,7 +48,10 @@ bool tst_SimRestore::startAll()
 
 void tst_SimRestore::restoringMetadataBackupsRestoresTheState()
 {
-    QVERIFY(m_cluster.layout().ok());
+    {
+        const auto laid = m_cluster.layout();
+        QVERIFY2(laid.ok(), qPrintable(laid.ok() ? QString() : laid.error().toString()));
+    }
     QVERIFY(startAll());
     Test::SimClient c;
     QVERIFY(c.open(m_cluster.host(1), 8922).ok());

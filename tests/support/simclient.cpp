@@ -296,6 +296,26 @@ void SimCluster::killAll()
     for (qint64 pid : std::as_const(m_started))
         ::kill(pid_t(pid), SIGKILL);
     m_started.clear();
+    // Wait until they are gone (their ports free) so that the next test can bind them.
+    QDeadlineTimer deadline(3000);
+    for (const QString &host : hostsAddresses()) {
+        for (int port : {8920, 8921, 8922}) {
+            while (!deadline.hasExpired()) {
+                QTcpServer probe;
+                if (probe.listen(QHostAddress(host), quint16(port)))
+                    break;
+                QThread::msleep(10);
+            }
+        }
+    }
+}
+
+QStringList SimCluster::hostsAddresses() const
+{
+    QStringList out;
+    for (int i = 1; i <= m_hosts; ++i)
+        out << host(i);
+    return out;
 }
 
 bool SimCluster::waitUp(const QString &h, int port, int timeoutMs)

@@ -66,6 +66,7 @@ public:
     QString dataDir(int i) const { return clusterDemo(i) + QStringLiteral("/data"); }
     QString serverDir(int i) const;
     int hosts() const { return m_hosts; }
+    QStringList hostsAddresses() const;
     QMap<QString, QString> &extraConfig() { return m_extra; }
 
     // Writes the install trees (call before starting; knobs may be changed in extraConfig()).
