@@ -69,6 +69,15 @@ struct DdbAccess
         return v;
     }
     static std::shared_ptr<const DdbVector> baseOf(const DdbVector &v) { return v.m_base; }
+    // Array vector: leaves (fixed-size, packed) + rows+1 leaf offsets.
+    static DdbVector arrayVector(DataType type, DdbBuffer &&leaves, qint64 leafCount, DdbBuffer &&offsets,
+                                 qint64 rows, qint32 scale)
+    {
+        DdbVector v = fixed(type, std::move(leaves), leafCount, scale);
+        v.m_size = rows;
+        v.m_arrayOffsets = std::make_shared<const DdbBuffer>(std::move(offsets));
+        return v;
+    }
     static DdbVector any(QList<DdbValue> &&values)
     {
         DdbVector v;

@@ -16,6 +16,19 @@ namespace GrayStep::DolphinDb {
 
 namespace {
 
+// Array vector blocks (PROTOCOL.md §4.5): up to 65535 rows each; lengths written with the
+// smallest width (1, 2 or 4 bytes) that holds the block's longest row.
+constexpr qint64 ARRAY_BLOCK_ROWS = 65535;
+
+int lengthWidth(const qint64 *offsets, qint64 first, qint64 rows)
+{
+    qint64 maxLen = 0;
+    for (qint64 k = first; k < first + rows; ++k) {
+        maxLen = std::max(maxLen, offsets[k + 1] - offsets[k]);
+    }
+    return maxLen < 256 ? 1 : (maxLen < 65536 ? 2 : 4);
+}
+
 class Writer
 {
 public:
@@ -101,6 +114,9 @@ public:
 private:
     static quint8 typeByte(const DdbVector &e)
     {
+        if (e.isArrayVector()) {
+            return quint8(64 + quint8(e.type()));
+        }
         const bool base = e.hasSymbolBase() && e.size() > 0;
         return quint8(quint8(e.type()) | (base ? SYMBOL_BASE_FLAG : 0));
     }
@@ -149,12 +165,39 @@ private:
     {
         flag(typeByte(e), form);
         i32(qint32(e.size()));
-        i32(1);
+        i32(e.isArrayVector() ? qint32(e.leafCount()) : 1);
         elements(e);
+    }
+
+    void arrayElements(const DdbVector &e)
+    {
+        if (isDecimal(e.type())) {
+            i32(e.decimalScale());
+        }
+        const qint64 *o = e.arrayOffsets();
+        const int es = elementSize(e.type());
+        for (qint64 r = 0; r < e.size();) {
+            const qint64 n = std::min(ARRAY_BLOCK_ROWS, e.size() - r);
+            const int width = lengthWidth(o, r, n);
+            const quint16 rows16 = quint16(n);
+            raw(&rows16, 2);
+            u8(quint8(width));
+            u8(0);
+            for (qint64 k = r; k < r + n; ++k) {
+                const quint32 len = quint32(o[k + 1] - o[k]);
+                raw(&len, width);  // little-endian host: the low bytes come first
+            }
+            raw(e.rawData() + o[r] * es, (o[r + n] - o[r]) * es);
+            r += n;
+        }
     }
 
     void elements(const DdbVector &e)
     {
+        if (e.isArrayVector()) {
+            arrayElements(e);
+            return;
+        }
         if (e.hasSymbolBase()) {
             if (e.size() == 0) {
                 return;  // written as plain 0x11 with no elements
@@ -274,6 +317,14 @@ private:
     qint64 vectorObject(const DdbVector &e) { return 10 + elements(e); }
     qint64 elements(const DdbVector &e)
     {
+        if (e.isArrayVector()) {
+            qint64 n = (isDecimal(e.type()) ? 4 : 0) + e.leafCount() * elementSize(e.type());
+            for (qint64 r = 0; r < e.size(); r += ARRAY_BLOCK_ROWS) {
+                const qint64 rows = std::min(ARRAY_BLOCK_ROWS, e.size() - r);
+                n += 4 + rows * lengthWidth(e.arrayOffsets(), r, rows);
+            }
+            return n;
+        }
         if (e.hasSymbolBase()) {
             if (e.size() == 0) {
                 return 0;
@@ -345,6 +396,9 @@ enum class St : quint8 {
     ElemBaseHeader,
     ElemBaseStrings,
     ElemData,
+    ArrBlock,
+    ArrLengths,
+    ArrValues,
     SetKeys,
     DictKeys,
     DictValues,
@@ -363,6 +417,12 @@ struct Frame
     DataType type = DataType::Void;
     quint8 outerType = 0;
     bool symBase = false;
+    bool arrayVector = false;
+    qint64 rowsDone = 0;      // array vector: rows covered by finished blocks
+    qint64 blockRows = 0;
+    int lengthWidth = 0;
+    QByteArray lengths;       // array vector: the current block's raw lengths
+    qint64 leafTotal = 0;
     qint32 rows = 0;
     qint32 cols = 0;
     qint64 count = 0;   // elements to read
@@ -635,6 +695,10 @@ Step DdbDecoder::Private::run(Frame &f)
                 return fail(u"negative matrix size %1 x %2"_s.arg(f.rows).arg(f.cols));
             }
             f.count = qint64(f.rows) * f.cols;
+            if (f.count == 0 && qint64(f.rows) + f.cols > limits.maxVoidElements) {
+                // An empty matrix whose other dimension is not backed by any byte.
+                return fail(u"empty matrix of %1 x %2 is not plausible"_s.arg(f.rows).arg(f.cols));
+            }
             startElements(f);
             continue;
         }
@@ -642,6 +706,9 @@ Step DdbDecoder::Private::run(Frame &f)
         case St::ElemBaseHeader:
         case St::ElemBaseStrings:
         case St::ElemData:
+        case St::ArrBlock:
+        case St::ArrLengths:
+        case St::ArrValues:
             return readElements(f);
         case St::SetKeys: {
             if (!f.hasChild) {
@@ -761,7 +828,16 @@ Step DdbDecoder::Private::setType(Frame &f, quint8 t)
         f.symBase = true;
         t = quint8(DataType::Symbol);
     } else if (t >= 64 && isKnownType(quint8(t - 64))) {
-        return fail(u"array vectors (type code %1) are not supported"_s.arg(t));
+        const DataType leaf = DataType(t - 64);
+        if (elementKind(leaf) != ElementKind::Fixed) {
+            return fail(u"array vectors of %1 (type code %2) are not supported"_s.arg(typeName(leaf)).arg(t));
+        }
+        if (f.form != DataForm::Vector) {
+            return fail(u"an array vector type (code %1) needs the VECTOR form"_s.arg(t));
+        }
+        f.arrayVector = true;
+        f.type = leaf;
+        return Step::Done;
     }
     if (!isKnownType(t)) {
         return fail(u"unknown data type code %1"_s.arg(t));
@@ -790,6 +866,15 @@ void DdbDecoder::Private::enterData(Frame &f)
     f.index = 0;
     f.data = DdbBuffer();
     f.offsets = DdbBuffer();
+    if (f.arrayVector) {
+        const qint64 zero = 0;
+        f.offsets.append(&zero, sizeof zero);
+        f.rowsDone = 0;
+        f.leafTotal = 0;
+        f.target = 0;
+        f.st = St::ArrBlock;
+        return;
+    }
     if (f.symBase) {
         f.target = f.count * 4;
         return;
@@ -817,6 +902,9 @@ Step DdbDecoder::Private::readElements(Frame &f)
 {
     if (f.count > MAX_ELEMENTS) {
         return fail(u"element count %1 is not plausible"_s.arg(f.count));
+    }
+    if (elementKind(f.type) == ElementKind::Void && f.count > limits.maxVoidElements) {
+        return fail(u"VOID vector of %1 elements exceeds the limit of %2"_s.arg(f.count).arg(limits.maxVoidElements));
     }
     for (;;) {
         switch (f.st) {
@@ -886,6 +974,76 @@ Step DdbDecoder::Private::readElements(Frame &f)
         }
         case St::ElemData:
             return readData(f);
+        case St::ArrBlock: {
+            if (f.rowsDone == f.count) {
+                return finishElements(f);
+            }
+            const char *q = take(4);
+            if (!q) {
+                return Step::NeedMore;
+            }
+            quint16 rows16;
+            std::memcpy(&rows16, q, 2);
+            f.blockRows = rows16;
+            f.lengthWidth = quint8(q[2]);
+            if (f.lengthWidth != 1 && f.lengthWidth != 2 && f.lengthWidth != 4) {
+                return fail(u"array vector block with length width %1"_s.arg(f.lengthWidth));
+            }
+            if (f.blockRows == 0 || f.blockRows > f.count - f.rowsDone) {
+                return fail(u"array vector block of %1 rows where %2 remain"_s.arg(f.blockRows)
+                                .arg(f.count - f.rowsDone));
+            }
+            f.lengths.clear();
+            f.st = St::ArrLengths;
+            continue;
+        }
+        case St::ArrLengths: {
+            const qint64 need = f.blockRows * f.lengthWidth - f.lengths.size();
+            const qint64 n = std::min(need, avail());
+            if (n > 0) {
+                f.lengths.append(p, qsizetype(n));
+                p += n;
+            }
+            if (f.lengths.size() < f.blockRows * f.lengthWidth) {
+                return Step::NeedMore;
+            }
+            for (qint64 k = 0; k < f.blockRows; ++k) {
+                quint32 len = 0;
+                std::memcpy(&len, f.lengths.constData() + k * f.lengthWidth, size_t(f.lengthWidth));
+                f.leafTotal += len;
+                if (f.leafTotal > MAX_ELEMENTS) {
+                    return fail(u"array vector with %1 values is not plausible"_s.arg(f.leafTotal));
+                }
+                if (!f.offsets.append(&f.leafTotal, sizeof f.leafTotal)) {
+                    return fail(u"out of memory"_s);
+                }
+            }
+            f.target = f.leafTotal * elementSize(f.type);
+            f.st = St::ArrValues;
+            continue;
+        }
+        case St::ArrValues: {
+            const qint64 need = f.target - f.data.size();
+            const qint64 n = std::min(need, avail());
+            if (n > 0) {
+                const qint64 size = f.data.size();
+                if (size + n > f.data.capacity()) {
+                    const qint64 cap = std::min(f.target, std::max(size + n, f.data.capacity() * 2));
+                    if (!f.data.reserve(cap)) {
+                        return fail(u"out of memory (%1 bytes)"_s.arg(cap));
+                    }
+                }
+                std::memcpy(f.data.data() + size, p, size_t(n));
+                f.data.setSize(size + n);
+                p += n;
+            }
+            if (f.data.size() < f.target) {
+                return Step::NeedMore;
+            }
+            f.rowsDone += f.blockRows;
+            f.st = St::ArrBlock;
+            continue;
+        }
         default:
             return fail(u"internal decoder state"_s);
         }
@@ -1038,6 +1196,12 @@ Step DdbDecoder::Private::readData(Frame &f)
 Step DdbDecoder::Private::finishElements(Frame &f)
 {
     DdbVector vec;
+    if (f.arrayVector) {
+        vec = DdbAccess::arrayVector(f.type, std::move(f.data), f.leafTotal, std::move(f.offsets), f.count,
+                                     f.scale);
+        f.result = DdbAccess::value(f.form, f.type, vec);
+        return Step::Done;
+    }
     if (f.symBase) {
         const auto *ix = reinterpret_cast<const qint32 *>(f.data.data());
         const quint32 baseSize = quint32(f.base->size());

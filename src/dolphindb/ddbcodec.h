@@ -18,9 +18,11 @@
 // arrive (at most about twice the bytes received for a column), so a header claiming
 // 2^31 rows followed by nothing costs nothing. Nesting depth is limited (Limits::maxDepth).
 // Text elements must be valid UTF-8 (an invalid sequence is an error, not replaced).
-// Unsupported on purpose, each with a clear error: COMPRESS (type 26, only sent when the
-// client sets flag 64, which we never do), array vectors (type >= 64), DICTIONARY-as-type,
-// forms CHUNK/SYSOBJ/TENSOR.
+// Array vectors (type 64+t) of fixed-size types are supported (blocks of <= 65535 rows,
+// lengths 1/2/4 bytes wide, as the JS decoder reads them; PROTOCOL.md §4.5 marks the layout
+// [C], not captured). Unsupported on purpose, each with a clear error: COMPRESS (type 26,
+// only sent when the client sets flag 64, which we never do), array vectors of text types,
+// DICTIONARY-as-type, forms CHUNK/SYSOBJ/TENSOR.
 //
 // Typical client use (one response object arriving over a socket):
 //     DdbDecoder dec;
@@ -52,6 +54,9 @@ struct DdbDecoderLimits
 {
     int maxDepth = 64;                        // nested objects (ANY in ANY, table columns...)
     qint64 maxElementBytes = 256LL << 20;     // one STRING/BLOB element
+    // VOID vectors carry no bytes per element, so their count is not bounded by the input;
+    // longer ones are refused (consumers iterate them).
+    qint64 maxVoidElements = 1LL << 28;
 };
 
 class DdbDecoder final

@@ -104,7 +104,8 @@ QString formatText(const DdbValue &value, qint64 maxRows)
             headers << QString();
             cols << cells(rl->elements(), shown);
         }
-        for (int c = 0; c < value.columnCount(); ++c) {
+        const int shownCols = std::min(value.columnCount(), 200);
+        for (int c = 0; c < shownCols; ++c) {
             headers << (cl ? cl->elements().formatAt(c) : u"col%1"_s.arg(c + 1));
             QStringList col;
             for (qint64 r = 0; r < shown; ++r) {

@@ -241,6 +241,7 @@ void DdbHaSession::cancel()
         r.seqNo = job.seq;
         r.attempts = job.attempts;
         r.messages = job.messages;
+        r.elapsedMs = job.started.isValid() ? job.started.elapsed() : 0;
         // A running request was written (or partly written) to the socket: it may have run.
         const bool maybeRan = job.anyIndeterminate || (i == 0 && wasRunning);
         if (i == 0 && wasRunning) {
@@ -453,6 +454,7 @@ void DdbHaSession::Private::failAll(const Core::Error &error)
         r.seqNo = job.seq;
         r.attempts = job.attempts;
         r.messages = job.messages;
+        r.elapsedMs = job.started.isValid() ? job.started.elapsed() : 0;
         Q_EMIT q->finished(r);
         if (!guard) {
             return;
@@ -587,6 +589,7 @@ void DdbHaSession::Private::finishFront(std::optional<DdbValue> value)
     r.seqNo = job.seq;
     r.attempts = job.attempts;
     r.messages = job.messages;
+    r.elapsedMs = job.started.isValid() ? job.started.elapsed() : 0;
     if (value) {
         r.outcome = DdbOutcome::Acknowledged;
         r.value = *value;

@@ -22,6 +22,10 @@
 // ResendPolicy; without clientId such a resend may apply the request twice, which the
 // result reports as possibleDuplicate.
 //
+// An untagged server error is final (Failed) without the official clients' liveness probe.
+// A request whose connection drops before it was completely written is resent freely (it
+// cannot have run). Each request has failoverTimeoutMs and maxAttempts to find a site.
+//
 // Not done on purpose: the official clients' load balancing via getClusterPerf (the upgrade
 // tool talks to the site it is given).
 //
@@ -61,6 +65,7 @@ struct DdbHaResult
     qint64 seqNo = 0;                 // positive sequence number of the request (0: none)
     QList<DdbAttempt> attempts;
     QStringList messages;             // MSG frames
+    qint64 elapsedMs = 0;             // from the first send attempt (or open) to the outcome
     // Acknowledged after an indeterminate attempt without clientId: may have been applied twice.
     bool possibleDuplicate = false;
     bool ok() const { return outcome == DdbOutcome::Acknowledged; }

@@ -13,6 +13,27 @@
 // NeedMore / a completed unit / Failed with a clear error, never allocate from untrusted
 // lengths beyond the bytes that arrived, and bound header/status line lengths.
 //
+// Server loop (what the emulator does per TCP connection):
+//     DdbRequestParser parser;                       // one per connection
+//     void onReadyRead() {
+//         QByteArray data = socket->readAll(); qsizetype pos = 0;
+//         while (pos < data.size()) {
+//             qsizetype used = 0;
+//             auto st = parser.feed(data.constData() + pos, data.size() - pos, &used);
+//             pos += used;
+//             if (st == DdbRequestParser::Status::NeedMore) break;
+//             if (st == DdbRequestParser::Status::Failed) { /* reply error, close */ break; }
+//             DdbRequest req = parser.takeRequest(); parser.reset();
+//             // req.kind: Connect (req.inlineLogin/user/password), Script (req.script),
+//             // Function (req.function, req.arguments), Variable (req.variableNames, arguments)
+//             // req.options: flags (isAsync(): send nothing back), clientId, seqNo (< 0: resend)
+//             socket->write(encodeMessageFrame(u"progress"_s));          // optional
+//             socket->write(ok ? encodeResponse(sid, value)             // or encodeResponse(sid, {})
+//                              : encodeErrorResponse(sid, text));       // for void results
+//         }
+//     }
+// A plain `connect` must be answered with 0 objects ("<sid> 0 1\nOK\n", PROTOCOL.md §2.1).
+//
 // Secrets: DdbRequest can carry a password (inline login in `connect`). Never log a
 // DdbRequest or its encoded bytes; describe() leaves the password out.
 

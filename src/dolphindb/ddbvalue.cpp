@@ -453,6 +453,52 @@ qint64 DdbVector::rawSize() const
     return m_data ? m_data->size() : 0;
 }
 
+const qint64 *DdbVector::arrayOffsets() const
+{
+    return m_arrayOffsets ? reinterpret_cast<const qint64 *>(m_arrayOffsets->data()) : nullptr;
+}
+
+qint64 DdbVector::leafCount() const
+{
+    return m_arrayOffsets ? arrayOffsets()[m_size] : m_size;
+}
+
+DdbVector DdbVector::leaves() const
+{
+    DdbVector v = *this;
+    v.m_arrayOffsets.reset();
+    v.m_size = leafCount();
+    return v;
+}
+
+DdbVector DdbVector::arrayAt(qint64 i) const
+{
+    if (!m_arrayOffsets || i < 0 || i >= m_size) {
+        return {};
+    }
+    const qint64 *o = arrayOffsets();
+    const int es = elementSize(m_type);
+    return fromRaw(m_type, rawData() + o[i] * es, o[i + 1] - o[i], m_scale);
+}
+
+DdbVector DdbVector::arrayVector(DataType type, const QList<DdbVector> &rows)
+{
+    DdbBuffer leaves;
+    DdbBuffer offs;
+    qint64 total = 0;
+    offs.append(&total, sizeof total);
+    const int es = elementSize(type);
+    qint32 scale = 0;
+    for (const DdbVector &r : rows) {
+        Q_ASSERT(r.type() == type && !r.isArrayVector());
+        leaves.append(r.rawData(), r.size() * es);
+        total += r.size();
+        scale = r.decimalScale();
+        offs.append(&total, sizeof total);
+    }
+    return DdbAccess::arrayVector(type, std::move(leaves), total, std::move(offs), rows.size(), scale);
+}
+
 const DdbVector &DdbVector::symbolBase() const
 {
     static const DdbVector empty;
@@ -468,6 +514,9 @@ bool DdbVector::isNull(qint64 i) const
 {
     if (i < 0 || i >= m_size) {
         return true;
+    }
+    if (m_arrayOffsets) {
+        return arrayOffsets()[i + 1] == arrayOffsets()[i];
     }
     if (m_base) {
         const qint32 idx = symbolIndices()[i];
@@ -522,7 +571,7 @@ bool DdbVector::isNull(qint64 i) const
 
 qint64 DdbVector::intAt(qint64 i) const
 {
-    if (i < 0 || i >= m_size) {
+    if (i < 0 || i >= m_size || m_arrayOffsets) {
         return NULL_LONG;
     }
     if (m_base) {
@@ -571,7 +620,7 @@ qint64 DdbVector::intAt(qint64 i) const
 
 double DdbVector::doubleAt(qint64 i) const
 {
-    if (isNull(i)) {
+    if (isNull(i) || m_arrayOffsets) {
         return std::nan("");
     }
     const char *p = rawData();
@@ -607,6 +656,11 @@ QByteArray DdbVector::bytesAt(qint64 i) const
         return m_base->bytesAt(idx);
     }
     const char *p = rawData();
+    if (m_arrayOffsets) {
+        const qint64 *o = arrayOffsets();
+        const int es = elementSize(m_type);
+        return QByteArray(p + o[i] * es, qsizetype((o[i + 1] - o[i]) * es));
+    }
     switch (kind()) {
     case ElementKind::Fixed: {
         const int n = elementSize(m_type);
@@ -679,6 +733,14 @@ QString DdbVector::formatAt(qint64 i) const
     if (m_type == DataType::Any) {
         return m_any->at(i).toString();
     }
+    if (m_arrayOffsets) {
+        const DdbVector row = arrayAt(i);
+        QStringList items;
+        for (qint64 k = 0; k < row.size(); ++k) {
+            items << row.formatAt(k);
+        }
+        return u'[' + items.join(u',') + u']';
+    }
     if (m_type == DataType::Void || isNull(i)) {
         return {};
     }
@@ -750,6 +812,14 @@ QJsonValue DdbVector::jsonAt(qint64 i) const
     if (m_type == DataType::Any) {
         return anyAt(i).toJson();
     }
+    if (m_arrayOffsets) {
+        const DdbVector row = arrayAt(i);
+        QJsonArray a;
+        for (qint64 k = 0; k < row.size(); ++k) {
+            a.append(row.jsonAt(k));
+        }
+        return a;
+    }
     if (isNull(i)) {
         return QJsonValue::Null;
     }
@@ -774,8 +844,15 @@ QJsonValue DdbVector::jsonAt(qint64 i) const
 
 bool DdbVector::operator==(const DdbVector &other) const
 {
-    if (m_type != other.m_type || m_size != other.m_size || m_scale != other.m_scale) {
+    if (m_type != other.m_type || m_size != other.m_size || m_scale != other.m_scale
+        || bool(m_arrayOffsets) != bool(other.m_arrayOffsets)) {
         return false;
+    }
+    if (m_arrayOffsets) {
+        return m_arrayOffsets->size() == other.m_arrayOffsets->size()
+            && std::memcmp(m_arrayOffsets->data(), other.m_arrayOffsets->data(), size_t(m_arrayOffsets->size())) == 0
+            && rawSize() == other.rawSize()
+            && (rawSize() == 0 || std::memcmp(rawData(), other.rawData(), size_t(rawSize())) == 0);
     }
     if (m_base || other.m_base || kind() == ElementKind::CString || kind() == ElementKind::Blob
         || kind() == ElementKind::FunctionDef) {
@@ -997,7 +1074,8 @@ bool DdbValue::isNull() const
 const DdbVector &DdbValue::dictionaryValues() const
 {
     static const DdbVector empty;
-    return (m_form == DataForm::Dictionary && m_extra) ? m_extra->values : empty;
+    // CHART is encoded like a dictionary (PROTOCOL.md §4.2).
+    return ((m_form == DataForm::Dictionary || m_form == DataForm::Chart) && m_extra) ? m_extra->values : empty;
 }
 
 QString DdbValue::tableName() const
@@ -1142,7 +1220,8 @@ QJsonValue DdbValue::toJson() const
         }
         return a;
     }
-    case DataForm::Dictionary: {
+    case DataForm::Dictionary:
+    case DataForm::Chart: {
         const DdbVector &vals = dictionaryValues();
         const bool textKeys = m_elements.kind() == ElementKind::CString;
         if (textKeys) {

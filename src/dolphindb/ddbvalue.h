@@ -181,6 +181,16 @@ public:
     bool hasSymbolBase() const { return m_base != nullptr; }
     // DECIMAL32/64/128 scale (digits after the point).
     qint32 decimalScale() const { return m_scale; }
+    // Array vector ("INT[]", wire type 64+t): size() rows, each an array of fixed-size
+    // elements of type(); the leaves are packed in rawData(), row i occupies leaves
+    // [arrayOffsets()[i], arrayOffsets()[i+1]).
+    bool isArrayVector() const { return m_arrayOffsets != nullptr; }
+    const qint64 *arrayOffsets() const;
+    qint64 leafCount() const;
+    // All leaves as one plain vector (shares storage).
+    DdbVector leaves() const;
+    // Row i of an array vector as a plain vector.
+    DdbVector arrayAt(qint64 i) const;
 
     // Fixed-size types: the packed little-endian elements (size() * elementSize(type()) bytes).
     // Symbol-base vectors: the int32 indices. Strings/blobs: the byte store.
@@ -255,6 +265,8 @@ public:
     static DdbVector anys(const QList<DdbValue> &values);
     static DdbVector voids(qint64 count);
     static DdbVector functionDef(int kind, const QString &name);
+    // Array vector from its rows (all plain fixed-size vectors of the same type and scale).
+    static DdbVector arrayVector(DataType type, const QList<DdbVector> &rows);
 
 private:
     friend struct DdbAccess;  // ddbaccess_p.h: construction by the decoder
@@ -266,6 +278,7 @@ private:
     std::shared_ptr<const DdbBuffer> m_offsets;  // text and blob: size()+1 qint64 offsets
     std::shared_ptr<const DdbVector> m_base;     // symbol base
     std::shared_ptr<const QList<DdbValue>> m_any;
+    std::shared_ptr<const DdbBuffer> m_arrayOffsets;  // array vector: size()+1 leaf offsets
 };
 
 // One complete DolphinDB object: a form plus its data.

@@ -243,6 +243,7 @@ void tst_DdbHaSession::indeterminateWhenResendIsNotAllowed()
     QCOMPARE(r.site, m_a->site());
     QCOMPARE(r.attempts.size(), 1);
     QCOMPARE(r.error->code, Core::ErrorCode::Network);
+    QVERIFY(r.elapsedMs >= 0 && r.elapsedMs < 5000);
     QCOMPARE(m_b->received(KEY).size(), 0);
 }
 
