@@ -257,6 +257,7 @@ void ControllerService::afterRaftChange()
         const bool wasLeader = m_lastLoggedLeader == m_ctx.self.alias;
         m_lastLoggedLeader = m_raft->leader();
         if (m_raft->isLeader()) {
+            m_readyIndex = m_raft->lastIndex();
             NodeLog::instance().info(u"%1 becomes the leader of the raft group, term %2"_s.arg(m_ctx.self.alias).arg(m_raft->term()));
             m_leaderTimer.start();
             for (const QString &peer : m_raft->peers())
@@ -269,6 +270,11 @@ void ControllerService::afterRaftChange()
             m_locks.clear();
             failPending(notLeaderError());
         }
+    }
+    if (!m_waitingReady.isEmpty() && (!m_raft->isLeader() || m_appliedIndex >= m_readyIndex)) {
+        const QList<std::function<void()>> waiting = std::exchange(m_waitingReady, {});
+        for (const auto &run : waiting)
+            run();
     }
 }
 
@@ -333,6 +339,11 @@ void ControllerService::handlePeer(const QJsonObject &req, const PeerConnection:
         return handleHeartbeat(req, reply);
     if (!m_raft->isLeader())
         return reply(PeerLink::errorReply(notLeaderError()));
+    if (m_appliedIndex < m_readyIndex) {
+        // Not caught up yet: a stale view could hand out a chunk version twice.
+        m_waitingReady << [this, req, reply] { handlePeer(req, reply); };
+        return;
+    }
     if (op == "dfsBeginWrite"_L1)
         return handleBeginWrite(req, reply, 0);
     if (op == "dfsCommitWrite"_L1)
@@ -407,11 +418,8 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     live.perf = req.value(u"perf"_s).toObject();
     if (wasDown)
         NodeLog::instance().info(u"Node %1 is up (heartbeat received)"_s.arg(alias));
-    if (req.value(u"mode"_s).toString() == "datanode"_L1) {
-        const qint64 incarnation = req.value(u"incarnation"_s).toInteger();
-        const bool fresh = m_incarnation.value(alias, -1) != incarnation;
-        m_incarnation.insert(alias, incarnation);
-        reconcileReplicas(alias, req.value(u"chunks"_s).toArray(), fresh);
+    if (req.value(u"mode"_s).toString() == "datanode"_L1 && m_appliedIndex >= m_readyIndex) {
+        reconcileReplicas(alias, req.value(u"chunks"_s).toArray(), req.value(u"incarnation"_s).toInteger());
     }
     QJsonObject faults;
     const auto all = m_meta.faults();
@@ -420,7 +428,7 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     reply(QJsonObject{{u"leader"_s, m_ctx.self.alias}, {u"leaderSite"_s, siteJson(m_ctx.self.alias)}, {u"faults"_s, faults}});
 }
 
-void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks, bool newIncarnation)
+void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks, qint64 incarnation)
 {
     QHash<QString, QPair<qint64, qint64>> local;
     for (const QJsonValue &v : chunks)
@@ -434,10 +442,10 @@ void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray
             continue;
         const ReplicaInfo *r = c->replica(alias);
         const auto have = local.value(c->id, qMakePair(qint64(0), qint64(0)));
-        if (newIncarnation && have.first < r->version) {
-            // The node restarted without data it had (e.g. CHUNK_METADATA restored from a
-            // backup): record what it holds. Only checked once per process start, as a report
-            // taken before a write that committed meanwhile would look the same.
+        if (have.first < r->version && incarnation > r->reportMs) {
+            // The node restarted since the replica's last write and came back without it (e.g.
+            // CHUNK_METADATA restored from a backup): record what it holds. A node running since
+            // before that write only sent a report older than the commit: not a loss.
             ops << DfsOp::replicaReport(c->id, alias, have.first, have.second, now);
             keys << key;
             continue;
@@ -470,7 +478,7 @@ void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray
 
 void ControllerService::onRecoveryTick()
 {
-    if (!m_raft->isLeader())
+    if (!m_raft->isLeader() || m_appliedIndex < m_readyIndex)
         return;
     const QString mode = m_meta.fault(u"recovery"_s);
     if (mode == "stuck"_L1)

@@ -67,7 +67,7 @@ private:
     void afterRaftChange();
     void applyEntry(const RaftEntry &e);
     void failPending(const QString &message);
-    void reconcileReplicas(const QString &alias, const QJsonArray &chunks, bool newIncarnation);
+    void reconcileReplicas(const QString &alias, const QJsonArray &chunks, qint64 incarnation);
 
     void handleVote(const QJsonObject &req, const PeerConnection::Reply &reply);
     void handleAppend(const QJsonObject &req, const PeerConnection::Reply &reply);
@@ -91,7 +91,6 @@ private:
     QSet<QString> m_appendInFlight;
     QHash<QString, NodeLiveness> m_live;
     QHash<QString, qint64> m_peerAckMs;
-    QHash<QString, qint64> m_incarnation; // data node alias -> start time of the process last seen
     QHash<QString, QString> m_localFaults;
     struct Pending
     {
@@ -106,6 +105,10 @@ private:
         qint64 expiresMs = 0;
     };
     QHash<QString, Lock> m_locks;
+    // A new leader serves metadata only once it applied everything committed before its term
+    // (its own first entry): until then requests wait here.
+    qint64 m_readyIndex = 0;
+    QList<std::function<void()>> m_waitingReady;
     QSet<QString> m_recoveryInFlight;      // chunkId/alias
     QSet<QString> m_reconcileInFlight;     // chunkId/alias
     QString m_lastLoggedLeader;
