@@ -635,6 +635,17 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
 void ControllerService::handleCommitWrite(const QJsonObject &req, const PeerConnection::Reply &reply)
 {
     const qint64 now = nowMs();
+    const QString txnId = req.value(u"txn"_s).toString();
+    // A coordinator that stalled past its lock may not commit over another writer's version.
+    for (const QJsonValue &v : req.value(u"commits"_s).toArray()) {
+        const QString id = v[u"id"_s].toString();
+        const ChunkInfo *c = m_meta.chunk(id);
+        auto lock = m_locks.constFind(id);
+        const bool lockedByOther = lock != m_locks.constEnd() && lock->txn != txnId;
+        if (!c || lockedByOther || c->version != v[u"v"_s].toInteger() - 1)
+            return reply(PeerLink::errorReply(u"<ChunkInTransaction>The transaction %1 on chunk '%2' expired before its commit."_s
+                                                  .arg(txnId, c ? c->file() : id)));
+    }
     QList<QJsonObject> ops;
     for (const QJsonValue &v : req.value(u"commits"_s).toArray()) {
         const QJsonObject c = v.toObject();
