@@ -97,6 +97,9 @@ void tst_DfsMeta::placementUsesDistinctHostsAndLiveNodesFirst()
     QCOMPARE(chosen, (QStringList{u"a1"_s, u"a2"_s}));
     chosen = m.placeReplicas(all, hostOf, {}, 3, 1);
     QCOMPARE(QSet<QString>(chosen.cbegin(), chosen.cend()).size(), 3);
+    // Replicas placed earlier in the same request count as load.
+    chosen = m.placeReplicas(all, hostOf, {u"a1"_s, u"b1"_s, u"c1"_s}, 2, 1, {{u"a1"_s, 1}, {u"b1"_s, 1}});
+    QCOMPARE(chosen.first(), u"c1"_s);
 }
 
 void tst_DfsMeta::unknownOperationsAreRejected()

@@ -19,6 +19,9 @@ using Core::ErrorCode;
 
 namespace {
 
+// A chunk lock outlives a coordinator that died mid-write by this much at most.
+constexpr qint64 kLockTtlMs = 3000;
+
 qint64 nowMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
@@ -120,9 +123,16 @@ void ControllerService::resetElectionTimer()
 
 void ControllerService::onElectionTimeout()
 {
-    if (m_raft->isLeader()) {
+    const bool storm = m_localFaults.value(u"electionStorm"_s) == "1"_L1;
+    if (m_raft->isLeader() && !storm) {
         resetElectionTimer();
         return;
+    }
+    if (m_raft->isLeader()) {
+        // Election storm fault: even a leader gives up its term now and then.
+        NodeLog::instance().warning(u"Fault electionStorm: %1 steps down"_s.arg(m_ctx.self.alias));
+        m_raft->stepDown(m_raft->term());
+        afterRaftChange();
     }
     const VoteRequest req = m_raft->startElection();
     NodeLog::instance().info(u"Election timeout: %1 starts an election for term %2"_s.arg(m_ctx.self.alias).arg(req.term));
@@ -247,6 +257,7 @@ void ControllerService::afterRaftChange()
         const bool wasLeader = m_lastLoggedLeader == m_ctx.self.alias;
         m_lastLoggedLeader = m_raft->leader();
         if (m_raft->isLeader()) {
+            m_readyIndex = m_raft->lastIndex();
             NodeLog::instance().info(u"%1 becomes the leader of the raft group, term %2"_s.arg(m_ctx.self.alias).arg(m_raft->term()));
             m_leaderTimer.start();
             for (const QString &peer : m_raft->peers())
@@ -259,6 +270,11 @@ void ControllerService::afterRaftChange()
             m_locks.clear();
             failPending(notLeaderError());
         }
+    }
+    if (!m_waitingReady.isEmpty() && (!m_raft->isLeader() || m_appliedIndex >= m_readyIndex)) {
+        const QList<std::function<void()>> waiting = std::exchange(m_waitingReady, {});
+        for (const auto &run : waiting)
+            run();
     }
 }
 
@@ -323,6 +339,11 @@ void ControllerService::handlePeer(const QJsonObject &req, const PeerConnection:
         return handleHeartbeat(req, reply);
     if (!m_raft->isLeader())
         return reply(PeerLink::errorReply(notLeaderError()));
+    if (m_appliedIndex < m_readyIndex) {
+        // Not caught up yet: a stale view could hand out a chunk version twice.
+        m_waitingReady << [this, req, reply] { handlePeer(req, reply); };
+        return;
+    }
     if (op == "dfsBeginWrite"_L1)
         return handleBeginWrite(req, reply, 0);
     if (op == "dfsCommitWrite"_L1)
@@ -397,8 +418,9 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     live.perf = req.value(u"perf"_s).toObject();
     if (wasDown)
         NodeLog::instance().info(u"Node %1 is up (heartbeat received)"_s.arg(alias));
-    if (req.value(u"mode"_s).toString() == "datanode"_L1)
-        reconcileReplicas(alias, req.value(u"chunks"_s).toArray());
+    if (req.value(u"mode"_s).toString() == "datanode"_L1 && m_appliedIndex >= m_readyIndex) {
+        reconcileReplicas(alias, req.value(u"chunks"_s).toArray(), req.value(u"incarnation"_s).toInteger());
+    }
     QJsonObject faults;
     const auto all = m_meta.faults();
     for (auto it = all.cbegin(); it != all.cend(); ++it)
@@ -406,7 +428,7 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     reply(QJsonObject{{u"leader"_s, m_ctx.self.alias}, {u"leaderSite"_s, siteJson(m_ctx.self.alias)}, {u"faults"_s, faults}});
 }
 
-void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks)
+void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks, qint64 incarnation)
 {
     QHash<QString, QPair<qint64, qint64>> local;
     for (const QJsonValue &v : chunks)
@@ -420,8 +442,10 @@ void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray
             continue;
         const ReplicaInfo *r = c->replica(alias);
         const auto have = local.value(c->id, qMakePair(qint64(0), qint64(0)));
-        if (have.first < r->version) {
-            // The node lost data (e.g. CHUNK_METADATA restored from a backup): record what it holds.
+        if (have.first < r->version && incarnation > r->reportMs) {
+            // The node restarted since the replica's last write and came back without it (e.g.
+            // CHUNK_METADATA restored from a backup): record what it holds. A node running since
+            // before that write only sent a report older than the commit: not a loss.
             ops << DfsOp::replicaReport(c->id, alias, have.first, have.second, now);
             keys << key;
             continue;
@@ -454,7 +478,7 @@ void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray
 
 void ControllerService::onRecoveryTick()
 {
-    if (!m_raft->isLeader())
+    if (!m_raft->isLeader() || m_appliedIndex < m_readyIndex)
         return;
     const QString mode = m_meta.fault(u"recovery"_s);
     if (mode == "stuck"_L1)
@@ -532,6 +556,13 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         return reply(PeerLink::errorReply(u"The database [%1] does not exist."_s.arg(dbPath)));
     if (!db->tables.contains(table))
         return reply(PeerLink::errorReply(u"The table [%1] does not exist in database [%2]."_s.arg(table, dbPath)));
+    // A resend whose first attempt committed while this one waited for the chunk lock.
+    const QString client = req.value(u"client"_s).toString();
+    if (!client.isEmpty() && req.value(u"resend"_s).toBool()) {
+        const ResendRecord rec = m_meta.resends().value(client);
+        if (rec.seqNo != 0 && rec.seqNo == req.value(u"seq"_s).toInteger())
+            return reply(QJsonObject{{u"done"_s, true}, {u"result"_s, QString::fromLatin1(rec.result.toBase64())}});
+    }
     QStringList parts;
     for (const QJsonValue &v : req.value(u"parts"_s).toArray())
         parts << v.toString();
@@ -546,11 +577,14 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         if (isLive(s.alias))
             live.insert(s.alias);
     }
+    QHash<QString, int> placedNow; // replicas chosen earlier in this same request
     for (const QString &part : parts) {
         if (m_meta.findChunk(dbPath, table, part))
             continue;
         const QStringList replicas = m_meta.placeReplicas(candidates, hostOf, live, m_ctx.knobs.replicationFactor,
-                                                          m_ctx.knobs.reliabilityLevel);
+                                                          m_ctx.knobs.reliabilityLevel, placedNow);
+        for (const QString &r : replicas)
+            placedNow[r] += 1;
         if (replicas.isEmpty())
             return reply(PeerLink::errorReply(u"<DataNodeNotAvail>No data node is available to hold a new chunk."_s));
         creates << DfsOp::addChunk(QUuid::createUuid().toString(QUuid::WithoutBraces), dbPath, table, part, replicas, now);
@@ -594,13 +628,24 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         chunks << c;
     }
     for (const ChunkInfo *c : chunks)
-        m_locks.insert(c->id, Lock{txn, now + 10000});
+        m_locks.insert(c->id, Lock{txn, now + kLockTtlMs});
     reply(QJsonObject{{u"chunks"_s, out}});
 }
 
 void ControllerService::handleCommitWrite(const QJsonObject &req, const PeerConnection::Reply &reply)
 {
     const qint64 now = nowMs();
+    const QString txnId = req.value(u"txn"_s).toString();
+    // A coordinator that stalled past its lock may not commit over another writer's version.
+    for (const QJsonValue &v : req.value(u"commits"_s).toArray()) {
+        const QString id = v[u"id"_s].toString();
+        const ChunkInfo *c = m_meta.chunk(id);
+        auto lock = m_locks.constFind(id);
+        const bool lockedByOther = lock != m_locks.constEnd() && lock->txn != txnId;
+        if (!c || lockedByOther || c->version != v[u"v"_s].toInteger() - 1)
+            return reply(PeerLink::errorReply(u"<ChunkInTransaction>The transaction %1 on chunk '%2' expired before its commit."_s
+                                                  .arg(txnId, c ? c->file() : id)));
+    }
     QList<QJsonObject> ops;
     for (const QJsonValue &v : req.value(u"commits"_s).toArray()) {
         const QJsonObject c = v.toObject();
@@ -646,7 +691,7 @@ void ControllerService::handleReadPlan(const QJsonObject &req, const PeerConnect
         for (const QJsonValue &v : other)
             live.append(v);
         chunks.append(QJsonObject{{u"id"_s, c->id}, {u"part"_s, c->partition}, {u"v"_s, c->version},
-                                  {u"file"_s, c->file()}, {u"sources"_s, live}});
+                                  {u"rows"_s, c->rows}, {u"file"_s, c->file()}, {u"sources"_s, live}});
     }
     reply(QJsonObject{{u"chunks"_s, chunks}});
 }

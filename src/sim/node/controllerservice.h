@@ -67,7 +67,7 @@ private:
     void afterRaftChange();
     void applyEntry(const RaftEntry &e);
     void failPending(const QString &message);
-    void reconcileReplicas(const QString &alias, const QJsonArray &chunks);
+    void reconcileReplicas(const QString &alias, const QJsonArray &chunks, qint64 incarnation);
 
     void handleVote(const QJsonObject &req, const PeerConnection::Reply &reply);
     void handleAppend(const QJsonObject &req, const PeerConnection::Reply &reply);
@@ -105,6 +105,10 @@ private:
         qint64 expiresMs = 0;
     };
     QHash<QString, Lock> m_locks;
+    // A new leader serves metadata only once it applied everything committed before its term
+    // (its own first entry): until then requests wait here.
+    qint64 m_readyIndex = 0;
+    QList<std::function<void()>> m_waitingReady;
     QSet<QString> m_recoveryInFlight;      // chunkId/alias
     QSet<QString> m_reconcileInFlight;     // chunkId/alias
     QString m_lastLoggedLeader;

@@ -207,9 +207,10 @@ QList<const ChunkInfo *> DfsMeta::chunksOnNode(const QString &alias) const
 }
 
 QStringList DfsMeta::placeReplicas(const QStringList &candidates, const QHash<QString, QString> &hostOf,
-                                   const QSet<QString> &live, int factor, int reliabilityLevel) const
+                                   const QSet<QString> &live, int factor, int reliabilityLevel,
+                                   const QHash<QString, int> &extraLoad) const
 {
-    QHash<QString, int> load;
+    QHash<QString, int> load = extraLoad;
     for (const ChunkInfo &c : m_chunks)
         for (const ReplicaInfo &r : c.replicas)
             load[r.alias] += 1;

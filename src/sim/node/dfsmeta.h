@@ -103,7 +103,8 @@ public:
     // Chooses `factor` replicas for a new chunk: distinct hosts when reliabilityLevel >= 1,
     // live nodes first, then the fewest chunks. `hostOf` maps alias -> host.
     QStringList placeReplicas(const QStringList &candidates, const QHash<QString, QString> &hostOf,
-                              const QSet<QString> &live, int factor, int reliabilityLevel) const;
+                              const QSet<QString> &live, int factor, int reliabilityLevel,
+                              const QHash<QString, int> &extraLoad = {}) const;
 
 private:
     QMap<QString, DfsDatabase> m_databases;

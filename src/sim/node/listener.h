@@ -29,9 +29,6 @@ public:
 
     bool listen(const QString &host, int port, QString *error);
     void close();
-    int connectionCount() const { return m_connections; }
-    void connectionClosed() { --m_connections; }
-    void connectionOpened() { ++m_connections; }
 
 private:
     void onNewConnection();
@@ -42,7 +39,6 @@ private:
     RawHandler m_raw;
     WebSocketHandler m_wsHandler;
     PeerConnection::Handler m_peer;
-    int m_connections = 0;
 };
 
 } // namespace GrayStep::Sim

@@ -29,7 +29,9 @@ const SiteInfo *NodeContext::siteOf(const QString &alias) const
 
 QString NodeContext::chunkMetaDir() const
 {
-    const QString configured = settings.value(u"chunkMetaDir"_s);
+    QString configured = settings.value(u"chunkMetaDir"_s).trimmed();
+    if (configured.isEmpty())
+        configured = settings.value(u"volumes"_s).section(u',', 0, 0).trimmed(); // the real default
     if (!configured.isEmpty())
         return configured.startsWith(u'/') ? configured : workDir + u'/' + configured;
     return nodeHome(self.alias) + "/storage"_L1;

@@ -87,11 +87,11 @@ Core::Result<QStringList> Settings::load(const QString &path, const QString &ali
         problems << p.toString();
     for (const Core::ConfigSetting &setting : parsed.settings) {
         if (setting.aliasPattern.isEmpty())
-            m_values.insert(setting.key, setting.value);
+            m_values.insert(setting.key, alias.isEmpty() ? setting.value : QString(setting.value).replace(u"<ALIAS>"_s, alias));
     }
     for (const Core::ConfigSetting &setting : parsed.settings) {
         if (!setting.aliasPattern.isEmpty() && !alias.isEmpty() && Core::aliasMatches(setting.aliasPattern, alias))
-            m_values.insert(setting.key, setting.value);
+            m_values.insert(setting.key, QString(setting.value).replace(u"<ALIAS>"_s, alias));
     }
     return problems;
 }
