@@ -157,6 +157,7 @@ private Q_SLOTS:
     void tutorialProcedureOnHost1ThroughSsh();
     void killAndFailStartFaults();
     void diskFullAndElectionStormFaults();
+    void brokenPackageFailsAtStartAndRollsBack();
     void downLeavesNoProcess();
     void upWithoutSsh();
     void upFromAUsersConfig();
@@ -560,6 +561,41 @@ void tst_SandboxCluster::diskFullAndElectionStormFaults()
     auto unknown = m_launcher->fault(u"meteor-strike"_s, {});
     QVERIFY(!unknown.ok());
     QCOMPARE(unknown.error().code, GrayStep::Core::ErrorCode::InvalidInput);
+}
+
+void tst_SandboxCluster::brokenPackageFailsAtStartAndRollsBack()
+{
+    auto spec = m_launcher->loadSpec();
+    const SandboxHost &host3 = spec->hosts[2];
+    const QString demo = m_launcher->clusterDemoDir(host3);
+    const auto onHost3 = [&](const QString &command) {
+        return m_launcher->runOnHost(host3, u"cd "_s + demo + u" && "_s + command, 60000);
+    };
+    QVERIFY(onHost3(u"sh stopAllNode.sh"_s).ok());
+    QVERIFY(onHost3(u"cp -r ../../server ../../server.bak-2.00.7.4"_s).ok());   // keep the old binaries
+    QVERIFY(onHost3(u"cp "_s + m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_broken.zip ."_s).ok());
+    auto upgraded = onHost3(u"sh upgrade.sh --offline 2.00.8.12_broken --yes"_s);
+    QVERIFY(upgraded.ok() && upgraded->contains("UpgradeSuccess"));
+
+    // The broken node logs an error and exits during startup.
+    const QString log = demo + u"/log/controller.log"_s;
+    const qint64 before = QFileInfo(log).size();
+    QVERIFY(onHost3(u"sh startController.sh"_s).ok());
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        QFile f(log);
+        return f.open(QIODevice::ReadOnly) && f.readAll().mid(before).contains("<ERROR>");
+    }(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_launcher->nodePid(host3, u"HActl45"_s), qint64(-1), 10000);
+    QVERIFY(!callOn(host3.address, 8920, u"version"_s).ok());
+
+    // Roll back: the old binaries return, the controller starts on the old version.
+    QVERIFY(onHost3(u"rm -rf ../../server.broken && mv ../../server ../../server.broken && "
+                    "mv ../../server.bak-2.00.7.4 ../../server"_s).ok());
+    QVERIFY(m_launcher->runOnHost(host3, u"cd "_s + demo + u" && sh startController.sh && sh startAgent.sh"_s).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8920, u"version"_s).ok(), 20000);
+    QCOMPARE(callOn(host3.address, 8920, u"version"_s)->toString(), Old);
+    QTRY_VERIFY_WITH_TIMEOUT(startDataNodes({u"node45"_s}), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8922, u"version"_s).ok(), 20000);
 }
 
 void tst_SandboxCluster::downLeavesNoProcess()
