@@ -170,7 +170,8 @@ int main(int argc, char *argv[])
         for (const QJsonValue &v : r->value(u"hosts"_s).toArray()) {
             const QJsonObject h = v.toObject();
             if (!h.value(u"sshd"_s).isNull()) {
-                out << "sshd " << h.value(u"address"_s).toString() << ":2222 " << h.value(u"sshd"_s).toString() << "\n";
+                out << "sshd " << h.value(u"address"_s).toString() << ':' << h.value(u"sshPort"_s).toInt() << ' '
+                    << h.value(u"sshd"_s).toString() << "\n";
             }
         }
         return 0;
