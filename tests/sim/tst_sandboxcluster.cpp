@@ -366,6 +366,12 @@ void tst_SandboxCluster::upAgainReportsTheRunningSandbox()
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.json.value(u"alreadyRunning"_s).toBool(), true);
     QCOMPARE(m_launcher->processesUnderDirectory().size(), 9 + 3);   // nodes + sshd listeners
+    // A second sandbox on the same address block is refused before it lays anything out.
+    const QString other = m_tmp.filePath(u"other"_s);
+    const CliRun clash = runSandbox({u"up"_s, u"--dir"_s, other, u"--fast"_s, u"--base-address"_s, u"127.0.50.1"_s}, 30000);
+    QCOMPARE(clash.exitCode, 2);
+    QVERIFY2(clash.stderrText.contains(u"already in use"_s), qPrintable(clash.stderrText));
+    QVERIFY(!QFileInfo::exists(other + u"/sandbox.state.json"_s));
 }
 
 void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
