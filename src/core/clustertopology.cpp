@@ -41,6 +41,36 @@ QString ClusterNode::site() const
     return host + u':' + QString::number(port) + u':' + alias;
 }
 
+QString ClusterNode::chunkMetaDir(const QString &home) const
+{
+    if (mode != NodeMode::DataNode) {
+        return {};
+    }
+    if (const QString dir = config.value(u"chunkMetaDir"_s).trimmed(); !dir.isEmpty()) {
+        return dir;
+    }
+    if (const QString first = config.value(u"volumes"_s).section(u',', 0, 0).trimmed(); !first.isEmpty()) {
+        return first;
+    }
+    return home + u'/' + alias + u"/storage"_s;
+}
+
+QString ClusterNode::dfsMetaDir(const QString &home) const
+{
+    if (mode != NodeMode::Controller) {
+        return {};
+    }
+    if (const QString dir = config.value(u"dfsMetaDir"_s).trimmed(); !dir.isEmpty()) {
+        return dir;
+    }
+    return home + u'/' + alias + u"/dfsMeta"_s;
+}
+
+QString ClusterNode::raftDir(const QString &home) const
+{
+    return mode == NodeMode::Controller ? home + u'/' + alias + u"/raft"_s : QString();
+}
+
 const ClusterNode *ClusterTopology::node(const QString &alias) const
 {
     const auto it = std::find_if(nodes.cbegin(), nodes.cend(),

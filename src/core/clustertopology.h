@@ -53,6 +53,17 @@ struct ClusterNode
 
     // "host:port:alias", the localSite form.
     QString site() const;
+
+    // Where this node keeps the metadata an upgrade backs up (PROTOCOL.md §7.3), from its
+    // effective config, else DolphinDB's defaults under `home` (the node's -home directory,
+    // "<install>/server/clusterDemo/data" in the standard layout). Relative configured
+    // paths are returned as written. Empty for modes that have no such directory.
+    //  - data nodes: chunkMetaDir, else the first of `volumes`, else <home>/<alias>/storage
+    //    (the CHUNK_METADATA directory lives inside it);
+    //  - controllers: dfsMetaDir, else <home>/<alias>/dfsMeta; raft: <home>/<alias>/raft.
+    QString chunkMetaDir(const QString &home) const;
+    QString dfsMetaDir(const QString &home) const;
+    QString raftDir(const QString &home) const;
 };
 
 // The nodes that run on one machine (grouped by the exact host text).

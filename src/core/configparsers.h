@@ -50,7 +50,7 @@ struct ConfigFile
     QList<ConfigSetting> settings;    // in file order
     QList<TopologyProblem> problems;
 
-    // The global (no alias pattern) setting named `key`, or nullptr.
+    // The global (no alias pattern) setting named `key` (the last one if set twice), or nullptr.
     const ConfigSetting *find(const QString &key) const;
 };
 

@@ -61,6 +61,8 @@ class tst_ConfigParsers : public QObject
 private Q_SLOTS:
     void tutorialTopology();
     void effectiveConfig();
+    void metadataDirs_data();
+    void metadataDirs();
     void formatting_data();
     void formatting();
     void controllerCfg_data();
@@ -142,6 +144,44 @@ void tst_ConfigParsers::effectiveConfig()
     QCOMPARE(t.node(u"node45"_s)->config.value(u"workerNum"_s), u"2"_s);
     QCOMPARE(t.node(u"node45"_s)->config.value(u"maxMemSize"_s), u"32"_s);
     QVERIFY(!t.node(u"node43"_s)->config.contains(u"maxMemSize"_s));
+}
+
+void tst_ConfigParsers::metadataDirs_data()
+{
+    QTest::addColumn<QByteArray>("clusterCfg");
+    QTest::addColumn<QByteArray>("controllerExtra");
+    QTest::addColumn<QString>("chunkMetaDir");
+    QTest::addColumn<QString>("dfsMetaDir");
+    const QString home = u"/opt/ddb/server/clusterDemo/data"_s;
+    QTest::newRow("nothing configured: the defaults under home")
+        << QByteArray() << QByteArray() << home + u"/node44/storage"_s << home + u"/HActl44/dfsMeta"_s;
+    QTest::newRow("chunkMetaDir wins over volumes")
+        << "volumes=/v1,/v2\nnode44.chunkMetaDir=/meta/node44\n"_ba << QByteArray() << u"/meta/node44"_s
+        << home + u"/HActl44/dfsMeta"_s;
+    QTest::newRow("the first volume when chunkMetaDir is not set")
+        << "volumes=/v1/<ALIAS>, /v2/<ALIAS>\n"_ba << QByteArray() << u"/v1/node44"_s << home + u"/HActl44/dfsMeta"_s;
+    QTest::newRow("a configured dfsMetaDir")
+        << QByteArray() << "dfsMetaDir=/meta/ctl\n"_ba << home + u"/node44/storage"_s << u"/meta/ctl"_s;
+}
+
+void tst_ConfigParsers::metadataDirs()
+{
+    QFETCH(QByteArray, clusterCfg);
+    QFETCH(QByteArray, controllerExtra);
+    QFETCH(QString, chunkMetaDir);
+    QFETCH(QString, dfsMetaDir);
+    const QString home = u"/opt/ddb/server/clusterDemo/data"_s;
+    TopologySources sources = tutorialSources();
+    sources.clusterCfg = clusterCfg;
+    sources.controllerCfg += controllerExtra;
+    const ClusterTopology t = buildTopology(sources);
+    QCOMPARE(describe(t.problems), QStringList());
+    QCOMPARE(t.node(u"node44"_s)->chunkMetaDir(home), chunkMetaDir);
+    QCOMPARE(t.node(u"HActl44"_s)->dfsMetaDir(home), dfsMetaDir);
+    QCOMPARE(t.node(u"HActl44"_s)->raftDir(home), home + u"/HActl44/raft"_s);
+    QCOMPARE(t.node(u"agent44"_s)->chunkMetaDir(home), QString());
+    QCOMPARE(t.node(u"node44"_s)->dfsMetaDir(home), QString());
+    QCOMPARE(t.node(u"node44"_s)->raftDir(home), QString());
 }
 
 void tst_ConfigParsers::formatting_data()

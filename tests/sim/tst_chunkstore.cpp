@@ -46,6 +46,7 @@ private Q_SLOTS:
     void writesSurviveARestart();
     void aVersionGapIsRefused();
     void restoringChunkMetadataRollsTheReplicaBack();
+    void anUncommittedWriteIsRolledBackByTheNextWriteOfThatVersion();
     void aReplaceCopiesAWholeReplica();
     void aFullDiskRefusesWrites();
     void tablesRoundTripThroughJson();
@@ -104,6 +105,23 @@ void tst_ChunkStore::restoringChunkMetadataRollsTheReplicaBack()
     QVERIFY(t.load().ok());
     QCOMPARE(t.chunk(u"c1"_s)->rows(), 4);
     QCOMPARE(t.chunk(u"c1"_s)->data.columns.at(2).ints.last(), 10);
+}
+
+void tst_ChunkStore::anUncommittedWriteIsRolledBackByTheNextWriteOfThatVersion()
+{
+    QTemporaryDir dir;
+    ChunkStore s(dir.path());
+    QVERIFY(s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 1, rows(1, 2)).ok());
+    // Version 2 reached this replica but its coordinator died before committing it.
+    QVERIFY(s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 2, rows(3, 5)).ok());
+    QCOMPARE(s.chunk(u"c1"_s)->dataAt(1).rows(), 2);
+    // The next coordinator writes version 2 again: the old attempt is replaced.
+    QVERIFY(s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 2, rows(50, 1)).ok());
+    QCOMPARE(s.chunk(u"c1"_s)->rows(), 3);
+    ChunkStore t(dir.path());
+    QVERIFY(t.load().ok());
+    QCOMPARE(t.chunk(u"c1"_s)->rows(), 3);
+    QCOMPARE(t.chunk(u"c1"_s)->data.columns.at(2).ints, (QList<qint64>{1, 2, 50}));
 }
 
 void tst_ChunkStore::aReplaceCopiesAWholeReplica()

@@ -10,6 +10,8 @@
 #include <QTest>
 #include <QThread>
 
+#include <future>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep;
 using namespace GrayStep::DolphinDb;
@@ -56,6 +58,7 @@ private Q_SLOTS:
     void anAsyncRequestGetsNoReply();
     void aResendWithTheSameClientIdReturnsTheStoredResult();
     void aWriteWithOneReplicaDownLeavesItStaleUntilRecovered();
+    void aWriteToARecoveringChunkWaitsForTheRecovery();
     void faultsAreSetAndReported();
     void aNodeWithAFailstartFileFailsToStart();
     void startAndStopDataNodeGoThroughTheAgent();
@@ -373,6 +376,48 @@ void tst_SimCluster::aWriteWithOneReplicaDownLeavesItStaleUntilRecovered()
     QVERIFY2(after->elements().stringAt(0).contains(u"%1:%2:"_s.arg(first).arg(version)), qPrintable(after->elements().stringAt(0)));
     const qint64 total = count(writer);
     QCOMPARE(count(down), total);
+}
+
+void tst_SimCluster::aWriteToARecoveringChunkWaitsForTheRecovery()
+{
+    auto replicas = Test::runOnce(m_cluster.host(1), 8922,
+                                  u"exec replicas from rpc(getControllerAlias(), getClusterChunksStatus) where file = \"/stock/20230101/stock\""_s);
+    QVERIFY(replicas.ok());
+    const QString victim = replicas->elements().stringAt(0).split(u',').value(0).section(u':', 0, 0);
+    const int down = hostOfNode(victim);
+    const int writer = down % 3 + 1;
+    QVERIFY(Test::runOnce(m_cluster.host(writer), 8922, u"simSetFault(\"recovery\", \"stuck\")"_s).ok());
+    m_cluster.kill(down, victim);
+    QThread::msleep(600);
+    SimClient c;
+    QVERIFY(c.open(m_cluster.host(writer), 8922).ok());
+    QVERIFY(c.call(kInsert, {stockRows(500, 5)}).ok());
+    QVERIFY(Test::runOnce(m_cluster.host(leaderHost()), 8920, u"startDataNode(\"%1\")"_s.arg(victim)).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(chunkStates().contains(u"RECOVERING"_s), 10000);
+    // Stuck recovery: the write to that partition waits.
+    auto pending = std::async(std::launch::async, [this, writer] {
+        SimClient w;
+        if (!w.open(m_cluster.host(writer), 8922).ok())
+            return qint64(-1);
+        auto r = w.call(kInsert, {stockRows(600, 2)}, 20000);
+        return r ? r->toInt64() : qint64(-2);
+    });
+    QCOMPARE(pending.wait_for(std::chrono::milliseconds(700)), std::future_status::timeout);
+    QVERIFY(chunkStates().contains(u"RECOVERING"_s));
+    QVERIFY(Test::runOnce(m_cluster.host(writer), 8922, u"simSetFault(\"recovery\", \"normal\")"_s).ok());
+    QCOMPARE(pending.wait_for(std::chrono::seconds(15)), std::future_status::ready);
+    QCOMPARE(pending.get(), 2);
+    // It was written after the recovery: both replicas hold the same, newest version.
+    QTRY_VERIFY_WITH_TIMEOUT(!chunkStates().contains(u"RECOVERING"_s), 10000);
+    auto status = Test::runOnce(m_cluster.host(writer), 8922,
+                                u"select version, replicas from rpc(getControllerAlias(), getClusterChunksStatus) where file = \"/stock/20230101/stock\""_s);
+    QVERIFY(status.ok());
+    const qint64 version = status->column(0).intAt(0);
+    const QStringList reps = status->column(1).stringAt(0).split(u',');
+    QCOMPARE(reps.size(), 2);
+    for (const QString &r : reps)
+        QVERIFY2(r.section(u':', 1, 1).toLongLong() == version, qPrintable(status->column(1).stringAt(0)));
+    QCOMPARE(count(down), count(writer));
 }
 
 void tst_SimCluster::faultsAreSetAndReported()

@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QTcpServer>
 #include <QThread>
 
 #include <csignal>
@@ -120,9 +121,23 @@ Core::Result<QJsonObject> simStatus(const QString &host, int port)
     return Sim::PeerLink::call(host, port, QJsonObject{{u"op"_s, u"status"_s}}, 1000);
 }
 
-SimCluster::SimCluster(int hosts, const QString &addressPrefix)
+bool copyDirectory(const QString &from, const QString &to)
+{
+    QDir src(from);
+    if (!src.exists() || !QDir().mkpath(to))
+        return false;
+    for (const QFileInfo &fi : src.entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot)) {
+        const QString target = to + u'/' + fi.fileName();
+        if (fi.isDir() ? !copyDirectory(fi.filePath(), target) : !QFile::copy(fi.filePath(), target))
+            return false;
+    }
+    return true;
+}
+
+SimCluster::SimCluster(int hosts, const QString &addressPrefix, int firstAddress)
     : m_prefix(addressPrefix)
     , m_hosts(hosts)
+    , m_first(firstAddress)
 {
     m_extra = {{u"raftElectionTick"_s, u"40"_s},
                {u"simHeartbeatIntervalMs"_s, u"100"_s},
@@ -148,6 +163,14 @@ QString SimCluster::clusterDemo(int i) const
 
 Core::Status SimCluster::layout(const QString &version)
 {
+    // Ports taken (e.g. by processes a crashed run left behind) would mix clusters: refuse.
+    for (int i = 1; i <= m_hosts; ++i) {
+        for (int port : {8920, 8921, 8922}) {
+            QTcpServer probe;
+            if (!probe.listen(QHostAddress(host(i)), quint16(port)))
+                return Error(ErrorCode::Failed, u"%1:%2 is already in use: %3"_s.arg(host(i)).arg(port).arg(probe.errorString()));
+        }
+    }
     QString nodes = u"localSite,mode\n"_s;
     for (int i = 1; i <= m_hosts; ++i)
         nodes += u"%1:8920:ctl%2,controller\n"_s.arg(host(i)).arg(i);
@@ -239,6 +262,27 @@ void SimCluster::kill(int i, const QString &alias, int signal)
     const qint64 pid = pidOf(i, alias);
     if (pid > 0)
         ::kill(pid_t(pid), signal);
+}
+
+bool SimCluster::stopAll(int timeoutMs)
+{
+    for (int i = 1; i <= m_hosts; ++i) {
+        const QStringList pids = QDir(dataDir(i)).entryList({u"*.pid"_s}, QDir::Files);
+        for (const QString &f : pids)
+            kill(i, f.chopped(4), SIGTERM);
+    }
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        bool any = false;
+        for (int i = 1; i <= m_hosts; ++i)
+            any = any || !QDir(dataDir(i)).entryList({u"*.pid"_s}, QDir::Files).isEmpty();
+        if (!any) {
+            QThread::msleep(100); // the processes exit right after removing their pid files
+            return true;
+        }
+        QThread::msleep(20);
+    }
+    return false;
 }
 
 void SimCluster::killAll()

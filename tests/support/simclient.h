@@ -41,6 +41,9 @@ private:
     QByteArray m_rest;
 };
 
+// Recursive copy (cp -r), for metadata backups.
+bool copyDirectory(const QString &from, const QString &to);
+
 // One script on a fresh session.
 Core::Result<DolphinDb::DdbValue> runOnce(const QString &host, int port, const QString &script, int timeoutMs = 15000);
 
@@ -52,12 +55,13 @@ Core::Result<QJsonObject> simStatus(const QString &host, int port);
 class SimCluster final
 {
 public:
-    explicit SimCluster(int hosts = 3, const QString &addressPrefix = QStringLiteral("127.0.40."));
+    // Host i (1-based) listens on addressPrefix + (firstAddress + i - 1).
+    explicit SimCluster(int hosts = 3, const QString &addressPrefix = QStringLiteral("127.0.40."), int firstAddress = 1);
     ~SimCluster(); // kills every process it started
 
     bool isValid() const { return m_dir.isValid(); }
     QString root() const { return m_dir.path(); }
-    QString host(int i) const { return m_prefix + QString::number(i); } // 1-based
+    QString host(int i) const { return m_prefix + QString::number(m_first + i - 1); } // 1-based
     QString clusterDemo(int i) const;
     QString dataDir(int i) const { return clusterDemo(i) + QStringLiteral("/data"); }
     QString serverDir(int i) const;
@@ -70,6 +74,8 @@ public:
     Core::Status startAgent(int i);
     // Through the agent directly (the controller path is what tests check separately).
     Core::Status startDataNodeDirect(int i);
+    // SIGTERM to every node of the cluster; waits until their pid files are gone.
+    bool stopAll(int timeoutMs = 5000);
     qint64 pidOf(int i, const QString &alias) const;
     void kill(int i, const QString &alias, int signal = 9);
     void killAll();
@@ -86,6 +92,7 @@ private:
     QTemporaryDir m_dir;
     QString m_prefix;
     int m_hosts;
+    int m_first;
     QMap<QString, QString> m_extra;
     QList<qint64> m_started;
 };

@@ -46,6 +46,7 @@ QList<CliCommand> allCommands();
 
 // The commands (one file each in cli/).
 CliCommand topologyCommand();
+CliCommand ddbCommand();     // cli/ddbcommand.cpp
 
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.

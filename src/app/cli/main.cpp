@@ -16,6 +16,7 @@ QList<CliCommand> allCommands()
     QList<CliCommand> commands;
     // Each command's file adds its entry here.
     commands << topologyCommand();
+    commands << ddbCommand();
     return commands;
 }
 

@@ -20,6 +20,9 @@ namespace GrayStep::Sim {
 
 namespace {
 
+// execute() result meaning "close the connection without a reply" (fault dropNextReply).
+const QByteArray kDropConnection("\0drop", 5);
+
 QByteArray newSessionId()
 {
     return QByteArray::number(QRandomGenerator::global()->bounded(1000000000u, 2000000000u));
@@ -117,6 +120,11 @@ void ApiSession::dispatch(DdbRequest request)
 void ApiSession::finished(const QByteArray &reply)
 {
     m_busy = false;
+    if (reply == kDropConnection) {
+        NodeLog::instance().warning(u"Fault dropNextReply: closing the connection without the reply"_s);
+        abort();
+        return;
+    }
     if (!reply.isEmpty())
         send(reply);
     pump();
@@ -224,6 +232,7 @@ QByteArray ApiServer::execute(SimNode *node, Session &session, const DdbRequest 
         ctx.clientId = request.options->clientId;
         seq = *request.options->seqNo;
         ctx.seqNo = qAbs(seq);
+        ctx.resend = seq < 0;
     }
     if (seq < 0) {
         // A resend (PROTOCOL.md §5.3): answer with the stored result when that job completed.
@@ -251,6 +260,17 @@ QByteArray ApiServer::execute(SimNode *node, Session &session, const DdbRequest 
             (void)in.leaderCall(QJsonObject{{u"op"_s, u"dfsPropose"_s},
                                             {u"ops"_s, QJsonArray{DfsOp::resend(QString::fromLatin1(ctx.clientId), ctx.seqNo, encoded)}}});
         }
+    }
+    if (ctx.mutated) {
+        // Fault: the job is done and committed, but the reply never leaves (one-shot).
+        bool drop = false;
+        runOnMain([&] {
+            drop = node->localFault(u"dropNextReply"_s) == "1"_L1;
+            if (drop)
+                node->setLocalFault(u"dropNextReply"_s, u"0"_s);
+        });
+        if (drop)
+            return kDropConnection;
     }
     if (async)
         return {};

@@ -361,14 +361,26 @@ Core::Result<Value> tableInsert(Interpreter &in, QList<Value> &args)
     bool force = false;
     QJsonObject plan;
     while (true) {
-        auto r = in.leaderCall(QJsonObject{{u"op"_s, u"dfsBeginWrite"_s},
-                                           {u"db"_s, dbPath},
-                                           {u"table"_s, tableName},
-                                           {u"parts"_s, QJsonArray::fromStringList(parts.keys())},
-                                           {u"txn"_s, txn},
-                                           {u"force"_s, force}});
+        QJsonObject begin{{u"op"_s, u"dfsBeginWrite"_s},
+                          {u"db"_s, dbPath},
+                          {u"table"_s, tableName},
+                          {u"parts"_s, QJsonArray::fromStringList(parts.keys())},
+                          {u"txn"_s, txn},
+                          {u"force"_s, force}};
+        if (!ctx.clientId.isEmpty() && ctx.resend) {
+            begin.insert(u"client"_s, QString::fromLatin1(ctx.clientId));
+            begin.insert(u"seq"_s, ctx.seqNo);
+            begin.insert(u"resend"_s, true);
+        }
+        auto r = in.leaderCall(begin);
         if (!r)
             return r.error();
+        if (r->value(u"done"_s).toBool()) {
+            // The first attempt of this resend committed meanwhile: its result, no second write.
+            auto stored = DdbDecoder::decode(QByteArray::fromBase64(r->value(u"result"_s).toString().toLatin1()));
+            if (stored)
+                return data(*stored);
+        }
         if (!r->contains(u"retry"_s)) {
             plan = *r;
             break;
@@ -430,7 +442,7 @@ Core::Result<Value> tableInsert(Interpreter &in, QList<Value> &args)
     return data(result);
 }
 
-Core::Result<Value> readTable(Interpreter &in, QList<Value> &args)
+Core::Result<Value> readTable(Interpreter &in, QList<Value> &args, bool countOnly)
 {
     if (args.size() != 1 || args.first().kind != Value::Kind::DfsTable)
         return error(u"simReadTable(loadTable(...))"_s);
@@ -438,37 +450,66 @@ Core::Result<Value> readTable(Interpreter &in, QList<Value> &args)
     auto def = findTable(in, dbPath, tableName);
     if (!def)
         return def.error();
-    SimTable all;
+    auto plan = in.leaderCall(QJsonObject{{u"op"_s, u"dfsReadPlan"_s}, {u"db"_s, dbPath}, {u"table"_s, tableName}});
+    if (!plan)
+        return plan.error();
+    const QJsonArray chunks = plan->value(u"chunks"_s).toArray();
+    if (countOnly) {
+        // count(*) without a where clause: the committed row counts of the chunks.
+        qint64 rows = 0;
+        for (const QJsonValue &cv : chunks)
+            rows += cv[u"rows"_s].toInteger();
+        return data(DdbValue::int64(rows));
+    }
+    SimTable empty;
     for (const QJsonValue &v : def->value(u"cols"_s).toArray()) {
         SimColumn c;
         c.name = v[u"n"_s].toString();
         c.type = v[u"t"_s].toInt();
-        all.columns << c;
+        empty.columns << c;
     }
-    auto plan = in.leaderCall(QJsonObject{{u"op"_s, u"dfsReadPlan"_s}, {u"db"_s, dbPath}, {u"table"_s, tableName}});
-    if (!plan)
-        return plan.error();
-    for (const QJsonValue &cv : plan->value(u"chunks"_s).toArray()) {
+    const DdbValue emptyTable = TableOps::toDdb(empty);
+    QList<QList<DdbVector>> parts(emptyTable.columnCount());
+    for (int c = 0; c < emptyTable.columnCount(); ++c)
+        parts[c] << emptyTable.column(c);
+    for (const QJsonValue &cv : chunks) {
         const QJsonObject chunk = cv.toObject();
         bool done = false;
         QString lastError = u"no replica is available"_s;
         for (const QJsonValue &sv : chunk.value(u"sources"_s).toArray()) {
             const QJsonObject s = sv.toObject();
             auto r = in.siteCall(s.value(u"host"_s).toString(), s.value(u"port"_s).toInt(),
-                                 QJsonObject{{u"op"_s, u"chunkRead"_s}, {u"id"_s, chunk.value(u"id"_s)}, {u"v"_s, chunk.value(u"v"_s)}},
-                                 5000);
+                                 QJsonObject{{u"op"_s, u"chunkRead"_s}, {u"id"_s, chunk.value(u"id"_s)},
+                                             {u"v"_s, chunk.value(u"v"_s)}, {u"binary"_s, true}},
+                                 10000);
             if (!r) {
                 lastError = r.error().message;
                 continue;
             }
-            all.append(SimTable::fromJson(r->value(u"rows"_s).toObject()));
+            auto t = DdbDecoder::decode(QByteArray::fromBase64(r->value(u"bin"_s).toString().toLatin1()));
+            if (!t || !t->isTable() || t->columnCount() != emptyTable.columnCount()) {
+                lastError = u"malformed chunk data"_s;
+                continue;
+            }
+            for (int c = 0; c < t->columnCount(); ++c)
+                parts[c] << t->column(c);
             done = true;
             break;
         }
         if (!done)
             return error(u"<DataNodeNotAvail>Failed to read chunk %1: %2"_s.arg(chunk.value(u"file"_s).toString(), lastError));
     }
-    return data(TableOps::toDdb(all));
+    QList<DdbVector> cols;
+    for (const auto &p : parts) {
+        auto v = TableOps::concat(p);
+        if (!v)
+            return v.error();
+        cols << *v;
+    }
+    auto result = DdbValue::table(emptyTable.columnNames(), cols);
+    if (!result)
+        return error(result.error().message);
+    return data(*result);
 }
 
 } // namespace
@@ -482,7 +523,8 @@ void registerDfs(Table &t)
     t.insert(u"schema"_s, schema);
     t.insert(u"tableInsert"_s, tableInsert);
     t.insert(u"append!"_s, tableInsert);
-    t.insert(u"simReadTable"_s, readTable);
+    t.insert(u"simReadTable"_s, [](Interpreter &in, QList<Value> &args) { return readTable(in, args, false); });
+    t.insert(u"simCountTable"_s, [](Interpreter &in, QList<Value> &args) { return readTable(in, args, true); });
     t.insert(u"existsDatabase"_s, [](Interpreter &in, QList<Value> &args) -> Core::Result<Value> {
         if (auto st = arity(u"existsDatabase"_s, args, 1, 1); !st)
             return st.error();

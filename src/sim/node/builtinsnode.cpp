@@ -350,9 +350,10 @@ void registerNode(Table &t)
             {u"recovery"_s, {u"normal"_s, u"slow"_s, u"stuck"_s}},
             {u"diskFull"_s, {u"0"_s, u"1"_s}},
             {u"electionStorm"_s, {u"0"_s, u"1"_s}},
+            {u"dropNextReply"_s, {u"0"_s, u"1"_s}},
         };
         if (!allowed.contains(*kind))
-            return error(u"simSetFault: unknown fault kind '%1' (recovery, diskFull, electionStorm)"_s.arg(*kind));
+            return error(u"simSetFault: unknown fault kind '%1' (recovery, diskFull, electionStorm, dropNextReply)"_s.arg(*kind));
         if (!allowed.value(*kind).contains(*value))
             return error(u"simSetFault: invalid value '%1' for %2 (%3)"_s.arg(*value, *kind, allowed.value(*kind).join(u'|')));
         if (*kind == "recovery"_L1) {
@@ -388,7 +389,8 @@ void registerNode(Table &t)
                 add(it.key(), it.value().toString());
         }
         SimNode *node = in.node();
-        for (const QString &k : {u"diskFull"_s, u"electionStorm"_s}) {
+        add(u"dropNextReply"_s, u"0"_s);
+        for (const QString &k : {u"diskFull"_s, u"electionStorm"_s, u"dropNextReply"_s}) {
             QString v;
             runOnMain([&] { v = node->localFault(k); });
             if (!v.isEmpty())

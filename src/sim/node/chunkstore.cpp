@@ -151,6 +151,9 @@ Core::Status ChunkStore::load()
         }
         m_chunks.insert(c.id, c);
     }
+    // A fresh node has an (empty) CHUNK_METADATA from its first start, as the real one.
+    if (!QFile::exists(metaDir() + "/checkpoint.0"_L1) && !QFile::exists(metaDir() + "/editlog.0"_L1))
+        return checkpoint();
     return {};
 }
 
@@ -172,25 +175,27 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
 {
     if (m_diskFull)
         return noSpace(m_dir);
-    LocalChunk updated;
-    if (const LocalChunk *existing = chunk(id)) {
-        updated = *existing;
-        if (updated.version >= version) {
-            if (auto st = truncate(updated, version - 1); !st)
+    auto it = m_chunks.find(id);
+    if (it != m_chunks.end()) {
+        if (it->version >= version) {
+            if (auto st = truncate(*it, version - 1); !st)
                 return st;
         }
-        if (version != updated.version + 1)
+        if (version != it->version + 1)
             return Error(ErrorCode::Failed,
-                         u"chunk %1 is at version %2, cannot apply version %3"_s.arg(id).arg(updated.version).arg(version));
+                         u"chunk %1 is at version %2, cannot apply version %3"_s.arg(id).arg(it->version).arg(version));
     } else {
         if (version != 1)
             return Error(ErrorCode::Failed, u"chunk %1 is missing, cannot apply version %2"_s.arg(id).arg(version));
-        updated.id = id;
-        updated.db = db;
-        updated.table = table;
-        updated.partition = partition;
+        LocalChunk fresh;
+        fresh.id = id;
+        fresh.db = db;
+        fresh.table = table;
+        fresh.partition = partition;
+        it = m_chunks.insert(id, fresh);
     }
-    const QString path = dataFile(updated);
+    LocalChunk &c = *it; // appended in place: no copy of the chunk's rows per write
+    const QString path = dataFile(c);
     QDir().mkpath(path.left(path.lastIndexOf(u'/')));
     QFile data(path);
     if (!data.open(QIODevice::WriteOnly | QIODevice::Append))
@@ -198,14 +203,13 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
     data.write(QJsonDocument(QJsonObject{{u"v"_s, version}, {u"rows"_s, rows.toJson()}}).toJson(QJsonDocument::Compact)
                + '\n');
     data.close();
-    if (updated.data.columns.isEmpty())
-        updated.data = rows;
+    if (c.data.columns.isEmpty())
+        c.data = rows;
     else
-        updated.data.append(rows);
-    updated.version = version;
-    updated.batchEnds << qMakePair(version, updated.data.rows());
-    m_chunks.insert(id, updated);
-    return appendEdit(updated);
+        c.data.append(rows);
+    c.version = version;
+    c.batchEnds << qMakePair(version, c.data.rows());
+    return appendEdit(c);
 }
 
 Core::Status ChunkStore::replace(const QString &id, const QString &db, const QString &table, const QString &partition,

@@ -19,6 +19,9 @@ using Core::ErrorCode;
 
 namespace {
 
+// A chunk lock outlives a coordinator that died mid-write by this much at most.
+constexpr qint64 kLockTtlMs = 3000;
+
 qint64 nowMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
@@ -397,8 +400,12 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     live.perf = req.value(u"perf"_s).toObject();
     if (wasDown)
         NodeLog::instance().info(u"Node %1 is up (heartbeat received)"_s.arg(alias));
-    if (req.value(u"mode"_s).toString() == "datanode"_L1)
-        reconcileReplicas(alias, req.value(u"chunks"_s).toArray());
+    if (req.value(u"mode"_s).toString() == "datanode"_L1) {
+        const qint64 incarnation = req.value(u"incarnation"_s).toInteger();
+        const bool fresh = m_incarnation.value(alias, -1) != incarnation;
+        m_incarnation.insert(alias, incarnation);
+        reconcileReplicas(alias, req.value(u"chunks"_s).toArray(), fresh);
+    }
     QJsonObject faults;
     const auto all = m_meta.faults();
     for (auto it = all.cbegin(); it != all.cend(); ++it)
@@ -406,7 +413,7 @@ void ControllerService::handleHeartbeat(const QJsonObject &req, const PeerConnec
     reply(QJsonObject{{u"leader"_s, m_ctx.self.alias}, {u"leaderSite"_s, siteJson(m_ctx.self.alias)}, {u"faults"_s, faults}});
 }
 
-void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks)
+void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray &chunks, bool newIncarnation)
 {
     QHash<QString, QPair<qint64, qint64>> local;
     for (const QJsonValue &v : chunks)
@@ -420,8 +427,10 @@ void ControllerService::reconcileReplicas(const QString &alias, const QJsonArray
             continue;
         const ReplicaInfo *r = c->replica(alias);
         const auto have = local.value(c->id, qMakePair(qint64(0), qint64(0)));
-        if (have.first < r->version) {
-            // The node lost data (e.g. CHUNK_METADATA restored from a backup): record what it holds.
+        if (newIncarnation && have.first < r->version) {
+            // The node restarted without data it had (e.g. CHUNK_METADATA restored from a
+            // backup): record what it holds. Only checked once per process start, as a report
+            // taken before a write that committed meanwhile would look the same.
             ops << DfsOp::replicaReport(c->id, alias, have.first, have.second, now);
             keys << key;
             continue;
@@ -532,6 +541,13 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         return reply(PeerLink::errorReply(u"The database [%1] does not exist."_s.arg(dbPath)));
     if (!db->tables.contains(table))
         return reply(PeerLink::errorReply(u"The table [%1] does not exist in database [%2]."_s.arg(table, dbPath)));
+    // A resend whose first attempt committed while this one waited for the chunk lock.
+    const QString client = req.value(u"client"_s).toString();
+    if (!client.isEmpty() && req.value(u"resend"_s).toBool()) {
+        const ResendRecord rec = m_meta.resends().value(client);
+        if (rec.seqNo != 0 && rec.seqNo == req.value(u"seq"_s).toInteger())
+            return reply(QJsonObject{{u"done"_s, true}, {u"result"_s, QString::fromLatin1(rec.result.toBase64())}});
+    }
     QStringList parts;
     for (const QJsonValue &v : req.value(u"parts"_s).toArray())
         parts << v.toString();
@@ -594,7 +610,7 @@ void ControllerService::handleBeginWrite(const QJsonObject &req, const PeerConne
         chunks << c;
     }
     for (const ChunkInfo *c : chunks)
-        m_locks.insert(c->id, Lock{txn, now + 10000});
+        m_locks.insert(c->id, Lock{txn, now + kLockTtlMs});
     reply(QJsonObject{{u"chunks"_s, out}});
 }
 
@@ -646,7 +662,7 @@ void ControllerService::handleReadPlan(const QJsonObject &req, const PeerConnect
         for (const QJsonValue &v : other)
             live.append(v);
         chunks.append(QJsonObject{{u"id"_s, c->id}, {u"part"_s, c->partition}, {u"v"_s, c->version},
-                                  {u"file"_s, c->file()}, {u"sources"_s, live}});
+                                  {u"rows"_s, c->rows}, {u"file"_s, c->file()}, {u"sources"_s, live}});
     }
     reply(QJsonObject{{u"chunks"_s, chunks}});
 }

@@ -67,7 +67,7 @@ private:
     void afterRaftChange();
     void applyEntry(const RaftEntry &e);
     void failPending(const QString &message);
-    void reconcileReplicas(const QString &alias, const QJsonArray &chunks);
+    void reconcileReplicas(const QString &alias, const QJsonArray &chunks, bool newIncarnation);
 
     void handleVote(const QJsonObject &req, const PeerConnection::Reply &reply);
     void handleAppend(const QJsonObject &req, const PeerConnection::Reply &reply);
@@ -91,6 +91,7 @@ private:
     QSet<QString> m_appendInFlight;
     QHash<QString, NodeLiveness> m_live;
     QHash<QString, qint64> m_peerAckMs;
+    QHash<QString, qint64> m_incarnation; // data node alias -> start time of the process last seen
     QHash<QString, QString> m_localFaults;
     struct Pending
     {

@@ -453,6 +453,28 @@ Core::Result<Value> Interpreter::evalSelect(const ScriptNode &node, const Scope 
     if (!from)
         return from;
     DdbValue table;
+    const bool onlyCounts = !node.where && !node.star && !node.columns.isEmpty()
+                            && std::all_of(node.columns.cbegin(), node.columns.cend(), [](const NodePtr &c) {
+                                   return c->kind == ScriptNode::Kind::Call && c->text == "count"_L1 && c->children.isEmpty();
+                               });
+    if (from->kind == Value::Kind::DfsTable && onlyCounts) {
+        QList<Value> args{*from};
+        auto n = call(u"simCountTable"_s, args, node.line);
+        if (!n)
+            return n;
+        if (node.exec && node.columns.size() == 1)
+            return *n;
+        QStringList names;
+        QList<DdbVector> cols;
+        for (qsizetype i = 0; i < node.columns.size(); ++i) {
+            names << (node.aliases.at(i).isEmpty() ? u"count"_s : node.aliases.at(i));
+            cols << n->data.elements();
+        }
+        auto t = DdbValue::table(names, cols);
+        if (!t)
+            return t.error();
+        return Value::of(*t);
+    }
     if (from->kind == Value::Kind::DfsTable) {
         QList<Value> args{*from};
         auto read = call(u"simReadTable"_s, args, node.line);

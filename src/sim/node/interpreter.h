@@ -51,6 +51,7 @@ struct ExecContext
     Session *session = nullptr;   // null for internal evaluation (rpc/pnodeRun from a peer)
     QByteArray clientId;          // HA (PROTOCOL.md §5.3)
     qint64 seqNo = 0;             // absolute value
+    bool resend = false;          // the request carried a negative seqNo
     bool mutated = false;         // the request changed cluster state
     bool resultRecorded = false;  // the write path stored the HA result with its commit
     QByteArray recordedResult;

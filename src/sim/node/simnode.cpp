@@ -10,6 +10,7 @@
 #include "sim/node/nodelog.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -29,6 +30,7 @@ SimNode::SimNode(QObject *parent)
     m_background.setMaxThreadCount(16);
     m_background.setExpiryTimeout(5000);
     m_ctx.background = &m_background;
+    m_startedMs = QDateTime::currentMSecsSinceEpoch();
 }
 
 SimNode::~SimNode()
@@ -182,6 +184,7 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
             return fail(u"Failed to load chunk metadata: "_s + st.error().toString());
         m_heartbeat = new HeartbeatSender(m_ctx, [this] {
             QJsonObject payload = m_dataNode->heartbeatPayload();
+            payload.insert(u"incarnation"_s, m_startedMs);
             payload.insert(u"perf"_s, perf());
             return payload;
         }, this);

@@ -70,6 +70,7 @@ private:
     ApiServer *m_api = nullptr;
     QString m_pidFile;
     bool m_initialized = false;
+    qint64 m_startedMs = 0;
     QHash<QString, QString> m_localFaults;
     PeerConnection::Handler m_evalHandler;
     std::function<int()> m_connectionCounter;
