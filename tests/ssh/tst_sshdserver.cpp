@@ -4,6 +4,7 @@
 // as the oracle, so it does not depend on graystep_ssh.
 #include "sim/sshd/sshdserver.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -84,6 +85,7 @@ private Q_SLOTS:
     void stopLeavesNoProcess();
     void rotatedHostKeyIsRefusedByStrictClients();
     void suspendedSessionsStopAnswering();
+    void aTakenPortIsReportedAtOnce();
 
 private:
     QTemporaryDir m_tmp;
@@ -199,6 +201,21 @@ void tst_SshdServer::suspendedSessionsStopAnswering()
     QVERIFY(p.waitForReadyRead(5000));
     QVERIFY(server.stop().ok());
     QVERIFY(p.waitForFinished(10000));
+}
+
+void tst_SshdServer::aTakenPortIsReportedAtOnce()
+{
+    SshdServer first(m_tmp.filePath(u"host5"_s), u"127.0.30.5"_s, PORT);
+    first.setStopOnDestruction(true);
+    QVERIFY(first.start().ok());
+    SshdServer second(m_tmp.filePath(u"host5b"_s), u"127.0.30.5"_s, PORT);
+    QElapsedTimer t;
+    t.start();
+    const auto r = second.start(10000);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().message.contains(u"bind"_s, Qt::CaseInsensitive), qPrintable(r.error().message));
+    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(first.isRunning());
 }
 
 QTEST_GUILESS_MAIN(tst_SshdServer)

@@ -246,14 +246,15 @@ Status SshdServer::writeConfig()
     cfg += u"PidFile %1\n"_s.arg(pidFilePath());
     cfg += u"AuthorizedKeysFile %1\n"_s.arg(authorizedKeysPath());
     cfg += u"StrictModes no\n"_s;
-    cfg += u"UsePAM no\n"_s;
+    cfg += u"UsePAM %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PubkeyAuthentication yes\n"_s;
     cfg += u"PasswordAuthentication %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"no"_s);
-    cfg += u"KbdInteractiveAuthentication no\n"_s;
+    cfg += u"KbdInteractiveAuthentication %1\n"_s.arg(m_kbdInteractive ? u"yes"_s : u"no"_s);
     cfg += u"PermitEmptyPasswords no\n"_s;
-    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth ? u"yes"_s : u"prohibit-password"_s);
-    if (!user.isEmpty()) {
-        cfg += u"AllowUsers %1\n"_s.arg(user);
+    cfg += u"PermitRootLogin %1\n"_s.arg(m_passwordAuth || m_kbdInteractive ? u"yes"_s : u"prohibit-password"_s);
+    const QStringList allowed = m_allowUsers.isEmpty() ? QStringList{user} : m_allowUsers;
+    if (!allowed.join(QString()).isEmpty()) {
+        cfg += u"AllowUsers %1\n"_s.arg(allowed.join(u' '));
     }
     cfg += u"Subsystem sftp %1\n"_s.arg(SFTP_SERVER);
     cfg += u"UseDNS no\n"_s;
@@ -408,6 +409,12 @@ Status SshdServer::start(int timeoutMs)
     }
     QDeadlineTimer deadline(timeoutMs);
     while (!isRunning() && !deadline.hasExpired()) {
+        // The daemonised sshd binds after forking: a taken port only shows in its log.
+        const QByteArray fresh = readFile(logPath()).mid(logSizeBefore);
+        if (fresh.contains("Cannot bind any address") || fresh.contains("fatal")) {
+            return Error(ErrorCode::Failed, u"sshd for %1:%2 failed to start: %3"_s.arg(m_address).arg(m_port)
+                                               .arg(QString::fromLocal8Bit(tail(fresh, 3))));
+        }
         QThread::msleep(10);
     }
     if (!isRunning() || !waitForBanner(int(qMax<qint64>(1, deadline.remainingTime())))) {

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace GrayStep::Sim {
 
@@ -45,7 +46,12 @@ public:
 
     // Configuration, effective at the next prepare()/start().
     void setPasswordAuthentication(bool enabled) { m_passwordAuth = enabled; }
+    // Keyboard-interactive authentication; in OpenSSH it needs PAM, so this also sets UsePAM yes
+    // (Debian's /etc/pam.d/sshd). Tests only.
+    void setKeyboardInteractive(bool enabled) { m_kbdInteractive = enabled; }
     void setStopOnDestruction(bool enabled) { m_stopOnDestruction = enabled; }
+    // Users sshd lets in (AllowUsers); default: currentUser() only.
+    void setAllowUsers(const QStringList &users) { m_allowUsers = users; }
     // Extra lines appended to sshd_config (tests only).
     void setExtraConfig(const QString &lines) { m_extraConfig = lines; }
 
@@ -109,8 +115,10 @@ private:
     QString m_address;
     quint16 m_port = 2222;
     bool m_passwordAuth = false;
+    bool m_kbdInteractive = false;
     bool m_stopOnDestruction = false;
     QString m_extraConfig;
+    QStringList m_allowUsers;
 };
 
 } // namespace GrayStep::Sim
