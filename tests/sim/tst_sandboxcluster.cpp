@@ -16,8 +16,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
@@ -72,6 +78,68 @@ DdbValue stockRows(int firstId, int count)
                             DdbVector::int32s(DataType::Int, ids)}).value();
 }
 
+// A writer that appends one row every 50 ms while the procedure runs, failing over between
+// the three data nodes (resending the same id after an error, so a row may land twice, as
+// with an HA client against a server without clientId/seqNo). It keeps the acknowledged ids.
+class BackgroundWriter
+{
+public:
+    explicit BackgroundWriter(QStringList sites, int firstId)
+        : m_sites(std::move(sites))
+        , m_nextId(firstId)
+    {
+        m_thread = std::thread([this] { loop(); });
+    }
+    ~BackgroundWriter() { stop(); }
+    void stop()
+    {
+        m_stop = true;
+        if (m_thread.joinable()) {
+            m_thread.join();
+        }
+    }
+    QList<qint32> acked() const
+    {
+        std::lock_guard lock(m_mutex);
+        return m_acked;
+    }
+    int failures() const { return m_failures; }
+
+private:
+    void loop()
+    {
+        int site = 0;   // start on host 1, the one that goes down: the writer must fail over
+        while (!m_stop) {
+            SandboxClient c(2000);
+            if (c.open(m_sites.at(site), 8922)) {
+                while (!m_stop) {
+                    auto r = c.call(u"tableInsert{loadTable('dfs://stock', 'stock')}"_s, {stockRows(m_nextId, 1)});
+                    if (!r || r->toInt64() != 1) {
+                        ++m_failures;
+                        break;
+                    }
+                    {
+                        std::lock_guard lock(m_mutex);
+                        m_acked << m_nextId;
+                    }
+                    ++m_nextId;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                }
+            }
+            site = (site + 1) % int(m_sites.size());
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
+    QStringList m_sites;
+    qint32 m_nextId;
+    std::atomic<bool> m_stop = false;
+    std::atomic<int> m_failures = 0;
+    mutable std::mutex m_mutex;
+    QList<qint32> m_acked;
+    std::thread m_thread;
+};
+
 } // namespace
 
 class tst_SandboxCluster : public QObject
@@ -89,6 +157,7 @@ private Q_SLOTS:
     void tutorialProcedureOnHost1ThroughSsh();
     void killAndFailStartFaults();
     void diskFullAndElectionStormFaults();
+    void brokenPackageFailsAtStartAndRollsBack();
     void downLeavesNoProcess();
     void upWithoutSsh();
     void upFromAUsersConfig();
@@ -297,6 +366,12 @@ void tst_SandboxCluster::upAgainReportsTheRunningSandbox()
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.json.value(u"alreadyRunning"_s).toBool(), true);
     QCOMPARE(m_launcher->processesUnderDirectory().size(), 9 + 3);   // nodes + sshd listeners
+    // A second sandbox on the same address block is refused before it lays anything out.
+    const QString other = m_tmp.filePath(u"other"_s);
+    const CliRun clash = runSandbox({u"up"_s, u"--dir"_s, other, u"--fast"_s, u"--base-address"_s, u"127.0.50.1"_s}, 30000);
+    QCOMPARE(clash.exitCode, 2);
+    QVERIFY2(clash.stderrText.contains(u"already in use"_s), qPrintable(clash.stderrText));
+    QVERIFY(!QFileInfo::exists(other + u"/sandbox.state.json"_s));
 }
 
 void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
@@ -312,9 +387,11 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
         }
         return r;
     };
-    // The writer's rows before the host goes down.
+    // The writer's rows before the host goes down, and a writer running through the procedure.
     QCOMPARE(appendRows(u"127.0.50.2"_s, 1, 50), 50);
     m_rowsAcked = 50;
+    BackgroundWriter writer({u"127.0.50.1"_s, u"127.0.50.2"_s, u"127.0.50.3"_s}, 100000);
+    QTRY_VERIFY_WITH_TIMEOUT(writer.acked().size() >= 5, 10000);
 
     // Step 1: gate.
     QTRY_COMPARE_WITH_TIMEOUT(chunksNotComplete(u"127.0.50.2"_s), 0, 20000);
@@ -418,8 +495,28 @@ void tst_SandboxCluster::tutorialProcedureOnHost1ThroughSsh()
     QCOMPARE(after, 20);
     m_rowsAcked += after;
     // No acknowledged row is lost.
-    QCOMPARE(rowCount(u"127.0.50.1"_s), qint64(m_rowsAcked));
-    QCOMPARE(rowCount(u"127.0.50.3"_s), qint64(m_rowsAcked));
+    writer.stop();
+    const QList<qint32> writerAcked = writer.acked();
+    qInfo("background writer: %lld rows acknowledged, %d failed attempts (failover)",
+          qint64(writerAcked.size()), writer.failures());
+    QVERIFY(writerAcked.size() > 20);
+    QVERIFY(writer.failures() >= 1);   // host 1 went down under it
+    auto ids = runOn(u"127.0.50.3"_s, 8922, u"exec id from loadTable(\"dfs://stock\", \"stock\")"_s);
+    QVERIFY2(ids.ok(), qPrintable(ids ? QString() : ids.error().toString()));
+    QSet<qint64> present;
+    qint64 stepRows = 0;
+    for (qint64 i = 0; i < ids->rowCount(); ++i) {
+        const qint64 id = ids->elements().intAt(i);
+        present.insert(id);
+        stepRows += id < 100000 ? 1 : 0;
+    }
+    QCOMPARE(stepRows, qint64(m_rowsAcked));   // the step appends: each exactly once
+    qint64 lost = 0;
+    for (qint32 id : writerAcked) {
+        lost += present.contains(id) ? 0 : 1;
+    }
+    QCOMPARE(lost, qint64(0));                 // no acknowledged row is lost
+    QCOMPARE(rowCount(u"127.0.50.1"_s), ids->rowCount());
 }
 
 void tst_SandboxCluster::killAndFailStartFaults()
@@ -470,6 +567,41 @@ void tst_SandboxCluster::diskFullAndElectionStormFaults()
     auto unknown = m_launcher->fault(u"meteor-strike"_s, {});
     QVERIFY(!unknown.ok());
     QCOMPARE(unknown.error().code, GrayStep::Core::ErrorCode::InvalidInput);
+}
+
+void tst_SandboxCluster::brokenPackageFailsAtStartAndRollsBack()
+{
+    auto spec = m_launcher->loadSpec();
+    const SandboxHost &host3 = spec->hosts[2];
+    const QString demo = m_launcher->clusterDemoDir(host3);
+    const auto onHost3 = [&](const QString &command) {
+        return m_launcher->runOnHost(host3, u"cd "_s + demo + u" && "_s + command, 60000);
+    };
+    QVERIFY(onHost3(u"sh stopAllNode.sh"_s).ok());
+    QVERIFY(onHost3(u"cp -r ../../server ../../server.bak-2.00.7.4"_s).ok());   // keep the old binaries
+    QVERIFY(onHost3(u"cp "_s + m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_broken.zip ."_s).ok());
+    auto upgraded = onHost3(u"sh upgrade.sh --offline 2.00.8.12_broken --yes"_s);
+    QVERIFY(upgraded.ok() && upgraded->contains("UpgradeSuccess"));
+
+    // The broken node logs an error and exits during startup.
+    const QString log = demo + u"/log/controller.log"_s;
+    const qint64 before = QFileInfo(log).size();
+    QVERIFY(onHost3(u"sh startController.sh"_s).ok());
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        QFile f(log);
+        return f.open(QIODevice::ReadOnly) && f.readAll().mid(before).contains("<ERROR>");
+    }(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_launcher->nodePid(host3, u"HActl45"_s), qint64(-1), 10000);
+    QVERIFY(!callOn(host3.address, 8920, u"version"_s).ok());
+
+    // Roll back: the old binaries return, the controller starts on the old version.
+    QVERIFY(onHost3(u"rm -rf ../../server.broken && mv ../../server ../../server.broken && "
+                    "mv ../../server.bak-2.00.7.4 ../../server"_s).ok());
+    QVERIFY(m_launcher->runOnHost(host3, u"cd "_s + demo + u" && sh startController.sh && sh startAgent.sh"_s).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8920, u"version"_s).ok(), 20000);
+    QCOMPARE(callOn(host3.address, 8920, u"version"_s)->toString(), Old);
+    QTRY_VERIFY_WITH_TIMEOUT(startDataNodes({u"node45"_s}), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8922, u"version"_s).ok(), 20000);
 }
 
 void tst_SandboxCluster::downLeavesNoProcess()

@@ -26,6 +26,7 @@ const char *const Usage = R"(usage: graystep-sandbox COMMAND [options]
         slow-recovery | stuck-recovery | normal-recovery | fail-start ALIAS | kill ALIAS
         | disk-full HOST | stop-sshd HOST | start-sshd HOST | election-storm
         (HOST = address or index; --clear undoes fail-start, disk-full, election-storm)
+up, down and fault always print JSON on stdout (--json is accepted); progress goes to stderr.
 Defaults: --dir ./graystep-sandbox, --hosts 3, --version 2.00.7.4, --base-address 127.0.10.1.
 )";
 
@@ -63,6 +64,8 @@ int main(int argc, char *argv[])
         return args.isEmpty() ? 2 : 0;
     }
     const QString command = args.takeFirst();
+    // up, down and fault always print JSON; status prints a table unless --json is given.
+    const bool json = flag(args, u"--json"_s);
     bool missing = false;
     QString dir = take(args, u"--dir"_s, &missing);
     if (dir.isEmpty()) {
@@ -76,8 +79,8 @@ int main(int argc, char *argv[])
         err << "graystep-sandbox: " << why << "\n" << Usage;
         return 2;
     };
-    const auto fail = [&err, &out](const GrayStep::Core::Error &e, bool json) {
-        if (json) {
+    const auto fail = [&err, &out](const GrayStep::Core::Error &e, bool asJson) {
+        if (asJson) {
             out << QJsonDocument(QJsonObject{{u"error"_s, e.toString()}}).toJson();
         }
         err << "graystep-sandbox: " << e.toString() << Qt::endl;
@@ -139,7 +142,6 @@ int main(int argc, char *argv[])
         return r->value(u"stopped"_s).toBool() ? 0 : 1;
     }
     if (command == "status"_L1) {
-        const bool json = flag(args, u"--json"_s);
         if (missing || !args.isEmpty()) {
             return usage(u"unknown arguments: "_s + args.join(u' '));
         }
@@ -170,7 +172,8 @@ int main(int argc, char *argv[])
         for (const QJsonValue &v : r->value(u"hosts"_s).toArray()) {
             const QJsonObject h = v.toObject();
             if (!h.value(u"sshd"_s).isNull()) {
-                out << "sshd " << h.value(u"address"_s).toString() << ":2222 " << h.value(u"sshd"_s).toString() << "\n";
+                out << "sshd " << h.value(u"address"_s).toString() << ':' << h.value(u"sshPort"_s).toInt() << ' '
+                    << h.value(u"sshd"_s).toString() << "\n";
             }
         }
         return 0;

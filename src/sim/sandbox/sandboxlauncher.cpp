@@ -217,14 +217,13 @@ QString SandboxLauncher::findNodeBinary(const QString &explicitPath)
     return QCoreApplication::applicationDirPath() + u"/ddbsim"_s;
 }
 
-QStringList SandboxLauncher::sshCommand(const SandboxHost &host, const QString &command) const
+QStringList SandboxLauncher::sshCommand(const SandboxHost &host, quint16 port, const QString &command) const
 {
-    Q_UNUSED(host)
     return {u"-F"_s, u"/dev/null"_s, u"-i"_s, keyFile(), u"-o"_s, u"IdentitiesOnly=yes"_s,
             u"-o"_s, u"BatchMode=yes"_s, u"-o"_s, u"StrictHostKeyChecking=yes"_s,
             u"-o"_s, u"UserKnownHostsFile="_s + knownHostsFile(), u"-o"_s, u"GlobalKnownHostsFile=/dev/null"_s,
             u"-o"_s, u"ConnectTimeout=5"_s, u"-o"_s, u"LogLevel=ERROR"_s,
-            u"-p"_s, QString::number(2222), SshdServer::currentUser() + u'@' + host.address, command};
+            u"-p"_s, QString::number(port), SshdServer::currentUser() + u'@' + host.address, command};
 }
 
 Result<QByteArray> SandboxLauncher::runOnHost(const SandboxHost &host, const QString &command, int timeoutMs) const
@@ -234,9 +233,7 @@ Result<QByteArray> SandboxLauncher::runOnHost(const SandboxHost &host, const QSt
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
     if (ssh) {
-        QStringList args = sshCommand(host, command);
-        args[args.size() - 3] = QString::number(spec->sshPort);
-        p.start(u"ssh"_s, args);
+        p.start(u"ssh"_s, sshCommand(host, spec->sshPort, command));
     } else {
         p.setWorkingDirectory(clusterDemoDir(host));
         p.start(u"sh"_s, {u"-c"_s, command});
@@ -268,9 +265,7 @@ Status SandboxLauncher::runOnHosts(const QList<QPair<const SandboxHost *, QStrin
         auto *p = new QProcess;
         p->setProcessChannelMode(QProcess::MergedChannels);
         if (spec->ssh) {
-            QStringList args = sshCommand(*job.first, job.second);
-            args[args.size() - 3] = QString::number(spec->sshPort);
-            p->start(u"ssh"_s, args);
+            p->start(u"ssh"_s, sshCommand(*job.first, spec->sshPort, job.second));
         } else {
             p->setWorkingDirectory(clusterDemoDir(*job.first));
             p->start(u"sh"_s, {u"-c"_s, job.second});
@@ -920,6 +915,7 @@ Result<QJsonObject> SandboxLauncher::status()
             sshdUp = SshdServer(sshdDir(h), h.address, spec->sshPort).isRunning();
         }
         hosts.append(QJsonObject{{u"index"_s, h.index}, {u"address"_s, h.address},
+                                 {u"sshPort"_s, spec->ssh ? QJsonValue(int(spec->sshPort)) : QJsonValue()},
                                  {u"sshd"_s, spec->ssh ? QJsonValue(sshdUp ? u"up"_s : u"down"_s) : QJsonValue()}});
         for (const SandboxNode &n : h.nodes) {
             const qint64 pid = nodePid(h, n.alias);

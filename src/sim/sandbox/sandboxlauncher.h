@@ -71,7 +71,8 @@ public:
     // Runs a shell command on a host: over its sshd (ssh client, key, known_hosts) when the
     // sandbox has SSH, else locally with sh -c. Returns stdout+stderr; an error on exit != 0.
     Core::Result<QByteArray> runOnHost(const SandboxHost &host, const QString &command, int timeoutMs = 30000) const;
-    QStringList sshCommand(const SandboxHost &host, const QString &command) const;
+    // The ssh client's arguments for running `command` on a host (key, known_hosts, batch mode).
+    QStringList sshCommand(const SandboxHost &host, quint16 port, const QString &command) const;
 
     // Pid of a node from its pid file when that process is alive and runs from the host's
     // clusterDemo; -1 otherwise.
