@@ -43,6 +43,7 @@ struct CliCommand
 
 // The command table; each command's file contributes a function returning its entry.
 QList<CliCommand> allCommands();
+CliCommand continuityCommand();
 
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.

@@ -15,6 +15,7 @@ QList<CliCommand> allCommands()
 {
     QList<CliCommand> commands;
     // Each command's file adds its entry here, e.g. commands << topologyCommand();
+    commands << continuityCommand();
     return commands;
 }
 
