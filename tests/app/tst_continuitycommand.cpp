@@ -42,7 +42,7 @@ DdbReplayReply serve(const DdbRequest &r, const std::vector<std::pair<qint64, qi
     static const QRegularExpression stats(
         u"^select count\\(\\*\\) as rows, min\\(id\\) as minId, max\\(id\\) as maxId, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\)$"_s);
     static const QRegularExpression page(
-        u"^select top (\\d+) id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id > (-?\\d+) order by id$"_s);
+        u"^select id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id >= (-?\\d+) and id <= (-?\\d+)$"_s);
     if (r.kind != DdbRequestKind::Script) {
         return DdbReplayReply::error(u"Can't recognize function name "_s + r.function);
     }
@@ -62,8 +62,8 @@ DdbReplayReply serve(const DdbRequest &r, const std::vector<std::pair<qint64, qi
     if (const auto m = page.match(r.script); m.hasMatch()) {
         QList<qint32> ids;
         QList<qint64> times;
-        for (const auto &[id, t] : rows) {  // rows are sorted by id
-            if (id > m.captured(2).toLongLong() && ids.size() < m.captured(1).toInt()) {
+        for (const auto &[id, t] : rows) {
+            if (id >= m.captured(1).toLongLong() && id <= m.captured(2).toLongLong()) {
                 ids << qint32(id);
                 times << t;
             }
