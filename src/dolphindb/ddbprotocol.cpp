@@ -150,7 +150,7 @@ QString DdbRequest::describe() const
         return inlineLogin ? u"connect (inline login as %1)"_s.arg(user) : u"connect"_s;
     case DdbRequestKind::Script: {
         const QString first = script.section(u'\n', 0, 0);
-        return u"script: "_s + (first.size() > 120 ? first.left(117) + u"..."_s : first);
+        return u"script: "_s + (first.size() > 120 ? QString(first.left(117) + u"..."_s) : first);
     }
     case DdbRequestKind::Function:
         if (function == "login"_L1) {

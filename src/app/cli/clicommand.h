@@ -43,7 +43,11 @@ struct CliCommand
 
 // The command table; each command's file contributes a function returning its entry.
 QList<CliCommand> allCommands();
-CliCommand continuityCommand();
+
+// The commands (one file each in cli/).
+CliCommand topologyCommand();
+CliCommand ddbCommand();     // cli/ddbcommand.cpp
+CliCommand continuityCommand();  // cli/continuitycommand.cpp
 
 // Small argument helper: takes "--name value" from args; returns {} when absent.
 // Sets *error when the option is present without a value.

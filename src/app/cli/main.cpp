@@ -14,7 +14,9 @@ namespace GrayStep::Cli {
 QList<CliCommand> allCommands()
 {
     QList<CliCommand> commands;
-    // Each command's file adds its entry here, e.g. commands << topologyCommand();
+    // Each command's file adds its entry here.
+    commands << topologyCommand();
+    commands << ddbCommand();
     commands << continuityCommand();
     return commands;
 }

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QFile>
+#include <QLoggingCategory>
+#include <QMutex>
+#include <QString>
+
+Q_DECLARE_LOGGING_CATEGORY(lcSimNode)
+
+namespace GrayStep::Sim {
+
+// The node's log file (-logFile): "<timestamp> <INFO|WARNING|ERROR> : text", appended,
+// flushed per line. Thread-safe. Without a file it writes to stderr.
+class NodeLog final
+{
+public:
+    enum class Level { Info, Warning, Error };
+
+    static NodeLog &instance();
+
+    bool open(const QString &path);
+    void write(Level level, const QString &text);
+    void info(const QString &text) { write(Level::Info, text); }
+    void warning(const QString &text) { write(Level::Warning, text); }
+    void error(const QString &text) { write(Level::Error, text); }
+
+private:
+    QMutex m_mutex;
+    QFile m_file;
+};
+
+} // namespace GrayStep::Sim
