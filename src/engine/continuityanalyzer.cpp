@@ -132,11 +132,11 @@ public:
 class AttemptsById
 {
 public:
-    AttemptsById(std::span<const WriterAttempt> attempts)
+    // sorted: the attempts are known to be in id order (checked by the caller's pass).
+    AttemptsById(std::span<const WriterAttempt> attempts, bool sorted)
         : m_attempts(attempts)
     {
-        const auto byId = [](const WriterAttempt &a, const WriterAttempt &b) { return a.id < b.id; };
-        if (!std::is_sorted(attempts.begin(), attempts.end(), byId)) {
+        if (!sorted) {
             m_order.resize(attempts.size());
             for (size_t i = 0; i < m_order.size(); ++i) {
                 m_order[i] = i;
@@ -536,13 +536,16 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
     quint32 *rate = report.rate.counts.data();
 
     // The writer's attempts, in id order.
-    const AttemptsById keys(input.hasWriterLog ? input.attempts : std::span<const WriterAttempt>());
+    bool attemptsSorted = true;
     if (input.hasWriterLog) {
+        qint64 previousId = std::numeric_limits<qint64>::min();
         LatencyHistogram ackLatencies;
         qint64 stalledOpen = 0;
         ContinuityFinding stall;
         for (const WriterAttempt &a : input.attempts) {
             ++report.attempts;
+            attemptsSorted = attemptsSorted && a.id >= previousId;
+            previousId = a.id;
             switch (a.outcome) {
             case AttemptOutcome::Acknowledged: ++report.acknowledged; break;
             case AttemptOutcome::Failed: ++report.failed; break;
@@ -574,6 +577,7 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         report.latencyP99Ms = ackLatencies.percentile(0.99);
         report.latencyP50Ms = ackLatencies.percentile(0.50);
     }
+    const AttemptsById keys(input.hasWriterLog ? input.attempts : std::span<const WriterAttempt>(), attemptsSorted);
 
     // Pass 2: the id index (dense when ids are dense and times fit 31 bits), then the walk.
     const quint64 idSpan = validRows > 0 ? static_cast<quint64>(maxId) - static_cast<quint64>(minId) : 0;
@@ -591,6 +595,9 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         DenseSlot *slots = index.slots;
         const qint64 base = index.timeBase;
         constexpr size_t AHEAD = 16;
+        size_t currentBucket = 0;
+        qint64 bucketLo = 0;
+        qint64 bucketHi = -1;  // empty: the first row computes its bucket
         for (size_t i = 0; i < n; ++i) {
             if (i + AHEAD < n && ids[i + AHEAD] != NULL_VALUE) {
                 // Random-order tables: fetch the slot early (one cache miss per row otherwise).
@@ -601,7 +608,14 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
             const bool hasTime = t != NULL_VALUE;
             const qint64 offset = hasTime ? t - base : 0;
             if (hasTime) {
-                ++rate[bucket(static_cast<quint64>(offset))];
+                // Tables come back roughly in time order: most rows fall in the last bucket.
+                if (offset < bucketLo || offset >= bucketHi) {
+                    currentBucket = bucket(static_cast<quint64>(offset));
+                    bucketLo = static_cast<qint64>(currentBucket) * bucket.bucketMs;
+                    bucketHi = currentBucket == static_cast<size_t>(bucket.lastBucket)
+                        ? std::numeric_limits<qint64>::max() : bucketLo + bucket.bucketMs;
+                }
+                ++rate[currentBucket];
             }
             if (id == NULL_VALUE) {
                 continue;

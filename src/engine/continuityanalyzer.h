@@ -91,8 +91,10 @@ struct ContinuityReport
 };
 
 // Jepsen-style classification of a writer's attempts against the table read back
-// (DESIGN.md §4). Single pass over the rows into a dense per-id index (5 bytes per id
-// of [minId, maxId]) when ids are dense; a sorted copy (16 bytes per row) otherwise.
+// (DESIGN.md §4). One pass over the rows into a dense per-id index (8 bytes per id of
+// [minId, maxId]: occurrence count + earliest time, calloc'ed) when the ids are dense (span
+// below 2 x rows + 64 Ki) and the times span less than 24 days; otherwise a sorted copy
+// (16 bytes per row). No allocation per row. Measured: bench_engine_continuity.
 //
 // Rules (documented for the report):
 // - an absent id is explained once: by its attempt (lost / never written / failed,

@@ -143,13 +143,29 @@ Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, Con
     return {};
 }
 
+Result<QString> idRangeScript(const ContinuityTableRef &ref, qint64 first, qint64 last)
+{
+    if (const Status valid = ref.validate(); !valid) {
+        return valid.error();
+    }
+    const auto db = DolphinDb::Scripts::quote(ref.database);
+    const auto tb = DolphinDb::Scripts::quote(ref.table);
+    if (!db || !tb) {
+        return !db ? db.error() : tb.error();
+    }
+    return u"select %1, %2 from loadTable(%3, %4) where %1 >= %5 and %1 <= %6"_s
+        .arg(ref.idColumn, ref.timeColumn, *db, *tb)
+        .arg(first)
+        .arg(last);
+}
+
 Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const ContinuityTableRef &ref,
                                                 int pageRows, const std::function<bool(qint64, qint64)> &progress)
 {
     if (const Status valid = ref.validate(); !valid) {
         return valid.error();
     }
-    pageRows = std::max(2, pageRows);
+    pageRows = std::max(1, pageRows);
     ContinuityColumns out;
     const auto statsScript = DolphinDb::Scripts::tableStats(ref.database, ref.table, ref.idColumn, ref.timeColumn);
     if (!statsScript) {
@@ -165,13 +181,22 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
         return stats.error();
     }
     const qint64 rows = stats->rows;
-    if (rows > 0 && stats->minId != DolphinDb::NULL_LONG) {
+    if (rows > 0 && stats->minId != DolphinDb::NULL_LONG && stats->maxId != DolphinDb::NULL_LONG) {
+        const qint64 minId = stats->minId;
+        const qint64 maxId = stats->maxId;
         out.ids.reserve(static_cast<size_t>(rows));
         out.times.reserve(static_cast<size_t>(rows));
-        qint64 afterId = stats->minId - 1;
+        // Pages are id ranges (every copy of an id lands in one page; the server need not
+        // sort). Start from the average density; widen over sparse stretches, narrow over
+        // dense ones.
+        const double span = static_cast<double>(maxId) - static_cast<double>(minId) + 1;
+        double width = std::max(1.0, static_cast<double>(pageRows) * span / static_cast<double>(rows));
+        qint64 first = minId;
         while (true) {
-            const auto script = DolphinDb::Scripts::idTimePage(ref.database, ref.table, ref.idColumn,
-                                                               ref.timeColumn, afterId, pageRows);
+            const double lastD = static_cast<double>(first) + width - 1;
+            const qint64 last = lastD >= static_cast<double>(maxId) ? maxId
+                                                                    : std::max<qint64>(first, static_cast<qint64>(lastD));
+            const auto script = idRangeScript(ref, first, last);
             if (!script) {
                 return script.error();
             }
@@ -184,45 +209,29 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
             if (!page) {
                 return page.error();
             }
-            const qint64 n = page->size();
-            if (n == 0) {
-                break;
-            }
-            // The page must be in id order and after afterId (the paging depends on it).
-            qint64 prev = afterId;
-            for (qint64 i = 0; i < n; ++i) {
-                const qint64 id = page->idAt(i);
-                const bool isNull = page->ids.isNull(i);
-                if (isNull || id < prev || id <= afterId) {
-                    return Error(ErrorCode::Protocol, u"a page of %1 is not in id order after %2"_s.arg(ref.path())
-                                                          .arg(afterId));
-                }
-                prev = id;
-            }
-            qint64 take = n;
-            const qint64 lastId = page->idAt(n - 1);
-            if (n >= pageRows) {
-                // Keep every copy of the last id together: cut before its run, unless the
-                // whole page is that one id.
-                qint64 k = n - 1;
-                while (k > 0 && page->idAt(k - 1) == lastId) {
-                    --k;
-                }
-                if (k > 0) {
-                    take = k;
-                } else {
-                    out.oversizedDuplicates = true;
-                }
-            }
-            if (const Status appended = appendColumns(page->ids, page->times, out, take); !appended) {
+            const size_t before = out.ids.size();
+            if (const Status appended = appendColumns(page->ids, page->times, out); !appended) {
                 return appended.error();
             }
-            afterId = page->idAt(take - 1);
+            for (size_t i = before; i < out.ids.size(); ++i) {
+                if (out.ids[i] == NULL_VALUE || out.ids[i] < first || out.ids[i] > last) {
+                    return Error(ErrorCode::Protocol,
+                                 u"the server sent id %1 for the range %2..%3"_s.arg(out.ids[i]).arg(first).arg(last),
+                                 ref.path());
+                }
+            }
             if (progress && !progress(static_cast<qint64>(out.ids.size()), rows)) {
                 return Error(ErrorCode::Cancelled, u"reading %1 was cancelled"_s.arg(ref.path()));
             }
-            if (n < pageRows) {
+            if (last >= maxId) {
                 break;
+            }
+            first = last + 1;
+            const auto got = static_cast<qint64>(out.ids.size() - before);
+            if (got < pageRows / 2) {
+                width = std::min(width * 2, 9.0e18);
+            } else if (got > 2 * static_cast<qint64>(pageRows)) {
+                width = std::max(1.0, width / 2);
             }
         }
     }

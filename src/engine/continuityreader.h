@@ -36,9 +36,6 @@ struct ContinuityColumns
     std::vector<qint64> times;   // ms since the epoch (TIMESTAMP; other temporal types converted)
     qint64 nullIdRows = 0;       // rows whose id is null: counted by the server, not read
     qint64 pages = 0;            // requests made
-    // A page was filled by copies of one id: more copies of it may exist than were read
-    // (raise the page size).
-    bool oversizedDuplicates = false;
 };
 
 // Appends the first `count` (all: -1) ids and times of a page to out (nulls -> NULL_VALUE).
@@ -47,12 +44,17 @@ struct ContinuityColumns
 Core::Status appendColumns(const DolphinDb::DdbVector &ids, const DolphinDb::DdbVector &times,
                            ContinuityColumns &out, qint64 count = -1);
 
-// Reads a table back, only its id and time columns, with the script catalog's reads
-// (DolphinDb::Scripts::tableStats, then idTimePage in id order, pageRows rows at a time).
-// A page that ends inside a run of one id is cut before that id, so duplicates are never
-// split across pages. `run` executes one script and returns its result (blocking; the
-// caller picks the thread). `progress` (optional) gets (rows read, rows total) after each
-// page; returning false cancels.
+// The page read (not in the protocol's catalog yet; the catalog's idTimePage uses
+// "top … order by", which the sandbox emulator refuses):
+//   select <id>, <time> from loadTable("<db>", "<table>") where <id> >= <first> and <id> <= <last>
+Core::Result<QString> idRangeScript(const ContinuityTableRef &ref, qint64 first, qint64 last);
+
+// Reads a table back, only its id and time columns: the catalog's tableStats (row count,
+// id range), then id ranges of about pageRows rows (widened over sparse stretches, so a
+// wrapped or sparse sequence takes few requests). Every copy of an id lands in one page.
+// Rows with a null id are counted (rows - rows read), not read. `run` executes one script
+// and returns its result (blocking; the caller picks the thread). `progress` (optional)
+// gets (rows read, rows total) after each page; returning false cancels.
 using ScriptRunner = std::function<Core::Result<DolphinDb::DdbValue>(const QString &script)>;
 Core::Result<ContinuityColumns> readContinuityColumns(
     const ScriptRunner &run, const ContinuityTableRef &ref, int pageRows = 1'000'000,

@@ -101,6 +101,35 @@ ContinuitySeries::ContinuitySeries(const ContinuityReport &report, std::span<con
     }
 }
 
+ContinuitySeries ContinuitySeries::live(std::span<const WriterAttempt> attempts, qint64 bucketMs)
+{
+    ContinuityReport report;
+    bucketMs = std::max<qint64>(1, bucketMs);
+    qint64 first = NULL_VALUE;
+    qint64 last = NULL_VALUE;
+    for (const WriterAttempt &a : attempts) {
+        if (a.outcome == AttemptOutcome::Acknowledged) {
+            first = first == NULL_VALUE ? a.sendMs : std::min(first, a.sendMs);
+            last = last == NULL_VALUE ? a.sendMs : std::max(last, a.sendMs);
+        }
+    }
+    if (first != NULL_VALUE) {
+        const qint64 buckets = (last - first) / bucketMs + 1;
+        if (buckets > (qint64(1) << 22)) {
+            bucketMs = (last - first) / (qint64(1) << 22) + 1;
+        }
+        report.rate.startMs = first;
+        report.rate.bucketMs = bucketMs;
+        report.rate.counts.assign(static_cast<size_t>((last - first) / bucketMs + 1), 0);
+        for (const WriterAttempt &a : attempts) {
+            if (a.outcome == AttemptOutcome::Acknowledged) {
+                ++report.rate.counts[static_cast<size_t>((a.sendMs - first) / bucketMs)];
+            }
+        }
+    }
+    return ContinuitySeries(report, attempts);
+}
+
 DecimatedSeries ContinuitySeries::decimate(qint64 t0, qint64 t1, int widthPx) const
 {
     DecimatedSeries out;

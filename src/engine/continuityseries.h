@@ -58,6 +58,9 @@ public:
     // Copies what it needs: the rate histogram, (send time, latency) of every attempt that
     // has an outcome time (sorted by send time), and the findings' spans.
     ContinuitySeries(const ContinuityReport &report, std::span<const WriterAttempt> attempts);
+    // The live view while the writer runs (nothing read back yet): rows/s are the
+    // acknowledged appends per bucket (by send time), latency as above, no findings.
+    static ContinuitySeries live(std::span<const WriterAttempt> attempts, qint64 bucketMs = 1000);
 
     qint64 startMs() const { return m_startMs; }  // the whole extent; null when empty
     qint64 endMs() const { return m_endMs; }      // exclusive

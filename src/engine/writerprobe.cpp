@@ -95,7 +95,9 @@ public:
             return;
         }
         m_stopRequested = true;
-        if (!m_inFlight && (m_prepared || !m_transport)) {
+        // Still preparing: nothing was written, drop the session (its pending request with it).
+        // An append in flight is waited for, so its outcome is recorded.
+        if (!m_inFlight) {
             finish(WriterProbe::State::Stopped);
         }
     }

@@ -160,6 +160,7 @@ private Q_SLOTS:
     void views();
     void pauseShowsAsZeroRate();
     void emptyReportGivesEmptyPixels();
+    void liveSeriesCountsAcknowledgedAppends();
 };
 
 void tst_ContinuitySeries::noFindingDisappears_data()
@@ -313,6 +314,28 @@ void tst_ContinuitySeries::emptyReportGivesEmptyPixels()
     QVERIFY(d.markers.empty());
     // A reversed or empty view is widened to one millisecond, never a division by zero.
     QCOMPARE(series.decimate(T0, T0, 5).t1, T0 + 1);
+}
+
+void tst_ContinuitySeries::liveSeriesCountsAcknowledgedAppends()
+{
+    // 10 appends/s for 3 s; in the second second two of them failed.
+    std::vector<WriterAttempt> attempts;
+    for (qint64 i = 0; i < 30; ++i) {
+        const qint64 t = T0 + i * 100;
+        const bool failed = i == 12 || i == 13;
+        attempts.push_back(WriterAttempt{i + 1, t, t + 5 + i, failed ? AttemptOutcome::Failed : AttemptOutcome::Acknowledged, 0});
+    }
+    const ContinuitySeries series = ContinuitySeries::live(attempts);
+    QCOMPARE(series.startMs(), T0);
+    const DecimatedSeries d = series.decimate(T0, T0 + 3000, 3);
+    QCOMPARE(d.pixels[0].rateMax, 10.0);
+    QCOMPARE(d.pixels[1].rateMax, 8.0);
+    QCOMPARE(d.pixels[2].rateMin, 10.0);
+    QCOMPARE(d.pixels[0].latencyMin, 5);
+    QCOMPARE(d.pixels[2].latencyMax, 5 + 29);
+    QCOMPARE(d.pixels[1].attempts, 10u);  // latency counts every attempt with an outcome time
+    QVERIFY(d.markers.empty());
+    QCOMPARE(ContinuitySeries::live({}).startMs(), NULL_VALUE);
 }
 
 QTEST_APPLESS_MAIN(tst_ContinuitySeries)

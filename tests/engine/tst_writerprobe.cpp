@@ -43,6 +43,16 @@ public:
         QMutexLocker lock(&m_mutex);
         m_delay[id] = ms;
     }
+    void hangPrepare()
+    {
+        QMutexLocker lock(&m_mutex);
+        m_hang = true;
+    }
+    bool hangs()
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_hang;
+    }
     void failPrepare(const QString &message)
     {
         QMutexLocker lock(&m_mutex);
@@ -107,6 +117,7 @@ private:
     std::map<qint64, Behaviour> m_script;
     std::map<qint64, int> m_delay;
     QString m_prepareError;
+    bool m_hang = false;
     std::vector<qint64> m_ids;
     std::vector<qint64> m_times;
     int m_node = 0;
@@ -120,6 +131,9 @@ public:
     {}
     void prepare(const WriterSettings &, std::function<void(GrayStep::Core::Status)> done) override
     {
+        if (m_cluster->hangs()) {
+            return;  // like a session still looking for a reachable site
+        }
         const QString error = m_cluster->prepareError();
         if (error.isEmpty()) {
             done({});
@@ -195,6 +209,7 @@ private Q_SLOTS:
     void intIdsStopAtTheMaximumInsteadOfWrapping();
     void continuesAfterTheLogsLastId();
     void failsWhenTheTableCannotBePrepared();
+    void stopWhilePreparingStopsAtOnce();
     void keepsToTheRate();
 };
 
@@ -388,6 +403,20 @@ void tst_WriterProbe::failsWhenTheTableCannotBePrepared()
     QVERIFY(waitForState(probe, WriterProbe::State::Failed));
     QTRY_COMPARE(errors.size(), 1);
     QVERIFY(errors.at(0).at(0).toString().contains(u"does not exist"_s));
+    QCOMPARE(log.attemptCount(), 0);
+}
+
+void tst_WriterProbe::stopWhilePreparingStopsAtOnce()
+{
+    FakeCluster cluster;
+    cluster.hangPrepare();
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    probe.start(WriterSettings());
+    QVERIFY(waitForState(probe, WriterProbe::State::Preparing));
+    probe.stop();
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 2000));
     QCOMPARE(log.attemptCount(), 0);
 }
 

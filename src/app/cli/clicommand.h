@@ -47,6 +47,7 @@ QList<CliCommand> allCommands();
 // The commands (one file each in cli/).
 CliCommand topologyCommand();
 CliCommand ddbCommand();
+CliCommand continuityCommand();
 CliCommand preflightCommand();
 CliCommand planCommand();
 CliCommand runCommand();

@@ -18,6 +18,7 @@ QList<CliCommand> allCommands()
     // Each command's file adds its entry here.
     commands << topologyCommand();
     commands << ddbCommand();
+    commands << continuityCommand();
     commands << preflightCommand();
     commands << planCommand();
     commands << runCommand();

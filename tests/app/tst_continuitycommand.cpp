@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Runs the built `graystep-cli continuity` against a loopback replay server (127.0.60.3) that
+// serves a table through the script catalog's reads, as a DBA would run it.
+#include "engine/writerlog.h"
+#include "support/ddbreplayserver.h"
+#include "support/testdata.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace GrayStep::DolphinDb;
+using GrayStep::Engine::AttemptOutcome;
+using GrayStep::Engine::WriterAttempt;
+using GrayStep::Engine::WriterLog;
+using GrayStep::Test::DdbReplayReply;
+using GrayStep::Test::DdbReplayServer;
+
+namespace {
+
+constexpr qint64 T0 = 1673343000000;
+
+struct CliRun
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+// Serves (id INT, time TIMESTAMP) rows for the catalog's tableStats and idTimePage scripts.
+DdbReplayReply serve(const DdbRequest &r, const std::vector<std::pair<qint64, qint64>> &rows)
+{
+    static const QRegularExpression stats(
+        u"^select count\\(\\*\\) as rows, min\\(id\\) as minId, max\\(id\\) as maxId, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\)$"_s);
+    static const QRegularExpression page(
+        u"^select id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id >= (-?\\d+) and id <= (-?\\d+)$"_s);
+    if (r.kind != DdbRequestKind::Script) {
+        return DdbReplayReply::error(u"Can't recognize function name "_s + r.function);
+    }
+    if (stats.match(r.script).hasMatch()) {
+        qint32 lo = NULL_INT;
+        qint32 hi = NULL_INT;
+        for (const auto &[id, t] : rows) {
+            lo = lo == NULL_INT ? qint32(id) : std::min(lo, qint32(id));
+            hi = hi == NULL_INT ? qint32(id) : std::max(hi, qint32(id));
+        }
+        return DdbReplayReply::value(*DdbValue::table(
+            {u"rows"_s, u"minId"_s, u"maxId"_s, u"minTime"_s, u"maxTime"_s},
+            {DdbVector::int64s(DataType::Long, {qint64(rows.size())}), DdbVector::int32s(DataType::Int, {lo}),
+             DdbVector::int32s(DataType::Int, {hi}), DdbVector::int64s(DataType::Timestamp, {T0}),
+             DdbVector::int64s(DataType::Timestamp, {T0})}));
+    }
+    if (const auto m = page.match(r.script); m.hasMatch()) {
+        QList<qint32> ids;
+        QList<qint64> times;
+        for (const auto &[id, t] : rows) {
+            if (id >= m.captured(1).toLongLong() && id <= m.captured(2).toLongLong()) {
+                ids << qint32(id);
+                times << t;
+            }
+        }
+        return DdbReplayReply::value(*DdbValue::table(
+            {u"id"_s, u"time"_s}, {DdbVector::int32s(DataType::Int, ids), DdbVector::int64s(DataType::Timestamp, times)}));
+    }
+    return DdbReplayReply::error(u"Syntax Error: [line #1] "_s + r.script);
+}
+
+} // namespace
+
+class tst_ContinuityCommand : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void cleanTableWithoutLogPasses();
+    void lostRowFailsWithTheWriterLog();
+    void fatalKindsAreConfigurable();
+    void textOutputNamesTheVerdict();
+    void badUsage_data();
+    void badUsage();
+
+private:
+    CliRun runCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    QStringList common() const;
+
+    std::unique_ptr<DdbReplayServer> m_server;
+    std::vector<std::pair<qint64, qint64>> m_rows;
+    QTemporaryDir m_dir;
+};
+
+void tst_ContinuityCommand::init()
+{
+    m_rows.clear();
+    for (qint64 id = 1; id <= 50; ++id) {
+        if (id != 7) {
+            m_rows.emplace_back(id, T0 + id * 100);
+        }
+        if (id == 20) {
+            m_rows.emplace_back(id, T0 + id * 100);  // a duplicate
+        }
+    }
+    m_server = std::make_unique<DdbReplayServer>();
+    QVERIFY(m_server->listen(QHostAddress(u"127.0.60.3"_s)));
+    m_server->setFallback([this](const DdbRequest &r) { return serve(r, m_rows); });
+}
+
+void tst_ContinuityCommand::cleanup()
+{
+    m_server.reset();
+}
+
+CliRun tst_ContinuityCommand::runCli(const QStringList &args, const QProcessEnvironment &env)
+{
+    QProcess p;
+    p.setProcessEnvironment(env);
+    QSignalSpy finished(&p, &QProcess::finished);
+    p.start(QDir(GrayStep::Test::binDir()).filePath(u"graystep-cli"_s), QStringList{u"continuity"_s} + args);
+    CliRun r;
+    // The replay server lives in this thread: keep its event loop running while the CLI works.
+    if (!finished.wait(30000) || p.exitStatus() != QProcess::NormalExit) {
+        qWarning("graystep-cli did not finish: %s", qPrintable(p.errorString()));
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.exitCode = p.exitCode();
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QStringList tst_ContinuityCommand::common() const
+{
+    return {u"--site"_s, m_server->site().toString(), u"--table"_s, u"dfs://stock/stock"_s,
+            u"--id"_s, u"id"_s, u"--time"_s, u"time"_s, u"--page-ids"_s, u"8"_s};
+}
+
+void tst_ContinuityCommand::cleanTableWithoutLogPasses()
+{
+    const CliRun r = runCli(common() + QStringList{u"--json"_s});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value(u"mode"_s).toString(), u"existing-table"_s);
+    QCOMPARE(o.value(u"verdict"_s).toString(), u"pass"_s);
+    QVERIFY(o.value(u"notJudged"_s).toArray().contains(u"lost"_s));
+    QCOMPARE(o.value(u"rows"_s).toInteger(), 50);
+    const QJsonObject totals = o.value(u"totals"_s).toObject();
+    QCOMPARE(totals.value(u"missing-ids"_s).toInteger(), 1);  // id 7, no log to explain it
+    QCOMPARE(totals.value(u"duplicate"_s).toInteger(), 1);
+    QCOMPARE(totals.value(u"lost"_s).toInteger(), 0);
+    QVERIFY(o.value(u"requests"_s).toInteger() > 5);  // read in pages
+}
+
+void tst_ContinuityCommand::lostRowFailsWithTheWriterLog()
+{
+    const QString logPath = m_dir.filePath(u"writer.gswlog"_s);
+    {
+        WriterLog log;
+        QVERIFY(log.open(logPath, QJsonObject{{u"table"_s, u"dfs://stock/stock"_s}}).ok());
+        const int node = log.nodeIndex(u"127.0.60.3:8922"_s).value();
+        for (qint64 id = 1; id <= 50; ++id) {
+            QVERIFY(log.append(WriterAttempt{id, T0 + id * 100, T0 + id * 100 + 3, AttemptOutcome::Acknowledged,
+                                             static_cast<qint16>(node)})
+                        .ok());
+        }
+    }
+    const CliRun r = runCli(common() + QStringList{u"--writer-log"_s, logPath, u"--json"_s});
+    QCOMPARE(r.exitCode, 1);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value(u"mode"_s).toString(), u"writer"_s);
+    QCOMPARE(o.value(u"verdict"_s).toString(), u"fail"_s);
+    const QJsonArray findings = o.value(u"findings"_s).toArray();
+    QCOMPARE(findings.size(), 2);
+    QCOMPARE(findings.at(0).toObject().value(u"kind"_s).toString(), u"lost"_s);
+    QCOMPARE(findings.at(0).toObject().value(u"firstId"_s).toInteger(), 7);
+    QCOMPARE(findings.at(0).toObject().value(u"node"_s).toString(), u"127.0.60.3:8922"_s);
+    QCOMPARE(findings.at(1).toObject().value(u"kind"_s).toString(), u"duplicate"_s);
+    QCOMPARE(o.value(u"attempts"_s).toObject().value(u"acknowledged"_s).toInteger(), 50);
+}
+
+void tst_ContinuityCommand::fatalKindsAreConfigurable()
+{
+    QCOMPARE(runCli(common() + QStringList{u"--fatal"_s, u"duplicate"_s}).exitCode, 1);
+    QCOMPARE(runCli(common() + QStringList{u"--fatal"_s, u"lost,time-gap"_s}).exitCode, 0);
+    // A time gap threshold below the rows' 100 ms spacing makes every step a gap.
+    const CliRun r = runCli(common() + QStringList{u"--fatal"_s, u"time-gap"_s, u"--time-gap-ms"_s, u"50"_s});
+    QCOMPARE(r.exitCode, 1);
+}
+
+void tst_ContinuityCommand::textOutputNamesTheVerdict()
+{
+    const CliRun r = runCli(common());
+    QCOMPARE(r.exitCode, 0);
+    const QString text = QString::fromUtf8(r.out);
+    QVERIFY2(text.contains(u"verdict: pass"_s), qPrintable(text));
+    QVERIFY(text.contains(u"not judged without a writer log"_s));
+    QVERIFY(text.contains(u"missing-ids: 1"_s));
+}
+
+void tst_ContinuityCommand::badUsage_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no table") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--id"_s, u"id"_s, u"--time"_s, u"t"_s}
+                              << u"required"_s;
+    QTest::newRow("a table path without a table") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                                 u"dfs://stock"_s, u"--id"_s, u"id"_s, u"--time"_s, u"t"_s}
+                                                  << u"dfs://<database>/<table>"_s;
+    QTest::newRow("a column name that is a script") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                                   u"dfs://stock/stock"_s, u"--id"_s, u"id;drop"_s,
+                                                                   u"--time"_s, u"t"_s}
+                                                    << u"not a column name"_s;
+    QTest::newRow("an unknown fatal kind") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                          u"dfs://stock/stock"_s, u"--id"_s, u"id"_s, u"--time"_s,
+                                                          u"t"_s, u"--fatal"_s, u"lots"_s}
+                                           << u"unknown kind"_s;
+    QTest::newRow("a writer log that is not one") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                                 u"dfs://stock/stock"_s, u"--id"_s, u"id"_s,
+                                                                 u"--time"_s, u"t"_s, u"--writer-log"_s,
+                                                                 QFINDTESTDATA("tst_continuitycommand.cpp")}
+                                                  << u"not a GrayStep writer log"_s;
+    QTest::newRow("an unset password variable") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                               u"dfs://stock/stock"_s, u"--id"_s, u"id"_s, u"--time"_s,
+                                                               u"t"_s, u"--password-env"_s, u"GRAYSTEP_TEST_UNSET_PW"_s}
+                                                 << u"GRAYSTEP_TEST_UNSET_PW"_s;
+    QTest::newRow("nothing listening at the site") << QStringList{u"--site"_s, u"127.0.60.9:1"_s, u"--table"_s,
+                                                                  u"dfs://stock/stock"_s, u"--id"_s, u"id"_s,
+                                                                  u"--time"_s, u"t"_s}
+                                                   << u"127.0.60.9:1"_s;
+}
+
+void tst_ContinuityCommand::badUsage()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const CliRun r = runCli(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+}
+
+QTEST_GUILESS_MAIN(tst_ContinuityCommand)
+#include "tst_continuitycommand.moc"

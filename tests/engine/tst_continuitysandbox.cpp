@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The built-in writer against the sandbox: a 3-host emulated cluster (ddbsim processes on
+// 127.0.60.11-13). The data node the writer talks to is killed mid-run: the writer fails
+// over, every attempt is classified, every acknowledged row is read back. A reply lost after
+// the node applied an append makes the HA session resend it: the duplicate is found.
+#include "engine/continuityanalyzer.h"
+#include "engine/continuityreader.h"
+#include "engine/ddbwritertransport.h"
+#include "engine/writerlog.h"
+#include "engine/writerprobe.h"
+#include "support/simclient.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace GrayStep;
+using namespace GrayStep::Engine;
+using namespace GrayStep::DolphinDb;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+const DdbCredentials ADMIN{u"admin"_s, u"123456"_s};
+
+bool waitForState(WriterProbe &probe, WriterProbe::State state, int timeoutMs = 60000)
+{
+    QElapsedTimer t;
+    t.start();
+    QSignalSpy spy(&probe, &WriterProbe::stateChanged);
+    while (probe.state() != state && t.elapsed() < timeoutMs) {
+        spy.wait(100);
+    }
+    return probe.state() == state;
+}
+
+DdbHaSettings fastHa()
+{
+    DdbHaSettings ha;
+    ha.failoverTimeoutMs = 20000;
+    ha.retryPauseMs = 50;
+    ha.roundPauseMs = 200;
+    ha.connection.connectTimeoutMs = 3000;
+    ha.connection.requestTimeoutMs = 10000;
+    return ha;
+}
+
+// A TCP relay in front of one node that, once armed, lets the next tableInsert through to
+// the node and then drops the connection instead of passing the node's reply back.
+class ReplyDroppingRelay final : public QObject
+{
+public:
+    ReplyDroppingRelay(const QString &address, const QString &targetHost, quint16 targetPort)
+        : m_targetHost(targetHost)
+        , m_targetPort(targetPort)
+    {
+        m_server.listen(QHostAddress(address));
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *client = m_server.nextPendingConnection()) {
+                relay(client);
+            }
+        });
+    }
+    DdbSite site() const { return DdbSite{m_server.serverAddress().toString(), m_server.serverPort(), {}}; }
+    void arm(int nthInsert) { m_dropAt = nthInsert; }
+    int dropped() const { return m_dropped; }
+
+private:
+    void relay(QTcpSocket *client)
+    {
+        auto *node = new QTcpSocket(client);
+        auto pendingDrop = std::make_shared<bool>(false);
+        auto early = std::make_shared<QByteArray>();  // bytes that came before the node connected
+        connect(node, &QTcpSocket::connected, node, [node, early] {
+            node->write(*early);
+            early->clear();
+        });
+        node->connectToHost(m_targetHost, m_targetPort);
+        connect(client, &QTcpSocket::readyRead, node, [this, client, node, pendingDrop, early] {
+            const QByteArray bytes = client->readAll();
+            if (bytes.contains("tableInsert") && ++m_inserts == m_dropAt) {
+                *pendingDrop = true;
+            }
+            if (node->state() == QAbstractSocket::ConnectedState) {
+                node->write(bytes);
+            } else {
+                early->append(bytes);
+            }
+        });
+        connect(node, &QTcpSocket::readyRead, client, [this, client, node, pendingDrop] {
+            const QByteArray bytes = node->readAll();
+            if (*pendingDrop) {
+                ++m_dropped;  // the node applied the append; its reply never arrives
+                client->abort();
+                return;
+            }
+            client->write(bytes);
+        });
+        connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+        connect(node, &QTcpSocket::disconnected, client, [client] { client->disconnectFromHost(); });
+    }
+
+    QTcpServer m_server;
+    QString m_targetHost;
+    quint16 m_targetPort;
+    int m_inserts = 0;
+    int m_dropAt = -1;
+    int m_dropped = 0;
+};
+
+struct ReadBack
+{
+    ContinuityColumns columns;
+    Core::Status status;
+};
+
+ReadBack readBack(const QString &host, const QString &table)
+{
+    ReadBack r;
+    DdbBlockingConnection connection;
+    r.status = connection.open(DdbSite{host, 8922, {}}, ADMIN);
+    if (!r.status) {
+        return r;
+    }
+    const auto ref = ContinuityTableRef::parse(u"dfs://graystep/"_s + table, u"id"_s, u"time"_s);
+    auto columns = readContinuityColumns([&](const QString &s) { return connection.run(s); }, *ref, 1000);
+    if (!columns) {
+        r.status = columns.error();
+        return r;
+    }
+    r.columns = std::move(columns).value();
+    return r;
+}
+
+} // namespace
+
+class tst_ContinuitySandbox : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void writerFailsOverWhenItsDataNodeIsKilled();
+    void aResentAppliedAppendIsFoundAsADuplicate();
+
+private:
+    Test::SimCluster m_cluster{3, u"127.0.60."_s, 11};
+};
+
+void tst_ContinuitySandbox::initTestCase()
+{
+    QVERIFY(m_cluster.isValid());
+    const auto st = m_cluster.layout();
+    QVERIFY2(st.ok(), qPrintable(st.ok() ? QString() : st.error().toString()));
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY(m_cluster.startController(i).ok());
+        QVERIFY(m_cluster.startAgent(i).ok());
+    }
+    QString leader;
+    QVERIFY2(m_cluster.waitLeader(&leader), "no leader elected");
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY(m_cluster.waitUp(m_cluster.host(i), 8921));
+    }
+    const int leaderHost = leader.right(1).toInt();
+    auto r = Test::runOnce(m_cluster.host(leaderHost), 8920, u"startDataNode([\"node1\",\"node2\",\"node3\"])"_s);
+    QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY2(m_cluster.waitUp(m_cluster.host(i), 8922), qPrintable(m_cluster.log(i, u"node%1"_s.arg(i))));
+    }
+}
+
+void tst_ContinuitySandbox::cleanupTestCase()
+{
+    m_cluster.killAll();
+}
+
+void tst_ContinuitySandbox::writerFailsOverWhenItsDataNodeIsKilled()
+{
+    QList<DdbSite> sites;
+    for (int i = 1; i <= 3; ++i) {
+        sites << DdbSite{m_cluster.host(i), 8922, u"node%1"_s.arg(i)};
+    }
+    const DdbHaSettings ha = fastHa();
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, ADMIN, ha); }, &log);
+    WriterSettings s;
+    s.database = u"dfs://graystep"_s;
+    s.table = u"failover"_s;
+    s.rowsPerSecond = 50;
+    s.maxRows = 150;
+    probe.start(s);
+    QTRY_VERIFY_WITH_TIMEOUT(log.attemptCount() >= 40, 30000);
+
+    // Kill the data node that answered the last append.
+    const auto before = log.attempts();
+    const QString victim = log.nodes().value(before.back().node);
+    int victimHost = 0;
+    for (int i = 1; i <= 3; ++i) {
+        if (victim == u"%1:8922"_s.arg(m_cluster.host(i))) {
+            victimHost = i;
+        }
+    }
+    QVERIFY2(victimHost > 0, qPrintable(victim));
+    m_cluster.kill(victimHost, u"node%1"_s.arg(victimHost));
+    const qint64 killedAt = before.back().id;
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 90000));
+
+    const auto attempts = log.attempts();
+    QCOMPARE(attempts.size(), size_t(150));
+    QStringList nodesAfter;
+    for (const WriterAttempt &a : attempts) {
+        QCOMPARE(a.id, qint64(&a - attempts.data()) + 1);  // every id attempted once, in order
+        if (a.id > killedAt + 5 && a.outcome == AttemptOutcome::Acknowledged) {
+            nodesAfter << log.nodes().value(a.node);
+        }
+    }
+    QVERIFY2(!nodesAfter.isEmpty(), "no acknowledged append after the kill");
+    QVERIFY2(!nodesAfter.contains(victim), "acknowledged by the killed node");
+
+    const int survivor = victimHost % 3 + 1;
+    const ReadBack back = readBack(m_cluster.host(survivor), s.table);
+    QVERIFY2(back.status.ok(), qPrintable(back.status.ok() ? QString() : back.status.error().toString()));
+    ContinuityInput in;
+    in.ids = back.columns.ids;
+    in.times = back.columns.times;
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+    qInfo("%s", qPrintable(continuityReportToText(report, {}, log.nodes())));
+    QCOMPARE(report.attempts, 150);
+    QCOMPARE(report.acknowledged + report.failed + report.indeterminate, 150);
+    QCOMPARE(report.total(FindingKind::Lost), 0);  // every acknowledged row is in the table
+    QVERIFY(report.acknowledged >= 100);
+    QCOMPARE(report.total(FindingKind::MissingIds), 0);
+}
+
+void tst_ContinuitySandbox::aResentAppliedAppendIsFoundAsADuplicate()
+{
+    // Two live data nodes (the previous test killed one): the writer's first site is a relay
+    // to the first that loses the reply of the 10th append; the second is the other node.
+    QList<int> live;
+    for (int i = 1; i <= 3; ++i) {
+        if (Test::runOnce(m_cluster.host(i), 8922, u"1+1"_s).ok()) {
+            live << i;
+        }
+    }
+    QVERIFY2(live.size() >= 2, "two live data nodes are needed");
+    ReplyDroppingRelay relay(u"127.0.60.20"_s, m_cluster.host(live.at(0)), 8922);
+    relay.arm(10);
+    const int up = live.at(1);
+    const QList<DdbSite> sites{relay.site(), DdbSite{m_cluster.host(up), 8922, {}}};
+    const DdbHaSettings ha = fastHa();  // ResendPolicy::Always, like the official clients
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, ADMIN, ha); }, &log);
+    WriterSettings s;
+    s.database = u"dfs://graystep"_s;
+    s.table = u"resend"_s;
+    s.rowsPerSecond = 50;
+    s.maxRows = 20;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 60000));
+    QCOMPARE(relay.dropped(), 1);
+    const auto attempts = log.attempts();
+    QCOMPARE(attempts.size(), size_t(20));
+    QCOMPARE(attempts[9].outcome, AttemptOutcome::Acknowledged);  // acknowledged by the resend
+
+    const ReadBack back = readBack(m_cluster.host(up), s.table);
+    QVERIFY2(back.status.ok(), qPrintable(back.status.ok() ? QString() : back.status.error().toString()));
+    ContinuityInput in;
+    in.ids = back.columns.ids;
+    in.times = back.columns.times;
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+    qInfo("%s", qPrintable(continuityReportToText(report, {}, log.nodes())));
+    const auto duplicates = report.findingsOf(FindingKind::Duplicate);
+    QCOMPARE(duplicates.size(), 1);
+    QCOMPARE(duplicates.at(0).firstId, 10);
+    QCOMPARE(duplicates.at(0).count, 1);
+    QCOMPARE(report.total(FindingKind::Lost), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_ContinuitySandbox)
+#include "tst_continuitysandbox.moc"
