@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // graystep: the desktop application.
 #include "gui/mainwindow/mainwindow.h"
+#include "gui/sandbox/sandboxsession.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -37,19 +38,29 @@ int main(int argc, char *argv[])
                                        QApplication::translate("main", "Open the cluster configuration in <dir>."),
                                        QApplication::translate("main", "dir"));
     const QCommandLineOption sandbox(u"sandbox"_s,
-                                     QApplication::translate("main", "Open the bundled example cluster (the tutorial's topology)."));
+                                     QApplication::translate("main", "Start the sandbox cluster (emulated, on this machine) and open it."));
+    const QCommandLineOption sandboxDir(u"sandbox-dir"_s,
+                                        QApplication::translate("main", "Where the sandbox lives (default: %1).")
+                                            .arg(GrayStep::Gui::SandboxSession::defaultDirectory()),
+                                        QApplication::translate("main", "dir"));
+    const QCommandLineOption example(u"example"_s,
+                                     QApplication::translate("main", "Open the bundled example (the tutorial's topology, files only)."));
     parser.addOption(configDir);
     parser.addOption(sandbox);
+    parser.addOption(sandboxDir);
+    parser.addOption(example);
     parser.process(app);
-    if (parser.isSet(configDir) && parser.isSet(sandbox)) {
-        qCritical("%s", qPrintable(QApplication::translate("main", "Give either --config-dir or --sandbox, not both.")));
+    if (int(parser.isSet(configDir)) + int(parser.isSet(sandbox)) + int(parser.isSet(example)) > 1) {
+        qCritical("%s", qPrintable(QApplication::translate("main", "Give only one of --config-dir, --sandbox and --example.")));
         return 2;
     }
 
     GrayStep::Gui::MainWindow window;
     window.show();
     if (parser.isSet(sandbox)) {
-        // Until the emulated sandbox is wired in, --sandbox shows the bundled tutorial topology.
+        window.startSandbox(parser.isSet(sandboxDir) ? parser.value(sandboxDir)
+                                                     : GrayStep::Gui::SandboxSession::defaultDirectory());
+    } else if (parser.isSet(example)) {
         window.openConfigDirectory(u":/examples/tutorial"_s,
                                    QApplication::translate("main", "Bundled example (tutorial cluster, not a live sandbox)"));
     } else if (parser.isSet(configDir)) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "gui/mainwindow/mainwindow.h"
 
+#include "gui/sandbox/sandboxsession.h"
+
 #include "ui_mainwindow.h"
 
 #include "core/configparsers.h"
@@ -93,6 +95,37 @@ void MainWindow::openConfigDirectory(const QString &dir, const QString &descript
             }
             Q_EMIT configurationShown();
         });
+}
+
+void MainWindow::startSandbox(const QString &directory, const QStringList &extraArguments)
+{
+    if (!m_sandbox) {
+        m_sandbox = new SandboxSession(this);
+        connect(m_sandbox, &SandboxSession::progressed, this,
+                [this](const QString &line) { statusBar()->showMessage(tr("Sandbox: %1").arg(line)); });
+        connect(m_sandbox, &SandboxSession::failed, this, [this](const QString &message) {
+            setWindowTitle(tr("GrayStep"));
+            m_ui->topologyTree->clear();
+            m_ui->problemsTree->clear();
+            addProblemRow(tr("sandbox"), Core::Severity::Error, message);
+            m_ui->problemsGroup->setTitle(tr("Problems: 1 error"));
+            statusBar()->showMessage(message);
+            Q_EMIT sandboxFailed(message);
+        });
+        connect(m_sandbox, &SandboxSession::ready, this,
+                [this](const Core::UpgradeProfile &profile, const QString &profilePath, bool alreadyRunning) {
+                    const QString dir = QDir::toNativeSeparators(QFileInfo(profilePath).absolutePath());
+                    const QString configDir = !profile.configDir.isEmpty()
+                                                  ? profile.configDir
+                                                  : QFileInfo(profile.clusterNodes).absolutePath();
+                    openConfigDirectory(configDir, alreadyRunning ? tr("Sandbox cluster in %1 (already running)").arg(dir)
+                                                                  : tr("Sandbox cluster in %1").arg(dir));
+                    Q_EMIT sandboxReady(profilePath);
+                });
+    }
+    setWindowTitle(tr("Starting the sandbox — GrayStep"));
+    statusBar()->showMessage(tr("Starting the sandbox cluster in %1…").arg(QDir::toNativeSeparators(directory)));
+    m_sandbox->start(directory, extraArguments);
 }
 
 void MainWindow::onOpenTriggered()
