@@ -92,14 +92,16 @@ const char RUNNER[] =
 // Prints the step's status file plus alive=0/1 (a zombie counts as gone), or state=starting/absent.
 QString statusScript(const QString &dir, const QString &id)
 {
+    // Liveness is checked *before* the status file is printed: a runner that finishes in
+    // between has written state=finished by then, so it never reads as lost.
     return u"d=%1; id=%2; f=\"$d/$id.status\"; "
-           "if [ -e \"$f\" ]; then cat \"$f\"; p=$(sed -n 's/^pid=//p' \"$f\"); a=0; "
+           "if [ -e \"$f\" ]; then p=$(sed -n 's/^pid=//p' \"$f\"); a=0; "
            "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then a=1; "
            "if [ -r /proc/$p/stat ] && [ \"$(sed 's/.*) //' /proc/$p/stat | cut -c1)\" = Z ]; then a=0; fi; "
            // A reused pid (after a reboot) is not our runner: it carries GRAYSTEP_STEP=ID.
            "if [ -r /proc/$p/environ ] && ! tr '\\0' '\\n' < /proc/$p/environ | grep -qx \"GRAYSTEP_STEP=$id\"; "
            "then a=0; fi; fi; "
-           "echo alive=$a; "
+           "cat \"$f\"; echo alive=$a; "
            "elif [ -d \"$d/$id.lock\" ]; then echo state=starting; else echo state=absent; fi"_s
         .arg(shellPath(dir), shellQuote(id));
 }
