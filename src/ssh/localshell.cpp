@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ssh/localshell.h"
 
+#include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
 
@@ -57,28 +58,6 @@ QString mb(qint64 bytes)
 {
     return QString::number(double(bytes) / (1024.0 * 1024.0), 'f', 1) + u" MiB"_s;
 }
-
-class BusyGuard
-{
-public:
-    explicit BusyGuard(std::atomic<bool> &busy)
-        : m_busy(busy)
-        , m_acquired(!busy.exchange(true))
-    {}
-    ~BusyGuard()
-    {
-        if (m_acquired) {
-            m_busy.store(false);
-        }
-    }
-    BusyGuard(const BusyGuard &) = delete;
-    BusyGuard &operator=(const BusyGuard &) = delete;
-    bool acquired() const { return m_acquired; }
-
-private:
-    std::atomic<bool> &m_busy;
-    bool m_acquired;
-};
 
 Result<QString> fileSha256(const QString &path, const RemoteShell &shell)
 {

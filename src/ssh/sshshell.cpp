@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ssh/sshshell.h"
 
+#include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
 
@@ -437,29 +438,6 @@ void SshShell::interruptBlockingCall()
 }
 
 namespace {
-// One call at a time per shell; a concurrent call gets a clear error instead of corrupting libssh.
-class BusyGuard
-{
-public:
-    explicit BusyGuard(std::atomic<bool> &busy)
-        : m_busy(busy)
-        , m_acquired(!busy.exchange(true))
-    {}
-    ~BusyGuard()
-    {
-        if (m_acquired) {
-            m_busy.store(false);
-        }
-    }
-    BusyGuard(const BusyGuard &) = delete;
-    BusyGuard &operator=(const BusyGuard &) = delete;
-    bool acquired() const { return m_acquired; }
-
-private:
-    std::atomic<bool> &m_busy;
-    bool m_acquired;
-};
-
 Error busyError(const QString &where)
 {
     return Error(ErrorCode::Internal, u"this SSH session is already in use by another call (one thread at a time)"_s,
