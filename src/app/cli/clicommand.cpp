@@ -48,6 +48,22 @@ QString takeOption(QStringList &args, const QString &name, QString *error)
     return value;
 }
 
+bool reportUsageProblem(CliContext &ctx, const QString &optionError, const QString &missing)
+{
+    QString problem = optionError;
+    if (problem.isEmpty()) {
+        problem = missing;
+    }
+    if (problem.isEmpty() && !ctx.args.isEmpty()) {
+        problem = u"unexpected argument: "_s + ctx.args.join(u' ');
+    }
+    if (problem.isEmpty()) {
+        return false;
+    }
+    ctx.printError(Core::Error(Core::ErrorCode::InvalidInput, problem));
+    return true;
+}
+
 bool takeFlag(QStringList &args, const QString &name)
 {
     return args.removeAll(name) > 0;

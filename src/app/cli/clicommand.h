@@ -59,4 +59,9 @@ CliCommand rollbackCommand();
 QString takeOption(QStringList &args, const QString &name, QString *error = nullptr);
 bool takeFlag(QStringList &args, const QString &name);
 
+// After the options are taken: prints the first usage problem — the option error, then
+// `missing` (a required option's message, empty when all are there), then any argument
+// left over — and returns true; false when there is none.
+bool reportUsageProblem(CliContext &ctx, const QString &optionError, const QString &missing = {});
+
 } // namespace GrayStep::Cli

@@ -17,9 +17,7 @@ int runPlanCommand(CliContext &ctx)
 {
     QString error;
     const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
-    if (!error.isEmpty() || !ctx.args.isEmpty()) {
-        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
-                                   error.isEmpty() ? u"unexpected argument: "_s + ctx.args.join(u' ') : error));
+    if (reportUsageProblem(ctx, error)) {
         return ExitUsage;
     }
     int rc = ExitOk;

@@ -70,9 +70,7 @@ int runPreflightCommand(CliContext &ctx)
     QString error;
     const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
     const QString timeout = takeOption(ctx.args, u"--timeout"_s, &error);
-    if (!error.isEmpty() || !ctx.args.isEmpty()) {
-        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
-                                   error.isEmpty() ? u"unexpected argument: "_s + ctx.args.join(u' ') : error));
+    if (reportUsageProblem(ctx, error)) {
         return ExitUsage;
     }
     int rc = ExitOk;

@@ -16,11 +16,7 @@ int runResumeCommand(CliContext &ctx)
     const QString journal = takeOption(ctx.args, u"--journal"_s, &error);
     const QString profileOverride = takeOption(ctx.args, u"--profile"_s, &error);
     const bool noWriter = takeFlag(ctx.args, u"--no-writer"_s);
-    if (!error.isEmpty() || !ctx.args.isEmpty() || journal.isEmpty()) {
-        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
-                                   !error.isEmpty() ? error
-                                   : journal.isEmpty() ? u"--journal J is required"_s
-                                                       : u"unexpected argument: "_s + ctx.args.join(u' ')));
+    if (reportUsageProblem(ctx, error, journal.isEmpty() ? u"--journal J is required"_s : QString())) {
         return ExitUsage;
     }
     Core::Result<Engine::RunOptions> o = Engine::runOptionsFromJournal(QFileInfo(journal).absoluteFilePath());

@@ -20,11 +20,8 @@ int runRollbackCommand(CliContext &ctx)
     const QString journal = takeOption(ctx.args, u"--journal"_s, &error);
     const QString host = takeOption(ctx.args, u"--host"_s, &error);
     const QString profileOverride = takeOption(ctx.args, u"--profile"_s, &error);
-    if (!error.isEmpty() || !ctx.args.isEmpty() || journal.isEmpty() || host.isEmpty()) {
-        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
-                                   !error.isEmpty() ? error
-                                   : (journal.isEmpty() || host.isEmpty()) ? u"--journal J and --host ADDR are required"_s
-                                                                           : u"unexpected argument: "_s + ctx.args.join(u' ')));
+    const QString missing = journal.isEmpty() || host.isEmpty() ? u"--journal J and --host ADDR are required"_s : QString();
+    if (reportUsageProblem(ctx, error, missing)) {
         return ExitUsage;
     }
     Core::Result<Engine::RunOptions> o = Engine::runOptionsFromJournal(QFileInfo(journal).absoluteFilePath());

@@ -108,9 +108,7 @@ int runRunCommand(CliContext &ctx)
             error = u"--writer-rate expects 1..1000"_s;
         }
     }
-    if (!error.isEmpty() || !ctx.args.isEmpty()) {
-        ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
-                                   error.isEmpty() ? u"unexpected argument: "_s + ctx.args.join(u' ') : error));
+    if (reportUsageProblem(ctx, error)) {
         return ExitUsage;
     }
     int rc = ExitOk;
