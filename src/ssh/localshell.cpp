@@ -4,6 +4,7 @@
 #include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
+#include "ssh/uploadprogress.h"
 
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
@@ -277,28 +278,8 @@ Result<UploadResult> LocalShell::upload(const QString &localPath, const QString 
     result.bytes = size;
     result.resumedFrom = offset;
 
-    QElapsedTimer rateClock;
-    rateClock.start();
-    qint64 lastReportMs = 0;
-    qint64 lastReportBytes = 0;
-    auto report = [&](qint64 done, bool force) {
-        if (!options.onProgress) {
-            return;
-        }
-        const qint64 now = rateClock.elapsed();
-        if (!force && now - lastReportMs < 100 && done - lastReportBytes < 1024 * 1024) {
-            return;
-        }
-        lastReportMs = now;
-        lastReportBytes = done;
-        TransferProgress pr;
-        pr.bytesDone = done;
-        pr.bytesTotal = size;
-        pr.resumedFrom = offset;
-        pr.bytesPerSecond = double(done - offset) / qMax<double>(0.001, double(now) / 1000.0);
-        pr.etaMs = pr.bytesPerSecond > 0 ? qint64(double(size - done) / pr.bytesPerSecond * 1000.0) : -1;
-        options.onProgress(pr);
-    };
+    UploadProgress progress(options.onProgress, size, offset);
+    auto report = [&progress](qint64 done, bool force) { progress.report(done, force); };
     report(offset, true);
 
     QByteArray buf(64 * 1024, Qt::Uninitialized);

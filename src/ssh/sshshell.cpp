@@ -4,6 +4,7 @@
 #include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
+#include "ssh/uploadprogress.h"
 
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
@@ -1260,29 +1261,8 @@ Result<UploadResult> SshShell::Private::uploadImpl(const QString &localPath, con
         return Error(ErrorCode::Io, u"cannot seek in %1"_s.arg(localPath));
     }
 
-    QElapsedTimer rateClock;
-    rateClock.start();
-    qint64 lastReportMs = 0;
-    qint64 lastReportBytes = 0;
-    auto report = [&](qint64 done, bool force) {
-        if (!options.onProgress) {
-            return;
-        }
-        const qint64 now = rateClock.elapsed();
-        if (!force && now - lastReportMs < 100 && done - lastReportBytes < 1024 * 1024) {
-            return;
-        }
-        lastReportMs = now;
-        lastReportBytes = done;
-        TransferProgress p;
-        p.bytesDone = done;
-        p.bytesTotal = size;
-        p.resumedFrom = offset;
-        const double secs = qMax<double>(0.001, double(now) / 1000.0);
-        p.bytesPerSecond = double(done - offset) / secs;
-        p.etaMs = p.bytesPerSecond > 0 ? qint64(double(size - done) / p.bytesPerSecond * 1000.0) : -1;
-        options.onProgress(p);
-    };
+    UploadProgress progress(options.onProgress, size, offset);
+    auto report = [&progress](qint64 done, bool force) { progress.report(done, force); };
     report(offset, true);
 
     QByteArray buf(cfg.sftpChunkBytes, Qt::Uninitialized);
