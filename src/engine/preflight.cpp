@@ -49,6 +49,7 @@ QJsonObject PreflightItem::toJson() const
     if (needsConfirmation) {
         o.insert(u"needsConfirmation"_s, true);
     }
+    o.insert(u"finishedAtMs"_s, finishedAtMs);
     return o;
 }
 
@@ -107,6 +108,7 @@ public:
     void add(PreflightItem item)
     {
         QMutexLocker lock(&m_mutex);
+        item.finishedAtMs = m_timer.elapsed();
         m_items.append(std::move(item));
     }
     QList<PreflightItem> items() const
@@ -118,6 +120,11 @@ public:
 private:
     mutable QMutex m_mutex;
     QList<PreflightItem> m_items;
+    QElapsedTimer m_timer = [] {
+        QElapsedTimer t;
+        t.start();
+        return t;
+    }();
 };
 
 PreflightItem item(const QString &id, const QString &title, V v, const QString &evidence, const QString &fix = {})
@@ -217,27 +224,48 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
             files << f;
         }
     }
-    const QString script = u"cd "_s + shellQuote(install) + u" && for f in "_s + files.join(u' ')
-                           + u"; do [ -e \"$f\" ] || echo \"missing $f\"; done; date +%s%3N"_s;
+    // One command per host (each command costs the host a login shell): the install tree's
+    // files, the clock, the metadata's size and the free space, each answer on its own tagged line.
+    const QList<BackupItem> items = backupItemsForHost(topology, host);
+    QString dirs;
+    for (const BackupItem &b : items) {
+        dirs += u' ' + shellQuote(b.sourceDir);
+    }
+    const QString script =
+        u"if cd "_s + shellQuote(install) + u"; then for f in "_s + files.join(u' ')
+        + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else echo \"@missing "_s + install
+        + u"\"; fi\necho \"@now $(date +%s%3N)\"\ns=0; for d in"_s + dirs
+        + u"; do [ -e \"$d\" ] && s=$((s + $(du -sk \"$d\" | cut -f1))); done; echo \"@meta $s\"\n"_s
+        + u"echo \"@free $(df -Pk "_s + shellQuote(QFileInfo(install).absolutePath())
+        + u" | awk 'NR==2 {print $4}')\"\n"_s;
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
-    Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(15000));
+    Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(30000));
     const qint64 after = QDateTime::currentMSecsSinceEpoch();
     if (!r) {
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Fail, r.error().message));
         return;
     }
-    QStringList lines = QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts);
-    const QString remoteNow = lines.isEmpty() ? QString() : lines.takeLast();
-    if (!r->succeeded() || !lines.isEmpty()) {
+    QStringList missing;
+    QMap<QString, QString> answers;
+    for (const QString &line : QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts)) {
+        const QString tag = line.section(u' ', 0, 0);
+        const QString value = line.section(u' ', 1).trimmed();
+        if (tag == u"@missing"_s) {
+            missing << value;
+        } else if (tag.startsWith(u'@')) {
+            answers.insert(tag.mid(1), value);
+        }
+    }
+    if (!r->succeeded() || !missing.isEmpty() || !answers.contains(u"now"_s)) {
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Fail,
-                     u"%1: %2"_s.arg(install, lines.isEmpty() ? r->statusText() : lines.join(u", "_s)),
+                     u"%1: %2"_s.arg(install, missing.isEmpty() ? r->statusText() : u"missing "_s + missing.join(u", "_s)),
                      u"correct hosts[].installDir (the server/ directory)"_s));
     } else {
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Pass,
                      install + u": "_s + files.join(u", "_s)));
     }
     bool okNow = false;
-    const qint64 remoteMs = remoteNow.toLongLong(&okNow);
+    const qint64 remoteMs = answers.value(u"now"_s).toLongLong(&okNow);
     if (okNow) {
         const qint64 skew = remoteMs - (before + after) / 2;
         const qint64 uncertainty = (after - before) / 2;
@@ -248,22 +276,9 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     }
 
     // Disk: metadata size + package + margin at the state directory's file system.
-    const QList<BackupItem> items = backupItemsForHost(topology, host);
-    QString du = u"s=0; for d in"_s;
-    for (const BackupItem &b : items) {
-        du += u' ' + shellQuote(b.sourceDir);
-    }
-    du += u"; do [ -e \"$d\" ] && s=$((s + $(du -sk \"$d\" | cut -f1))); done; echo $s"_s;
-    // One command for both: the metadata's size, then the free space (df).
-    Result<Ssh::ExecResult> sizes = shell->exec(
-        u"("_s + du + u")\n(\n"_s + HostCommands::freeSpaceKiB(QFileInfo(install).absolutePath()) + u"\n)\n"_s,
-        timeoutOptions(30000));
-    const QStringList sizeLines = sizes && sizes->succeeded()
-                                      ? QString::fromUtf8(sizes->stdoutData).split(u'\n', Qt::SkipEmptyParts)
-                                      : QStringList();
-    const qint64 metaKiB = sizeLines.value(0).trimmed().toLongLong();
+    const qint64 metaKiB = answers.value(u"meta"_s).toLongLong();
     bool freeOk = false;
-    qint64 freeKiB = sizeLines.value(1).trimmed().toLongLong(&freeOk);
+    qint64 freeKiB = answers.value(u"free"_s).toLongLong(&freeOk);
     if (!freeOk) {
         freeKiB = -1;
     }
@@ -426,26 +441,43 @@ void checkCluster(ClusterAccess &cluster, const UpgradeProfile &profile, Collect
                      down.isEmpty() ? QString() : u"start the nodes first"_s));
     }
     for (const HostAccess &h : profile.hosts) {
+        // A chunk is lost when none of its replicas outside this host is on a live node.
         QStringList lost;
+        QSet<QString> downHolders;
         for (const ChunkStatus &c : *chunks) {
             int liveElsewhere = 0;
+            QStringList downElsewhere;
             for (const ChunkReplica &r : c.replicas) {
-                if (cluster.hostOf(r.node) != h.address && (alive.isEmpty() || alive.contains(r.node))) {
+                if (cluster.hostOf(r.node) == h.address) {
+                    continue;
+                }
+                if (alive.isEmpty() || alive.contains(r.node)) {
                     ++liveElsewhere;
+                } else {
+                    downElsewhere << r.node;
                 }
             }
             if (liveElsewhere == 0) {
-                lost << c.chunkId;
+                lost << (c.file.isEmpty() ? c.chunkId : u"%1 (%2)"_s.arg(c.file, c.chunkId))
+                            + (downElsewhere.isEmpty() ? QString() : u" [other replica on %1, down]"_s.arg(downElsewhere.join(u", "_s)));
+                for (const QString &n : downElsewhere) {
+                    downHolders.insert(n);
+                }
             }
         }
+        QStringList down(downHolders.begin(), downHolders.end());
+        down.sort();
+        const QString hint = lost.isEmpty()       ? QString()
+                             : !down.isEmpty()    ? u"start %1 and wait until its chunks are COMPLETE before stopping this host"_s.arg(down.join(u", "_s))
+                                                  : u"set dfsReplicaReliabilityLevel=1 and let the cluster re-place replicas first"_s;
         out.add(item(u"whatif:"_s + h.address, u"Stopping this host leaves every chunk a live replica"_s,
                      lost.isEmpty() ? V::Pass : V::Fail,
                      lost.isEmpty()
                          ? u"%1 chunks checked against their replicas' hosts%2"_s.arg(chunks->size())
                                .arg(h.address == cluster.hostOf(*leader) ? u"; holds the Raft leader"_s : QString())
-                         : u"%1 chunk(s) would lose all live replicas: %2"_s.arg(lost.size()).arg(lost.mid(0, 20).join(u", "_s)),
-                     lost.isEmpty() ? QString()
-                                    : u"set dfsReplicaReliabilityLevel=1 and let the cluster re-place replicas first"_s));
+                         : u"%1 chunk(s) would lose all live replicas: %2%3"_s.arg(lost.size())
+                               .arg(lost.mid(0, 20).join(u"; "_s), lost.size() > 20 ? u"; …"_s : QString()),
+                     hint));
     }
 }
 
@@ -471,7 +503,8 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
     const qint64 packageBytes = QFileInfo(profile.packagePath).size();
 
     auto pool = std::make_shared<QThreadPool>();
-    pool->setMaxThreadCount(options.maxThreads);
+    // Every host and node check is its own task, so the slowest host sets the time, not the count.
+    pool->setMaxThreadCount(qBound(1, int(profile.hosts.size() + cluster->topology().nodes.size()) + 2, options.maxThreads));
     QMutex reportMutex;
     const ClusterTopology topo = cluster->topology();
     // Names of the items each task owns, so that an unfinished one can be reported.

@@ -20,6 +20,7 @@ struct PreflightItem
     QString evidence;   // what was read, from which node or host
     QString fixHint;    // empty when passing
     bool needsConfirmation = false;  // a warn the operator must accept explicitly (compatibility)
+    qint64 finishedAtMs = 0;         // when the answer came, from the start of the checklist
 
     QJsonObject toJson() const;
     static QString verdictName(Verdict v);
@@ -41,7 +42,7 @@ struct PreflightReport
 struct PreflightOptions
 {
     int timeoutMs = 60000;   // the whole checklist; items not finished by then fail
-    int maxThreads = 8;      // the private pool's size
+    int maxThreads = 64;     // the private pool's size (the checks wait on the network, not the CPU)
     qint64 clockSkewWarnMs = 2000;
 };
 

@@ -265,6 +265,10 @@ Status SshdServer::writeConfig()
     cfg += u"PermitUserEnvironment no\n"_s;
     cfg += u"MaxStartups 50:30:100\n"_s;
     cfg += u"MaxSessions 50\n"_s;
+    // An emulated host has no login profile of its own: without this, bash (run by sshd for
+    // every command) sources the invoking user's ~/.bashrc, whatever this machine put there
+    // (pyenv init here: 200-300 ms per command). bash skips it when SHLVL says it is nested.
+    cfg += u"SetEnv SHLVL=1\n"_s;
     cfg += u"LogLevel VERBOSE\n"_s;
     if (!m_extraConfig.isEmpty()) {
         cfg += m_extraConfig;

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The pre-flight checklist against a live sandbox (3 hosts, real sshd on 127.0.81.x): a healthy
+// cluster passes every item but the compatibility confirmation; each broken host precondition
+// fails the item of that host, names what is wrong and leaves the other hosts' items passing;
+// a data node down fails nodes-up and names the chunks a host's stop would take offline.
+#include "core/upgradeprofile.h"
+#include "dolphindb/scripts.h"
+#include "engine/preflight.h"
+#include "support/simclient.h"
+#include "support/testdata.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace GrayStep;
+using Engine::PreflightItem;
+using Engine::PreflightReport;
+using V = Engine::PreflightItem::Verdict;
+
+namespace {
+
+const QString Base = u"127.0.81.1"_s;
+const QString Password = u"123456"_s;   // the sandbox's published default
+
+QString host(int i)
+{
+    return u"127.0.81.%1"_s.arg(i);
+}
+
+int runTool(const QString &tool, const QStringList &args, QByteArray *out = nullptr)
+{
+    QProcess p;
+    p.start(Test::binDir() + u'/' + tool, args);
+    if (!p.waitForStarted(10000)) {
+        return -1;
+    }
+    p.closeWriteChannel();
+    if (!p.waitForFinished(180000)) {
+        p.kill();
+        p.waitForFinished();
+        return -1;
+    }
+    if (out) {
+        *out = p.readAllStandardOutput();
+    }
+    if (p.exitCode() != 0) {
+        qWarning().noquote() << p.readAllStandardError();
+    }
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+const PreflightItem *find(const PreflightReport &r, const QString &id)
+{
+    for (const PreflightItem &i : r.items) {
+        if (i.id == id) {
+            return &i;
+        }
+    }
+    return nullptr;
+}
+
+QStringList failed(const PreflightReport &r)
+{
+    QStringList ids;
+    for (const PreflightItem &i : r.items) {
+        if (i.verdict == V::Fail) {
+            ids << i.id;
+        }
+    }
+    return ids;
+}
+
+enum class Breakage { MissingScript, WrongInstallDir, ChangedHostKey, NoSshd };
+
+} // namespace
+
+class tst_PreflightSandbox final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void healthyClusterPassesAllButTheConfirmation();
+    void brokenHostFailsOnlyItsOwnItems_data();
+    void brokenHostFailsOnlyItsOwnItems();
+    void downDataNodeFailsNodesUpAndNamesTheChunksAtRisk();
+
+private:
+    PreflightReport preflight(const Core::UpgradeProfile &profile) const
+    {
+        return Engine::runPreflight(profile, Password);
+    }
+
+    QTemporaryDir m_tmp;
+    QString m_dir;
+    Core::UpgradeProfile m_profile;
+};
+
+void tst_PreflightSandbox::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    m_dir = m_tmp.filePath(u"sbx"_s);
+    QCOMPARE(runTool(u"graystep-sandbox"_s, {u"up"_s, u"--dir"_s, m_dir, u"--base-address"_s, Base, u"--fast"_s}), 0);
+    Core::Result<Core::UpgradeProfile> p = Core::UpgradeProfile::load(m_dir + u"/sandbox.graystep.json"_s);
+    QVERIFY2(p, qPrintable(p ? QString() : p.error().toString()));
+    m_profile = *p;
+    QCOMPARE(m_profile.hosts.size(), 3);
+
+    // Rows in every partition, so that the cluster has chunks with replicas on two hosts.
+    Test::SimClient client;
+    QVERIFY(client.open(host(1), 8922));
+    QList<qint64> times;
+    QList<qint32> ids;
+    const qint64 day0 = QDateTime(QDate(2023, 1, 1), QTime(9, 30), Qt::UTC).toMSecsSinceEpoch();
+    for (int i = 0; i < 10; ++i) {
+        times << day0 + qint64(i) * 86400000;
+        ids << i + 1;
+    }
+    using namespace DolphinDb;
+    const auto table = DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
+                                       {DdbVector::int64s(DataType::Timestamp, times),
+                                        DdbVector::symbols(QStringList(10, u"Apple"_s)), DdbVector::int32s(DataType::Int, ids)});
+    QVERIFY(table);
+    const auto inserted = client.call(*Scripts::tableInsertFunction(u"dfs://stock"_s, u"stock"_s), {*table});
+    QVERIFY2(inserted, qPrintable(inserted ? QString() : inserted.error().toString()));
+}
+
+void tst_PreflightSandbox::cleanupTestCase()
+{
+    runTool(u"graystep-sandbox"_s, {u"down"_s, u"--dir"_s, m_dir});
+}
+
+void tst_PreflightSandbox::healthyClusterPassesAllButTheConfirmation()
+{
+    const PreflightReport r = preflight(m_profile);
+    QVERIFY2(failed(r).isEmpty(), qPrintable(r.toText()));
+    for (int i = 1; i <= 3; ++i) {
+        for (const QString &kind : {u"ssh:"_s, u"install:"_s, u"clock:"_s, u"disk:"_s, u"whatif:"_s}) {
+            const PreflightItem *item = find(r, kind + host(i));
+            QVERIFY2(item, qPrintable(kind + host(i) + u" missing\n"_s + r.toText()));
+            QCOMPARE(item->verdict, V::Pass);
+        }
+    }
+    for (const QString &alias : {u"HActl43"_s, u"agent44"_s, u"node45"_s}) {
+        const PreflightItem *item = find(r, u"api:"_s + alias);
+        QVERIFY(item);
+        QCOMPARE(item->verdict, V::Pass);
+        QVERIFY2(item->evidence.contains(u"2.00.7.4"_s), qPrintable(item->evidence));
+    }
+    // The tutorial's path is level 2: shown, asked for, not failed.
+    const PreflightItem *compat = find(r, u"compatibility"_s);
+    QVERIFY(compat);
+    QCOMPARE(compat->verdict, V::Warn);
+    QVERIFY(compat->needsConfirmation);
+    QVERIFY(r.needsConfirmation());
+    const PreflightItem *chunks = find(r, u"chunks"_s);
+    QVERIFY(chunks);
+    QVERIFY2(chunks->evidence.contains(u"all COMPLETE"_s), qPrintable(chunks->evidence));
+    QVERIFY(!r.leaderAlias.isEmpty());
+    QVERIFY(r.leaderHost.startsWith(u"127.0.81."_s));
+    // The disk item says what it measured.
+    QVERIFY(find(r, u"disk:"_s + host(2))->evidence.contains(u"has "_s));
+}
+
+void tst_PreflightSandbox::brokenHostFailsOnlyItsOwnItems_data()
+{
+    QTest::addColumn<Breakage>("breakage");
+    QTest::addColumn<int>("hostIndex");
+    QTest::addColumn<QString>("failedItem");
+    QTest::addColumn<QString>("evidenceNames");
+    QTest::addColumn<QString>("hintNames");
+
+    QTest::newRow("a missing start script is named") << Breakage::MissingScript << 2 << u"install:"_s
+                                                     << u"clusterDemo/startAgent.sh"_s << u"installDir"_s;
+    QTest::newRow("a wrong install directory is named") << Breakage::WrongInstallDir << 3 << u"install:"_s
+                                                        << u"no-such-server"_s << u"installDir"_s;
+    QTest::newRow("a changed host key refuses the host") << Breakage::ChangedHostKey << 1 << u"ssh:"_s
+                                                         << u"127.0.81.1"_s << u"known_hosts"_s;
+    QTest::newRow("a host whose sshd is down is named") << Breakage::NoSshd << 2 << u"ssh:"_s << u"127.0.81.2"_s
+                                                        << u"address"_s;
+}
+
+void tst_PreflightSandbox::brokenHostFailsOnlyItsOwnItems()
+{
+    QFETCH(Breakage, breakage);
+    QFETCH(int, hostIndex);
+    QFETCH(QString, failedItem);
+    QFETCH(QString, evidenceNames);
+    QFETCH(QString, hintNames);
+
+    Core::UpgradeProfile profile = m_profile;
+    Core::HostAccess &h = profile.hosts[hostIndex - 1];
+    QCOMPARE(h.address, host(hostIndex));
+    const QString script = h.installDir + u"/clusterDemo/startAgent.sh"_s;
+    QTemporaryDir keys;
+    switch (breakage) {
+    case Breakage::MissingScript:
+        QVERIFY(QFile::rename(script, script + u".away"_s));
+        break;
+    case Breakage::WrongInstallDir:
+        h.installDir = QFileInfo(h.installDir).absolutePath() + u"/no-such-server"_s;
+        break;
+    case Breakage::ChangedHostKey: {
+        // The profile's known_hosts now holds another key for this host.
+        const QString other = keys.filePath(u"other"_s);
+        QCOMPARE(QProcess::execute(u"ssh-keygen"_s, {u"-q"_s, u"-t"_s, u"ed25519"_s, u"-N"_s, QString(), u"-f"_s, other}), 0);
+        QFile pub(other + u".pub"_s);
+        QVERIFY(pub.open(QIODevice::ReadOnly));
+        const QList<QByteArray> fields = pub.readAll().split(' ');
+        QFile known(keys.filePath(u"known_hosts"_s));
+        QVERIFY(known.open(QIODevice::WriteOnly));
+        known.write("[" + h.address.toUtf8() + "]:" + QByteArray::number(h.sshPort) + ' ' + fields.value(0) + ' '
+                    + fields.value(1) + '\n');
+        known.close();
+        h.knownHostsFile = known.fileName();
+        break;
+    }
+    case Breakage::NoSshd:
+        h.sshPort = 2299;   // nothing listens there
+        break;
+    }
+    const PreflightReport r = preflight(profile);
+    if (breakage == Breakage::MissingScript) {
+        QVERIFY(QFile::rename(script + u".away"_s, script));
+    }
+
+    const PreflightItem *item = find(r, failedItem + host(hostIndex));
+    QVERIFY2(item, qPrintable(r.toText()));
+    QCOMPARE(item->verdict, V::Fail);
+    QVERIFY2(item->evidence.contains(evidenceNames), qPrintable(item->evidence));
+    QVERIFY2(item->fixHint.contains(hintNames), qPrintable(item->fixHint));
+    // Only that host's items fail; a host without SSH gets no later host items at all.
+    for (const QString &id : failed(r)) {
+        QVERIFY2(id.endsWith(host(hostIndex)), qPrintable(id));
+    }
+    if (failedItem == u"ssh:"_s) {
+        QVERIFY(!find(r, u"install:"_s + host(hostIndex)));
+        QVERIFY(!find(r, u"disk:"_s + host(hostIndex)));
+    }
+    for (int other = 1; other <= 3; ++other) {
+        if (other != hostIndex) {
+            QCOMPARE(find(r, u"install:"_s + host(other))->verdict, V::Pass);
+        }
+    }
+}
+
+void tst_PreflightSandbox::downDataNodeFailsNodesUpAndNamesTheChunksAtRisk()
+{
+    // node44 (host 2) stops: each chunk with a replica there has its only live one elsewhere.
+    QByteArray out;
+    QCOMPARE(runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"kill"_s, u"node44"_s}, &out), 0);
+    PreflightReport r;
+    QTRY_VERIFY_WITH_TIMEOUT((r = preflight(m_profile), find(r, u"nodes-up"_s) && find(r, u"nodes-up"_s)->verdict == V::Fail),
+                             30000);
+    QVERIFY2(find(r, u"nodes-up"_s)->evidence.contains(u"node44"_s), qPrintable(find(r, u"nodes-up"_s)->evidence));
+    QCOMPARE(find(r, u"api:node44"_s)->verdict, V::Fail);
+    QCOMPARE(find(r, u"api:node43"_s)->verdict, V::Pass);
+    // Stopping host 1 or host 3 now takes the chunks whose other replica sat on node44 offline.
+    int named = 0;
+    for (int i : {1, 3}) {
+        const PreflightItem *w = find(r, u"whatif:"_s + host(i));
+        QVERIFY(w);
+        if (w->verdict == V::Fail) {
+            QVERIFY2(w->evidence.contains(u"would lose all live replicas"_s), qPrintable(w->evidence));
+            // Each chunk by its partition and the replica that is down.
+            QVERIFY2(w->evidence.contains(u"/stock/"_s), qPrintable(w->evidence));
+            QVERIFY2(w->evidence.contains(u"[other replica on node44, down]"_s), qPrintable(w->evidence));
+            QVERIFY2(w->fixHint.startsWith(u"start node44"_s), qPrintable(w->fixHint));
+            ++named;
+        }
+    }
+    QVERIFY2(named >= 1, qPrintable(r.toText()));
+    // Host 2 itself holds no live replica now: stopping it loses nothing more.
+    QCOMPARE(find(r, u"whatif:"_s + host(2))->verdict, V::Pass);
+}
+
+QTEST_GUILESS_MAIN(tst_PreflightSandbox)
+#include "tst_preflightsandbox.moc"
