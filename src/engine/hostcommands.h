@@ -57,6 +57,10 @@ QString verifyBackup(const QString &backupDir);
 // dolphindb.cfg, dolphindb.lic and clusterDemo/. Exit 3 when the package holds no
 // server/dolphindb.
 QString installPackage(const QString &installDir, const QString &packageZip, const QString &oldVersion);
+// What installPackage does before it touches the install: keep the old binaries and unpack
+// the package beside it. Run at stage time (nodes still up) so that the host's window only
+// copies files; installPackage skips what this did unless the zip changed since.
+QString preparePackage(const QString &installDir, const QString &packageZip, const QString &oldVersion);
 
 // Makes the install equal to <installDir>.bak-<oldVersion> again (except clusterDemo/,
 // dolphindb.cfg, dolphindb.lic), removing files the new package added.

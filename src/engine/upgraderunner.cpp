@@ -212,6 +212,7 @@ public:
         d.id = detachedId(host, name);
         d.stateDir = hostStepDir(a);
         d.command = u"echo \"%1 $$ $(date +%s)\" >> %2\n"_s.arg(d.id, shellQuote(hostExecutionLog(a))) + script;
+        d.holdMs = 2000;   // a short step is launched, waited for and read in one command
         Result<Ssh::DetachedStatus> st = shell(host).startDetached(d);
         if (!st) {
             return st.error();
@@ -221,12 +222,14 @@ public:
                         d.id, Ssh::DetachedStatus::stateName(st->state)),
                     host);
         }
-        Ssh::WaitOptions w;
-        w.pollIntervalMs = 100;
-        w.totalTimeoutMs = timeoutMs;
-        Result<Ssh::DetachedStatus> done = shell(host).waitDetached(d.id, d.stateDir, w);
-        if (!done) {
-            return done.error();
+        Result<Ssh::DetachedStatus> done = st;
+        if (st->state != Ssh::DetachedStatus::State::Finished) {
+            Ssh::WaitOptions w;
+            w.totalTimeoutMs = timeoutMs;
+            done = shell(host).waitDetached(d.id, d.stateDir, w);
+            if (!done) {
+                return done.error();
+            }
         }
         // RemoteShell's status read can see "running" in the status file and then a runner that
         // has just exited after writing "finished" (a check-then-read race): read it again.
@@ -237,7 +240,7 @@ public:
                 done = st2;
             }
         }
-        Result<QByteArray> out = shell(host).detachedOutput(d.id, d.stateDir);
+        Result<QByteArray> out = done->hasOutput ? Result<QByteArray>(done->output) : shell(host).detachedOutput(d.id, d.stateDir);
         const QByteArray outText = out ? *out : QByteArray();
         for (const QString &line : QString::fromUtf8(outText).split(u'\n', Qt::SkipEmptyParts)) {
             emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, name, line);
@@ -429,9 +432,23 @@ Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
         expected = QString::fromLatin1(h.result().toHex());
     }
     const QString remote = stagedPackagePath(a, local);
+    // Keep the old binaries and unpack the package now, while the nodes still run, so that the
+    // host's window only copies files (install repeats it when this did not happen).
+    auto prepare = [&](QJsonObject done) -> Result<QJsonObject> {
+        Result<Ssh::ExecResult> p = exec(host, u"stage"_s,
+                                         HostCommands::preparePackage(QDir::cleanPath(a.installDir), remote, m_fromVersion),
+                                         600000);
+        if (!p || !p->succeeded() || !p->stdoutData.contains(HostCommands::okMarker(u"prepared"_s).toUtf8())) {
+            return stepError(host, u"stage"_s,
+                             u"unpacking the staged package failed: %1"_s.arg(
+                                 p ? lastLines(p->stdoutData + p->stderrData) : p.error().message));
+        }
+        done.insert(u"prepared"_s, true);
+        return done;
+    };
     Result<QString> have = shell(host).sha256(remote);
     if (have && *have == expected) {
-        return QJsonObject{{u"path"_s, remote}, {u"sha256"_s, expected}, {u"uploaded"_s, false}};
+        return prepare(QJsonObject{{u"path"_s, remote}, {u"sha256"_s, expected}, {u"uploaded"_s, false}});
     }
     // An upload cut by a crash is continued from its .part (not started again): recorded as such.
     const bool continuing = stageContinues.contains(host);
@@ -447,7 +464,7 @@ Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
     if (!up) {
         return stepError(host, u"stage"_s, up.error().message);
     }
-    return QJsonObject{{u"path"_s, remote}, {u"sha256"_s, up->sha256}, {u"uploaded"_s, true}, {u"bytes"_s, up->bytes}};
+    return prepare(QJsonObject{{u"path"_s, remote}, {u"sha256"_s, up->sha256}, {u"uploaded"_s, true}, {u"bytes"_s, up->bytes}});
 }
 
 QMap<QString, QString> UpgradeRunner::Work::journaledPaths(const QString &host) const

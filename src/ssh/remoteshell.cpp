@@ -90,20 +90,33 @@ const char RUNNER[] =
     "w state=finished \"exit=$rc\" \"finished=$(date +%s)\"";
 
 // Prints the step's status file plus alive=0/1 (a zombie counts as gone), or state=starting/absent.
-QString statusScript(const QString &dir, const QString &id)
+const char OUTPUT_MARK[] = "@@graystep-step-output@@";
+
+QString statusScript(const QString &dir, const QString &id, int holdMs = 0, bool withOutput = false)
 {
+    // With holdMs, the command first waits on the host (50 ms steps, up to holdMs) while the
+    // step is still running and its runner alive, so a finish is seen within 50 ms and a long
+    // step costs one command per holdMs instead of one per poll.
+    const QString hold =
+        holdMs <= 0 ? QString()
+                    : u"n=0; while [ $n -lt %1 ] && [ -e \"$f\" ] && grep -qx state=running \"$f\" 2>/dev/null; do "
+                      "p=$(sed -n 's/^pid=//p' \"$f\"); { [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; } || break; "
+                      "sleep 0.05 2>/dev/null || sleep 1; n=$((n + 1)); done; "_s.arg(qMax(1, holdMs / 50));
     // Liveness is checked *before* the status file is printed: a runner that finishes in
     // between has written state=finished by then, so it never reads as lost.
-    return u"d=%1; id=%2; f=\"$d/$id.status\"; "
-           "if [ -e \"$f\" ]; then p=$(sed -n 's/^pid=//p' \"$f\"); a=0; "
-           "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then a=1; "
-           "if [ -r /proc/$p/stat ] && [ \"$(sed 's/.*) //' /proc/$p/stat | cut -c1)\" = Z ]; then a=0; fi; "
-           // A reused pid (after a reboot) is not our runner: it carries GRAYSTEP_STEP=ID.
-           "if [ -r /proc/$p/environ ] && ! tr '\\0' '\\n' < /proc/$p/environ | grep -qx \"GRAYSTEP_STEP=$id\"; "
-           "then a=0; fi; fi; "
-           "cat \"$f\"; echo alive=$a; "
-           "elif [ -d \"$d/$id.lock\" ]; then echo state=starting; else echo state=absent; fi"_s
-        .arg(shellPath(dir), shellQuote(id));
+    return u"d=%1; id=%2; f=\"$d/$id.status\"; "_s.arg(shellPath(dir), shellQuote(id)) + hold
+           + u"if [ -e \"$f\" ]; then p=$(sed -n 's/^pid=//p' \"$f\"); a=0; "
+             "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then a=1; "
+             "if [ -r /proc/$p/stat ] && [ \"$(sed 's/.*) //' /proc/$p/stat | cut -c1)\" = Z ]; then a=0; fi; "
+             // A reused pid (after a reboot) is not our runner: it carries GRAYSTEP_STEP=ID.
+             "if [ -r /proc/$p/environ ] && ! tr '\\0' '\\n' < /proc/$p/environ | grep -qx \"GRAYSTEP_STEP=$id\"; "
+             "then a=0; fi; fi; "
+             "cat \"$f\"; echo alive=$a; "_s
+           // A finished step's stdout comes along, after a mark the status lines never hold.
+           + (withOutput ? u"if grep -qx state=finished \"$f\"; then echo %1; tail -c 1048576 -- \"$d/$id.out\" 2>/dev/null; fi; "_s.arg(
+                               QString::fromLatin1(OUTPUT_MARK))
+                         : QString())
+           + u"elif [ -d \"$d/$id.lock\" ]; then echo state=starting; else echo state=absent; fi"_s;
 }
 
 DetachedStatus parseStatus(const QString &id, const QByteArray &text)
@@ -112,7 +125,13 @@ DetachedStatus parseStatus(const QString &id, const QByteArray &text)
     st.stepId = id;
     QString state;
     bool alive = false;
-    const QList<QByteArray> lines = text.split('\n');
+    const QByteArray mark = QByteArray(OUTPUT_MARK) + '\n';
+    const qsizetype at = text.indexOf(mark);
+    const QList<QByteArray> lines = (at < 0 ? text : text.left(at)).split('\n');
+    if (at >= 0) {
+        st.hasOutput = true;
+        st.output = text.mid(at + mark.size());
+    }
     for (const QByteArray &raw : lines) {
         const QByteArray line = raw.trimmed();
         const qsizetype eq = line.indexOf('=');
@@ -165,9 +184,9 @@ Result<DetachedStatus> RemoteShell::startDetached(const DetachedStep &step)
         "else echo launched=0; fi; "_s
             .arg(shellPath(step.stateDir), shellQuote(step.id), shellQuote(QString::fromLatin1(RUNNER)),
                  shellQuote(step.command))
-        + statusScript(step.stateDir, step.id);
+        + statusScript(step.stateDir, step.id, step.holdMs, true);
     ExecOptions opts;
-    opts.totalTimeoutMs = 30000;
+    opts.totalTimeoutMs = 30000 + qMax(0, step.holdMs);
     const Result<ExecResult> r = exec(launcher, opts);
     if (!r) {
         return r.error();
@@ -187,12 +206,18 @@ Result<DetachedStatus> RemoteShell::startDetached(const DetachedStep &step)
 
 Result<DetachedStatus> RemoteShell::detachedStatus(const QString &stepId, const QString &stateDir)
 {
+    return readDetachedStatus(stepId, stateDir, 0);
+}
+
+Result<DetachedStatus> RemoteShell::readDetachedStatus(const QString &stepId, const QString &stateDir, int holdMs)
+{
     if (!isValidStepId(stepId)) {
         return Error(ErrorCode::InvalidInput, u"invalid step id '%1'"_s.arg(stepId));
     }
     ExecOptions opts;
-    opts.totalTimeoutMs = 30000;
-    const Result<ExecResult> r = exec(statusScript(stateDir, stepId), opts);
+    opts.totalTimeoutMs = 30000 + holdMs;
+    // A wait (holdMs > 0) brings the finished step's output along.
+    const Result<ExecResult> r = exec(statusScript(stateDir, stepId, holdMs, holdMs > 0), opts);
     if (!r) {
         return r.error();
     }
@@ -212,7 +237,10 @@ Result<DetachedStatus> RemoteShell::waitDetached(const QString &stepId, const QS
         if (isCancelled()) {
             return cancelledError(u"waiting for step %1"_s.arg(stepId));
         }
-        const Result<DetachedStatus> st = detachedStatus(stepId, stateDir);
+        // The host waits for the finish itself (up to pollIntervalMs, bounded by the deadline).
+        const int hold = int(qMin<qint64>(qMax(0, options.pollIntervalMs),
+                                          deadline.isForever() ? options.pollIntervalMs : qMax<qint64>(0, deadline.remainingTime())));
+        const Result<DetachedStatus> st = readDetachedStatus(stepId, stateDir, hold);
         if (!st) {
             return st;
         }
@@ -225,10 +253,9 @@ Result<DetachedStatus> RemoteShell::waitDetached(const QString &stepId, const QS
                                                  .arg(options.totalTimeoutMs),
                          describe());
         }
-        // Sleep in slices so cancel() is seen within 100 ms.
-        QDeadlineTimer nap(qMax(10, options.pollIntervalMs));
-        while (!nap.hasExpired() && !deadline.hasExpired() && !isCancelled()) {
-            QThread::msleep(quint64(qMin<qint64>(100, qMax<qint64>(1, nap.remainingTime()))));
+        if (st->state == DetachedStatus::State::Starting) {
+            // Launched, its status file not written yet: a moment.
+            QThread::msleep(20);
         }
     }
 }

@@ -103,6 +103,9 @@ struct DetachedStep
     QString id;          // [A-Za-z0-9._-], at most 128 characters
     QString command;     // run by `sh -c`
     QString stateDir;    // on the target; "~/..." is relative to the user's home
+    // startDetached() waits on the host up to this long for the step to finish before it
+    // answers (0: answers at once). A short step then costs one command in all.
+    int holdMs = 0;
 };
 
 struct DetachedStatus
@@ -121,13 +124,19 @@ struct DetachedStatus
     qint64 startedEpoch = 0;
     qint64 finishedEpoch = 0;
     bool launchedNow = false;   // startDetached(): true if this call launched it, false if adopted
+    // When Finished and read by startDetached()/waitDetached(): the tail (1 MiB) of the step's
+    // stdout, read in the same command (detachedOutput() reads it again if needed).
+    bool hasOutput = false;
+    QByteArray output;
 
     static QString stateName(State s);
 };
 
 struct WaitOptions
 {
-    int pollIntervalMs = 500;
+    // Each status read waits on the host up to this long for the step to finish (it sees the
+    // finish within 50 ms); a cancel() interrupts it.
+    int pollIntervalMs = 2000;
     int totalTimeoutMs = 0;     // 0 = until finished/lost or cancelled
 };
 
@@ -175,7 +184,7 @@ public:
     // Detached steps (built on exec(), so every shell has them).
     Core::Result<DetachedStatus> startDetached(const DetachedStep &step);
     Core::Result<DetachedStatus> detachedStatus(const QString &stepId, const QString &stateDir);
-    // Polls until Finished or Lost, the deadline, or cancel.
+    // Until Finished or Lost, the deadline, or cancel (each read waits on the host, see WaitOptions).
     Core::Result<DetachedStatus> waitDetached(const QString &stepId, const QString &stateDir,
                                               const WaitOptions &options = {});
     // The step's captured stdout / stderr (at most maxBytes of each, from the end).
@@ -194,6 +203,9 @@ protected:
     Core::Error cancelledError(const QString &what) const;
 
 private:
+    // The status, read after waiting on the host up to holdMs while the step still runs.
+    Core::Result<DetachedStatus> readDetachedStatus(const QString &stepId, const QString &stateDir, int holdMs);
+
     std::atomic<bool> m_cancelled{false};
 };
 

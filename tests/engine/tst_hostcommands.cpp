@@ -54,10 +54,12 @@ private Q_SLOTS:
     void initTestCase();
     void quotingSurvivesTheShell_data();
     void quotingSurvivesTheShell();
+    void installKeepsConfigAndOldBinaries_data();
     void installKeepsConfigAndOldBinaries();
     void installRefusesAPackageWithoutServer();
     void backupVerifyAndRestore();
     void backupNeverSkipsAMissingDirectory();
+    void stopWaitsForTheProcesses_data();
     void stopWaitsForTheProcesses();
     void stopReportsSurvivors();
 };
@@ -93,8 +95,17 @@ void tst_HostCommands::quotingSurvivesTheShell()
     QCOMPARE(r.out, word);
 }
 
+void tst_HostCommands::installKeepsConfigAndOldBinaries_data()
+{
+    QTest::addColumn<int>("prepare");   // 0: not prepared, 1: prepared, 2: prepared, then staged again
+    QTest::newRow("installed straight from the zip") << 0;
+    QTest::newRow("prepared while the nodes ran, then installed") << 1;
+    QTest::newRow("prepared, then another package staged: unpacked again") << 2;
+}
+
 void tst_HostCommands::installKeepsConfigAndOldBinaries()
 {
+    QFETCH(int, prepare);
     QTemporaryDir tmp;
     const QString inst = tmp.filePath(u"host1/server"_s);
     writeFile(inst + u"/dolphindb"_s, "old binary");
@@ -107,7 +118,7 @@ void tst_HostCommands::installKeepsConfigAndOldBinaries()
     writeFile(inst + u"/clusterDemo/data/node43/storage/chunk"_s, "data");
 
     const QString pkgRoot = tmp.filePath(u"pkg"_s);
-    writeFile(pkgRoot + u"/server/dolphindb"_s, "new binary");
+    writeFile(pkgRoot + u"/server/dolphindb"_s, prepare == 2 ? "an earlier build" : "new binary");
     writeFile(pkgRoot + u"/server/libDolphinDB.so"_s, "new lib");
     writeFile(pkgRoot + u"/server/dolphindb.cfg"_s, "package default cfg");
     writeFile(pkgRoot + u"/server/dolphindb.lic"_s, "trial licence");
@@ -118,11 +129,33 @@ void tst_HostCommands::installKeepsConfigAndOldBinaries()
     QDir().mkpath(QFileInfo(zip).absolutePath());
     QCOMPARE(runSh(u"cd "_s + shellQuote(pkgRoot) + u" && zip -qr "_s + shellQuote(zip) + u" server"_s).exitCode, 0);
 
+    if (prepare > 0) {
+        // At stage time: the old binaries are kept and the package unpacked; the install is untouched.
+        const ShellRun p = runSh(HostCommands::preparePackage(inst, zip, u"2.00.7.4"_s));
+        QVERIFY2(p.exitCode == 0, qPrintable(p.err));
+        QVERIFY(p.out.contains(HostCommands::okMarker(u"prepared"_s)));
+        QVERIFY(p.out.contains(u"unpacked"_s));
+        QCOMPARE(readFile(inst + u"/dolphindb"_s), "old binary");
+        QCOMPARE(readFile(inst + u".bak-2.00.7.4/dolphindb"_s), "old binary");
+        // Prepared twice: nothing is unpacked again.
+        QVERIFY(!runSh(HostCommands::preparePackage(inst, zip, u"2.00.7.4"_s)).out.contains(u"unpacked"_s));
+    }
+    if (prepare == 2) {
+        QTest::qWait(1100);   // a new mtime second, as a real re-upload has
+        writeFile(pkgRoot + u"/server/dolphindb"_s, "new binary");
+        QVERIFY(QFile::remove(zip));
+        QCOMPARE(runSh(u"cd "_s + shellQuote(pkgRoot) + u" && zip -qr "_s + shellQuote(zip) + u" server"_s).exitCode, 0);
+    }
+
     const QString install = HostCommands::installPackage(inst, zip, u"2.00.7.4"_s);
     for (int pass = 1; pass <= 2; ++pass) {  // idempotent: a second run changes nothing
         const ShellRun r = runSh(install);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.out.contains(HostCommands::okMarker(u"installed"_s)));
+        if (pass == 1) {
+            // Only a prepared, unchanged package skips the unzip inside the host's window.
+            QCOMPARE(r.out.contains(u"unpacked"_s), prepare != 1);
+        }
         QCOMPARE(readFile(inst + u"/dolphindb"_s), "new binary");
         QCOMPARE(readFile(inst + u"/libDolphinDB.so"_s), "new lib");
         QCOMPARE(readFile(inst + u"/web/index.html"_s), "new web");
@@ -219,21 +252,45 @@ void tst_HostCommands::backupNeverSkipsAMissingDirectory()
     QVERIFY(!QFileInfo::exists(backup + u"/MANIFEST"_s));
 }
 
+void tst_HostCommands::stopWaitsForTheProcesses_data()
+{
+    QTest::addColumn<QString>("dirName");
+    QTest::addColumn<bool>("replaceBinary");
+    QTest::newRow("a plain install directory") << u"server"_s << false;
+    QTest::newRow("glob characters in the path match only themselves") << u"se[r]v*er ?x"_s << false;
+    QTest::newRow("a process whose binary was replaced is still found") << u"server"_s << true;
+}
+
 void tst_HostCommands::stopWaitsForTheProcesses()
 {
+    QFETCH(QString, dirName);
+    QFETCH(bool, replaceBinary);
     QTemporaryDir tmp;
-    const QString inst = tmp.filePath(u"server"_s);
+    // A look-alike next door whose name the glob would match: never listed, never stopped.
+    const QString other = tmp.filePath(u"serverXer yx"_s);
+    QDir().mkpath(other);
+    QVERIFY(QFile::copy(QStandardPaths::findExecutable(u"sleep"_s), other + u"/dolphindb"_s));
+    QCOMPARE(runSh(u"cd "_s + shellQuote(other) + u" && (./dolphindb 300 & echo $! > pids)"_s).exitCode, 0);
+    const QString otherPid = QString::fromUtf8(readFile(other + u"/pids"_s)).trimmed();
+    const QString inst = tmp.filePath(dirName);
     QDir().mkpath(inst + u"/clusterDemo"_s);
     QVERIFY(QFile::copy(QStandardPaths::findExecutable(u"sleep"_s), inst + u"/dolphindb"_s));
     writeFile(inst + u"/clusterDemo/stopAllNode.sh"_s, "kill $(cat ../pids)\n");
     QCOMPARE(runSh(u"cd "_s + shellQuote(inst) + u" && (./dolphindb 300 & echo $! > pids)"_s).exitCode, 0);
     const QString pid = QString::fromUtf8(readFile(inst + u"/pids"_s)).trimmed();
+    if (replaceBinary) {
+        // The upgrade replaces the file under a running process: /proc says "(deleted)".
+        QVERIFY(QFile::remove(inst + u"/dolphindb"_s));
+        QVERIFY(QFile::copy(QStandardPaths::findExecutable(u"sleep"_s), inst + u"/dolphindb"_s));
+    }
     QCOMPARE(runSh(HostCommands::listServerProcesses(inst)).out.trimmed(), pid);
 
     const ShellRun r = runSh(HostCommands::stopAllNodes(inst, 10));
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(r.out.contains(HostCommands::okMarker(u"stopped"_s)));
     QCOMPARE(runSh(HostCommands::listServerProcesses(inst)).out, QString());
+    QCOMPARE(runSh(HostCommands::listServerProcesses(other)).out.trimmed(), otherPid);
+    runSh(u"kill "_s + otherPid);
 }
 
 void tst_HostCommands::stopReportsSurvivors()

@@ -49,6 +49,8 @@ private Q_SLOTS:
     void cancelTakesEffectWithinOneSecond();
     void detachedStepRunsOnceAndIsAdopted_data();
     void detachedStepRunsOnceAndIsAdopted();
+    void detachedStepHeldOnTheHostFinishesInOneCommand_data();
+    void detachedStepHeldOnTheHostFinishesInOneCommand();
     void detachedStepWhoseRunnerDiedIsLost_data();
     void detachedStepWhoseRunnerDiedIsLost();
     void uploadCutAndResumedIsIdentical_data();
@@ -400,6 +402,9 @@ void tst_ShellBehaviour::detachedStepRunsOnceAndIsAdopted()
     QCOMPARE(done->state, DetachedStatus::State::Finished);
     QCOMPARE(done->exitCode, 5);
     QVERIFY(done->finishedEpoch >= done->startedEpoch);
+    // The wait that saw the finish brought the output along; a separate read gives the same.
+    QVERIFY(done->hasOutput);
+    QCOMPARE(done->output, "out-42\n");
     QCOMPARE(shell->detachedOutput(step.id, dir).valueOr({}), "out-42\n");
     QCOMPARE(shell->detachedOutput(step.id, dir, true).valueOr({}), "problem\n");
 
@@ -413,6 +418,45 @@ void tst_ShellBehaviour::detachedStepRunsOnceAndIsAdopted()
     // Bad ids are refused before anything runs.
     step.id = u"../x; rm -rf /"_s;
     QCOMPARE(shell->startDetached(step).error().code, ErrorCode::InvalidInput);
+}
+
+void tst_ShellBehaviour::detachedStepHeldOnTheHostFinishesInOneCommand_data()
+{
+    addKinds();
+}
+
+void tst_ShellBehaviour::detachedStepHeldOnTheHostFinishesInOneCommand()
+{
+    QFETCH(QString, kind);
+    MAKE_SHELL(kind);
+    const QString dir = m_tmp.filePath(u"held-"_s + kind);
+    Ssh::DetachedStep step;
+    step.stateDir = dir;
+    step.holdMs = 5000;
+
+    // A short step: launched, finished and read by the one start call.
+    step.id = u"short"_s;
+    step.command = u"sleep 0.3; echo 'state=finished lines in the output are output'; echo done"_s;
+    const auto st = shell->startDetached(step);
+    QVERIFY2(st.ok(), qPrintable(st.ok() ? QString() : st.error().toString()));
+    QVERIFY(st->launchedNow);
+    QCOMPARE(st->state, DetachedStatus::State::Finished);
+    QCOMPARE(st->exitCode, 0);
+    QVERIFY(st->hasOutput);
+    QCOMPARE(st->output, "state=finished lines in the output are output\ndone\n");
+
+    // A longer one: the start answers when the hold ends, still running; the wait finishes it.
+    step.id = u"long"_s;
+    step.holdMs = 300;
+    step.command = u"sleep 2; echo late"_s;
+    const auto running = shell->startDetached(step);
+    QVERIFY(running.ok());
+    QCOMPARE(running->state, DetachedStatus::State::Running);
+    QVERIFY(!running->hasOutput);
+    const auto done = shell->waitDetached(step.id, dir, {});
+    QVERIFY(done.ok());
+    QCOMPARE(done->state, DetachedStatus::State::Finished);
+    QCOMPARE(done->output, "late\n");
 }
 
 void tst_ShellBehaviour::detachedStepWhoseRunnerDiedIsLost_data()
