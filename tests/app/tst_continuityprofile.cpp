@@ -259,6 +259,7 @@ void tst_ContinuityProfile::journalRunIsClassifiedWithItsHostWindows()
     const CliRun t = runCli({u"--profile"_s, m_profile, u"--journal"_s, m_journal});
     QCOMPARE(t.exitCode, 0);
     const QString text = QString::fromUtf8(t.out);
+    qInfo("%s", qPrintable(text));
     QVERIFY2(text.contains(u"host window "_s + m_cluster.host(1)), qPrintable(text));
     QVERIFY2(text.contains(u"time-gap"_s) && text.contains(u"during "_s + m_cluster.host(1)), qPrintable(text));
 }

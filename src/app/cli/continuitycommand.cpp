@@ -103,7 +103,7 @@ bool takeNumber(CliContext &ctx, const QString &name, qint64 *value, bool *given
 
 QString timeText(qint64 ms)
 {
-    return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);  // as the report prints times
 }
 
 // Where the rows come from, and what is known about the run that wrote them.
