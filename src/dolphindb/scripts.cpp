@@ -215,7 +215,7 @@ Core::Result<QString> tableExists(const QString &dbPath, const QString &table)
 }
 
 Core::Result<QString> createStockTable(const QString &dbPath, const QString &table, QDate firstDay,
-                                       QDate lastDay)
+                                       QDate lastDay, bool longIds)
 {
     const Core::Status st = checkTable(dbPath, table);
     if (!st) {
@@ -225,9 +225,9 @@ Core::Result<QString> createStockTable(const QString &dbPath, const QString &tab
         return invalid(u"invalid partition date range"_s);
     }
     return u"db = database(\"%1\",VALUE,%2..%3,,'TSDB')\n"
-           "tmp = table(1:0,[`time,`name,`id],[TIMESTAMP,SYMBOL,INT])\n"
+           "tmp = table(1:0,[`time,`name,`id],[TIMESTAMP,SYMBOL,%5])\n"
            "pt = db.createPartitionedTable(tmp,`%4,`time,,`name,ALL)"_s
-        .arg(dbPath, dateLiteral(firstDay), dateLiteral(lastDay), table);
+        .arg(dbPath, dateLiteral(firstDay), dateLiteral(lastDay), table, longIds ? u"LONG"_s : u"INT"_s);
 }
 
 Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
@@ -265,6 +265,26 @@ Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, co
     return u"select top %1 %2, %3 from %4 where %2 > %5 order by %2"_s.arg(limit)
         .arg(idColumn, timeColumn, *t)
         .arg(afterId);
+}
+
+Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
+                              const QString &timeColumn, qint64 first, qint64 last)
+{
+    auto t = loadTable(dbPath, table);
+    if (!t) {
+        return t.error();
+    }
+    for (const QString &c : {idColumn, timeColumn}) {
+        if (const Core::Status st = checkColumn(c); !st) {
+            return st.error();
+        }
+    }
+    if (last < first) {
+        return invalid(u"empty id range %1..%2"_s.arg(first).arg(last));
+    }
+    return u"select %1, %2 from %3 where %1 >= %4 and %1 <= %5"_s.arg(idColumn, timeColumn, *t)
+        .arg(first)
+        .arg(last);
 }
 
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,

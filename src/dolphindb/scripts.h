@@ -87,8 +87,9 @@ Core::Result<QString> tableExists(const QString &dbPath, const QString &table);
 //   db = database("dfs://stock",VALUE,2023.01.01..2023.01.10,,'TSDB')
 //   tmp = table(1:0,[`time,`name,`id],[TIMESTAMP,SYMBOL,INT])
 //   pt = db.createPartitionedTable(tmp,`stock,`time,,`name,ALL)
+// With longIds the id column is LONG instead of INT (ids beyond 2^31).
 Core::Result<QString> createStockTable(const QString &dbPath, const QString &table, QDate firstDay,
-                                       QDate lastDay);
+                                       QDate lastDay, bool longIds = false);
 // select count(*) as rows, min(id) as minId, max(id) as maxId, min(time) as minTime,
 //        max(time) as maxTime from loadTable("dfs://stock", "stock")
 Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
@@ -97,6 +98,11 @@ Core::Result<QString> tableStats(const QString &dbPath, const QString &table, co
 // select top <limit> id, time from loadTable("db", "tb") where id > <afterId> order by id
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
                                  const QString &timeColumn, qint64 afterId, int limit);
+// One id range of the id and time columns, any order (every copy of an id in the range;
+// servers without `top`/`order by` support serve it too); read it with readIdTimePage():
+//   select id, time from loadTable("db", "tb") where id >= <first> and id <= <last>
+Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
+                              const QString &timeColumn, qint64 first, qint64 last);
 // The whole id and time columns in one read, any order (small tables; servers without
 // `top`/`order by` support): select id, time from loadTable("db", "tb")
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,

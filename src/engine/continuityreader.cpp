@@ -143,22 +143,6 @@ Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, Con
     return {};
 }
 
-Result<QString> idRangeScript(const ContinuityTableRef &ref, qint64 first, qint64 last)
-{
-    if (const Status valid = ref.validate(); !valid) {
-        return valid.error();
-    }
-    const auto db = DolphinDb::Scripts::quote(ref.database);
-    const auto tb = DolphinDb::Scripts::quote(ref.table);
-    if (!db || !tb) {
-        return !db ? db.error() : tb.error();
-    }
-    return u"select %1, %2 from loadTable(%3, %4) where %1 >= %5 and %1 <= %6"_s
-        .arg(ref.idColumn, ref.timeColumn, *db, *tb)
-        .arg(first)
-        .arg(last);
-}
-
 Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const ContinuityTableRef &ref,
                                                 int pageRows, const std::function<bool(qint64, qint64)> &progress)
 {
@@ -196,7 +180,8 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
             const double lastD = static_cast<double>(first) + width - 1;
             const qint64 last = lastD >= static_cast<double>(maxId) ? maxId
                                                                     : std::max<qint64>(first, static_cast<qint64>(lastD));
-            const auto script = idRangeScript(ref, first, last);
+            const auto script = DolphinDb::Scripts::idRange(ref.database, ref.table, ref.idColumn, ref.timeColumn,
+                                                            first, last);
             if (!script) {
                 return script.error();
             }

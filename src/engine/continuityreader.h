@@ -44,13 +44,8 @@ struct ContinuityColumns
 Core::Status appendColumns(const DolphinDb::DdbVector &ids, const DolphinDb::DdbVector &times,
                            ContinuityColumns &out, qint64 count = -1);
 
-// The page read (not in the protocol's catalog yet; the catalog's idTimePage uses
-// "top … order by", which the sandbox emulator refuses):
-//   select <id>, <time> from loadTable("<db>", "<table>") where <id> >= <first> and <id> <= <last>
-Core::Result<QString> idRangeScript(const ContinuityTableRef &ref, qint64 first, qint64 last);
-
 // Reads a table back, only its id and time columns: the catalog's tableStats (row count,
-// id range), then id ranges of about pageRows rows (widened over sparse stretches, so a
+// id range), then the catalog's idRange pages of about pageRows rows (widened over sparse stretches, so a
 // wrapped or sparse sequence takes few requests). Every copy of an id lands in one page.
 // Rows with a null id are counted (rows - rows read), not read. `run` executes one script
 // and returns its result (blocking; the caller picks the thread). `progress` (optional)

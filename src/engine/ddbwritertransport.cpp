@@ -62,14 +62,35 @@ void DdbWriterTransport::onFinished(const DdbHaResult &result)
     handler(result);
 }
 
-Result<DdbValue> DdbWriterTransport::rowTable(const WriterSettings &settings, qint64 id, qint64 timeMs)
+Result<DdbValue> DdbWriterTransport::rowTable(const WriterSettings &settings, qint64 firstId, qint64 timeMs,
+                                              int count)
 {
-    const DdbVector idColumn = settings.idType == WriterIdType::Int
-        ? DdbVector::int32s(DataType::Int, {static_cast<qint32>(id)})
-        : DdbVector::int64s(DataType::Long, {id});
+    if (count < 1) {
+        return Error(ErrorCode::InvalidInput, u"an append needs at least one row"_s);
+    }
+    if (firstId > settings.maxId() - (count - 1)) {
+        return Error(ErrorCode::InvalidInput, u"ids beyond the id column's maximum %1"_s.arg(settings.maxId()));
+    }
+    DdbVector idColumn;
+    if (settings.idType == WriterIdType::Int) {
+        QList<qint32> ids;
+        ids.reserve(count);
+        for (int i = 0; i < count; ++i) {
+            ids.append(static_cast<qint32>(firstId + i));
+        }
+        idColumn = DdbVector::int32s(DataType::Int, ids);
+    } else {
+        QList<qint64> ids;
+        ids.reserve(count);
+        for (int i = 0; i < count; ++i) {
+            ids.append(firstId + i);
+        }
+        idColumn = DdbVector::int64s(DataType::Long, ids);
+    }
     return DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
-                           {DdbVector::int64s(DataType::Timestamp, {timeMs}),
-                            DdbVector::strings(DataType::Symbol, {settings.name}), idColumn});
+                           {DdbVector::int64s(DataType::Timestamp, QList<qint64>(count, timeMs)),
+                            DdbVector::strings(DataType::Symbol, QStringList(count, settings.name)),
+                            idColumn});
 }
 
 void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<void(Status)> done)
@@ -99,14 +120,9 @@ void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<v
             done(Error(ErrorCode::NotFound, u"the table %1/%2 does not exist"_s.arg(settings.database, settings.table)));
             return;
         }
-        if (settings.idType != WriterIdType::Int) {
-            done(Error(ErrorCode::InvalidInput,
-                       u"the creation script makes INT ids; create a LONG-id table yourself or write INT ids"_s));
-            return;
-        }
         const QDate today = QDate::currentDate();
         const auto create = Scripts::createStockTable(settings.database, settings.table, today.addDays(-1),
-                                                      today.addDays(60));
+                                                      today.addDays(60), settings.idType == WriterIdType::Long);
         if (!create) {
             done(create.error());
             return;
@@ -122,11 +138,11 @@ void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<v
     });
 }
 
-void DdbWriterTransport::append(const WriterSettings &settings, qint64 id, qint64 timeMs,
+void DdbWriterTransport::append(const WriterSettings &settings, qint64 firstId, int count, qint64 timeMs,
                                 std::function<void(AppendOutcome)> done)
 {
     const auto function = Scripts::tableInsertFunction(settings.database, settings.table);
-    const auto table = rowTable(settings, id, timeMs);
+    const auto table = rowTable(settings, firstId, timeMs, count);
     if (!function || !table) {
         done(AppendOutcome{AttemptOutcome::Failed, QString(),
                            (!function ? function.error() : table.error()).toString()});

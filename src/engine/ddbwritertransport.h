@@ -16,9 +16,9 @@ namespace GrayStep::Engine {
 // The WriterProbe's transport over a DolphinDB HA session (PROTOCOL.md §5): the session is
 // created on the writer's thread (this object is made by the probe's factory there).
 // prepare(): existsTable, and when absent and settings.createTable, the catalog's creation
-// script (the tutorial's schema; INT ids only; VALUE partitions from yesterday to 60 days
+// script (the tutorial's schema, with an INT or LONG id column as settings.idType says; VALUE partitions from yesterday to 60 days
 // ahead, so the writer's own rows have a partition). append(): the catalog's
-// tableInsert{loadTable('db','tb')} with one (time, name, id) table; the session's outcome
+// tableInsert{loadTable('db','tb')} with one (time, name, id) table of the batch's rows; the session's outcome
 // and answering site become the attempt's outcome and node.
 class DdbWriterTransport final : public WriterTransport
 {
@@ -28,11 +28,12 @@ public:
     ~DdbWriterTransport() override;
 
     void prepare(const WriterSettings &settings, std::function<void(Core::Status)> done) override;
-    void append(const WriterSettings &settings, qint64 id, qint64 timeMs,
+    void append(const WriterSettings &settings, qint64 firstId, int count, qint64 timeMs,
                 std::function<void(AppendOutcome)> done) override;
 
-    // The one-row table an append sends.
-    static Core::Result<DolphinDb::DdbValue> rowTable(const WriterSettings &settings, qint64 id, qint64 timeMs);
+    // The table an append sends: `count` rows with consecutive ids from firstId.
+    static Core::Result<DolphinDb::DdbValue> rowTable(const WriterSettings &settings, qint64 firstId, qint64 timeMs,
+                                                      int count = 1);
 
 private:
     using Handler = std::function<void(const DolphinDb::DdbHaResult &)>;

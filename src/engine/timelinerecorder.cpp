@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/timelinerecorder.h"
 
+#include <QHash>
 #include <QMutexLocker>
+
+#include <algorithm>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -62,6 +65,30 @@ QList<TimelineSpan> TimelineRecorder::stepSpans() const
 QList<TimelineSpan> TimelineRecorder::hostWindows() const
 {
     return pairSpans(events(), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
+}
+
+QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
+{
+    QList<TimelineSpan> spans;
+    QHash<QString, qsizetype> open;  // host -> index of its open window
+    for (const JournalRecord &r : records) {
+        if (r.host.isEmpty()) {
+            continue;
+        }
+        const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
+        const bool closes = r.kind == u"done"_s && (r.step == u"recovery"_s || r.step == u"rollback-start"_s);
+        const auto it = open.constFind(r.host);
+        if (opens && it == open.cend()) {
+            open.insert(r.host, spans.size());
+            spans.append(TimelineSpan{r.host, u"down"_s, r.wallMs, -1, EngineEvent::Outcome::None});
+        } else if (closes && it != open.cend()) {
+            TimelineSpan &span = spans[*it];
+            span.endMs = std::max(r.wallMs, span.startMs);
+            span.outcome = EngineEvent::Outcome::Ok;
+            open.erase(it);
+        }
+    }
+    return spans;
 }
 
 } // namespace GrayStep::Engine

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine/engineevent.h"
+#include "engine/journal.h"
 
 #include "core/clock.h"
 
@@ -46,5 +47,12 @@ private:
     mutable QMutex m_mutex;
     QList<EngineEvent> m_events;
 };
+
+// The host windows of a run as its journal recorded them (after the fact, e.g. for
+// `graystep-cli continuity --journal J`): a host's window opens at its first "stop" (or
+// "rollback-stop") intent and closes at the "done" of its "recovery" (or "rollback-start");
+// an intent repeated by a resume while the window is open does not open another. A window
+// still open at the journal's end stays open (endMs -1). Label "down", in start order.
+QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records);
 
 } // namespace GrayStep::Engine

@@ -13,6 +13,16 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace GrayStep::Engine {
 
+namespace {
+// Above 50 rows/s (an interval below one tick) the writer sends the rows due every tick in one
+// append: the sandbox's node takes a few hundred single-row appends per second, a real one not
+// many more.
+constexpr qint64 TICK_NS = 20'000'000;
+// After a stall (a slow append, a failover) at most this much of the schedule is caught up in
+// one batch; the rest of the backlog is dropped (the writer goes on at its rate).
+constexpr qint64 CATCH_UP_NS = 250'000'000;
+} // namespace
+
 // Lives on the writer's thread; owns the transport and the pacing timer.
 class WriterWorker final : public QObject
 {
@@ -33,7 +43,7 @@ public:
         m_timer = new QTimer(this);
         m_timer->setSingleShot(true);
         m_timer->setTimerType(Qt::PreciseTimer);
-        connect(m_timer, &QTimer::timeout, this, [this] { sendOne(); });
+        connect(m_timer, &QTimer::timeout, this, [this] { sendDue(); });
         m_mono.start();
 
         m_nextId = settings.firstId;
@@ -103,20 +113,47 @@ public:
     }
 
 private:
+    bool batching() const { return m_intervalNs < TICK_NS; }
+
     void schedule()
     {
         if (m_finished || m_paused || m_inFlight || m_stopRequested) {
             return;
         }
         const qint64 now = m_mono.nsecsElapsed();
-        if (now > m_nextDueNs + m_intervalNs) {
-            m_nextDueNs = now;  // behind after a stall: go on at the rate, no catch-up burst
+        qint64 fireNs = m_nextDueNs;
+        if (!batching()) {
+            if (now > m_nextDueNs + m_intervalNs) {
+                m_nextDueNs = now;  // behind after a stall: go on at the rate, no catch-up burst
+            }
+            fireNs = m_nextDueNs;
+        } else {
+            fireNs = std::max(m_nextDueNs, m_lastSendNs + TICK_NS);  // rows gather for a tick
         }
-        const qint64 delayNs = std::max<qint64>(0, m_nextDueNs - now);
+        const qint64 delayNs = std::max<qint64>(0, fireNs - now);
         m_timer->start(static_cast<int>((delayNs + 999'999) / 1'000'000));
     }
 
-    void sendOne()
+    // The rows due now: one below 50 rows/s; above, every row whose time has come, up to
+    // CATCH_UP_NS worth after a stall (the older part of the backlog is skipped).
+    qint64 rowsDue(qint64 now)
+    {
+        if (!batching()) {
+            return 1;
+        }
+        if (now < m_nextDueNs) {
+            return 0;
+        }
+        qint64 n = (now - m_nextDueNs) / m_intervalNs + 1;
+        const qint64 cap = std::max<qint64>(1, CATCH_UP_NS / m_intervalNs);
+        if (n > cap) {
+            m_nextDueNs += (n - cap) * m_intervalNs;  // skip the schedule's oldest part
+            n = cap;
+        }
+        return n;
+    }
+
+    void sendDue()
     {
         if (m_finished || m_paused || m_inFlight || m_stopRequested) {
             return;
@@ -131,43 +168,60 @@ private:
             finish(WriterProbe::State::Stopped);
             return;
         }
-        const qint64 id = m_nextId++;
+        const qint64 now = m_mono.nsecsElapsed();
+        qint64 count = rowsDue(now);
+        if (count <= 0) {
+            schedule();
+            return;
+        }
+        if (m_settings.maxRows > 0) {
+            count = std::min(count, m_settings.maxRows - m_sent);
+        }
+        count = std::min(count, m_settings.maxId() - m_nextId + 1);
+        const qint64 firstId = m_nextId;
+        m_nextId += count;
         m_probe->m_nextId = m_nextId;
-        ++m_sent;
-        m_nextDueNs += m_intervalNs;
+        m_sent += count;
+        m_nextDueNs += count * m_intervalNs;
+        m_lastSendNs = now;
         m_inFlight = true;
         const qint64 sendMs = m_clock.wallMs();
         QPointer<WriterWorker> self(this);
-        m_transport->append(m_settings, id, sendMs, [self, id, sendMs](AppendOutcome outcome) {
+        const int rows = static_cast<int>(count);
+        m_transport->append(m_settings, firstId, rows, sendMs, [self, firstId, rows, sendMs](AppendOutcome outcome) {
             if (self) {
-                self->recordOutcome(id, sendMs, outcome);
+                self->recordOutcome(firstId, rows, sendMs, outcome);
             }
         });
     }
 
-    void recordOutcome(qint64 id, qint64 sendMs, const AppendOutcome &outcome)
+    // Every row of the append is its own attempt, with the append's outcome and node.
+    void recordOutcome(qint64 firstId, int rows, qint64 sendMs, const AppendOutcome &outcome)
     {
         const qint64 doneMs = m_clock.wallMs();
         m_inFlight = false;
-        WriterAttempt attempt{id, sendMs, doneMs, outcome.outcome, -1};
+        qint16 node = -1;
         if (!outcome.node.isEmpty()) {
-            const auto node = m_log->nodeIndex(outcome.node);
-            if (!node) {
-                fail(u"the writer log cannot be written: "_s + node.error().toString());
+            const auto index = m_log->nodeIndex(outcome.node);
+            if (!index) {
+                fail(u"the writer log cannot be written: "_s + index.error().toString());
                 return;
             }
-            attempt.node = static_cast<qint16>(*node);
+            node = static_cast<qint16>(*index);
         }
-        const auto written = m_log->append(attempt);
-        if (!written) {
-            fail(u"the writer log cannot be written: "_s + written.error().toString());
-            return;
+        for (int i = 0; i < rows; ++i) {
+            const WriterAttempt attempt{firstId + i, sendMs, doneMs, outcome.outcome, node};
+            const auto written = m_log->append(attempt);
+            if (!written) {
+                fail(u"the writer log cannot be written: "_s + written.error().toString());
+                return;
+            }
+            ++m_probe->m_attempts;
+            if (attempt.outcome == AttemptOutcome::Acknowledged) {
+                ++m_probe->m_acknowledged;
+            }
+            m_probe->publishAttempt(attempt, outcome.node);
         }
-        ++m_probe->m_attempts;
-        if (attempt.outcome == AttemptOutcome::Acknowledged) {
-            ++m_probe->m_acknowledged;
-        }
-        m_probe->publishAttempt(attempt, outcome.node);
         if (m_stopRequested) {
             finish(WriterProbe::State::Stopped);
             return;
@@ -208,6 +262,7 @@ private:
     QElapsedTimer m_mono;
     qint64 m_intervalNs = 100'000'000;
     qint64 m_nextDueNs = 0;
+    qint64 m_lastSendNs = -TICK_NS;
     qint64 m_nextId = 1;
     qint64 m_sent = 0;
     bool m_prepared = false;

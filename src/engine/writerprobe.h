@@ -21,7 +21,11 @@ class WriterWorker;
 
 // The built-in HA writer (DESIGN.md §4): appends (time, name, id) rows with consecutive ids
 // at a fixed rate through a WriterTransport (the DolphinDB HA session), on its own thread,
-// one append in flight at a time. Every attempt goes to the WriterLog (file + memory)
+// one append in flight at a time. Up to 50 rows/s every append carries one row; above that
+// the rows due are sent together every 20 ms (one tableInsert, consecutive ids), each row
+// still its own attempt in the log with the append's outcome. Pacing follows a monotonic
+// schedule (no drift); after a stall at most 250 ms of the schedule is caught up in one
+// append and the older backlog is skipped (no burst). Every attempt goes to the WriterLog (file + memory)
 // before it is announced. Ids never wrap: at the id column's maximum the writer stops.
 // After an attempt that was not acknowledged the writer goes on with the next id (it never
 // reuses one), so every id has at most one attempt.

@@ -19,8 +19,10 @@ struct WriterSettings
     QString database = QStringLiteral("dfs://stock");   // the tutorial's table by default
     QString table = QStringLiteral("stock");
     bool createTable = true;       // create database/table when absent (tutorial's schema)
-    int rowsPerSecond = 10;        // 1..1000, one row per append, one append in flight
-    WriterIdType idType = WriterIdType::Int;
+    // 1..1000. One append in flight at a time; up to 50 rows/s one row per append, above
+    // that the rows due are sent together every 20 ms (WriterProbe).
+    int rowsPerSecond = 10;
+    WriterIdType idType = WriterIdType::Int;   // the id column a created table gets; the type appended
     qint64 firstId = 1;            // 0: continue after the writer log's last id
     QString name = QStringLiteral("graystep");  // the SYMBOL column's value
     qint64 maxRows = 0;            // stop after this many attempts; 0: until stopped
@@ -51,8 +53,9 @@ public:
     virtual ~WriterTransport() = default;
     // Connect, and create the database/table when settings.createTable and absent.
     virtual void prepare(const WriterSettings &settings, std::function<void(Core::Status)> done) = 0;
-    // Append one row (time, name, id).
-    virtual void append(const WriterSettings &settings, qint64 id, qint64 timeMs,
+    // Append `count` rows (time, name, id) with the ids firstId .. firstId + count - 1, all
+    // with the time timeMs, in one request: its outcome is every row's outcome.
+    virtual void append(const WriterSettings &settings, qint64 firstId, int count, qint64 timeMs,
                         std::function<void(AppendOutcome)> done) = 0;
 };
 

@@ -238,6 +238,14 @@ void tst_ContinuityCommand::badUsage_data()
                                                                   u"dfs://stock/stock"_s, u"--id"_s, u"id"_s,
                                                                   u"--time"_s, u"t"_s}
                                                    << u"127.0.60.9:1"_s;
+    QTest::newRow("neither a profile nor a site") << QStringList{u"--table"_s, u"dfs://stock/stock"_s}
+                                                  << u"--profile P (or --site HOST:PORT) is required"_s;
+    QTest::newRow("a journal without a profile") << QStringList{u"--site"_s, u"127.0.60.3:1"_s, u"--table"_s,
+                                                                u"dfs://stock/stock"_s, u"--id"_s, u"id"_s,
+                                                                u"--time"_s, u"t"_s, u"--journal"_s, u"j"_s}
+                                                 << u"--journal goes with --profile"_s;
+    QTest::newRow("a profile that is not there") << QStringList{u"--profile"_s, m_dir.filePath(u"none.graystep.json"_s)}
+                                                 << u"none.graystep.json"_s;
 }
 
 void tst_ContinuityCommand::badUsage()

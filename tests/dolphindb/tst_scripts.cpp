@@ -90,6 +90,14 @@ void tst_Scripts::exactTexts_data()
     QTest::newRow("a page of id/time")
         << orError(Scripts::idTimePage(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, 5000, 100000))
         << u"select top 100000 id, time from loadTable(\"dfs://stock\", \"stock\") where id > 5000 order by id"_s;
+    QTest::newRow("an id range of id/time (LONG ids)")
+        << orError(Scripts::idRange(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, -5, 3000000000LL))
+        << u"select id, time from loadTable(\"dfs://stock\", \"stock\") where id >= -5 and id <= 3000000000"_s;
+    QTest::newRow("the creation script with LONG ids")
+        << orError(Scripts::createStockTable(u"dfs://stock"_s, u"stock"_s, QDate(2023, 1, 1), QDate(2023, 1, 10), true))
+        << u"db = database(\"dfs://stock\",VALUE,2023.01.01..2023.01.10,,'TSDB')\n"
+           "tmp = table(1:0,[`time,`name,`id],[TIMESTAMP,SYMBOL,LONG])\n"
+           "pt = db.createPartitionedTable(tmp,`stock,`time,,`name,ALL)"_s;
     QTest::newRow("existsTable") << orError(Scripts::tableExists(u"dfs://db/sub"_s, u"t_1"_s))
                                  << u"existsTable(\"dfs://db/sub\", \"t_1\")"_s;
 }
@@ -118,6 +126,9 @@ void tst_Scripts::hostileInputIsRefused_data()
     QTest::newRow("reversed date range")
         << orError(Scripts::createStockTable(u"dfs://stock"_s, u"stock"_s, QDate(2023, 1, 10), QDate(2023, 1, 1)));
     QTest::newRow("quote refuses a backslash") << orError(Scripts::quote(u"a\\\"b"_s));
+    QTest::newRow("id range with a condition for a column")
+        << orError(Scripts::idRange(u"dfs://stock"_s, u"stock"_s, u"id or 1==1"_s, u"time"_s, 1, 2));
+    QTest::newRow("empty id range") << orError(Scripts::idRange(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, 5, 4));
     QTest::newRow("zero page size") << orError(Scripts::idTimePage(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, 0, 0));
 }
 

@@ -263,6 +263,9 @@ void tst_ContinuityAnalyzer::plantedFindings_data()
     QTest::newRow("ids that wrap past INT max show as one missing range")
         << u"n=0; nolog; extra 2147483646@0; extra 2147483647@100; extra -2147483647@200; extra -2147483646@300"_s
         << QStringList{u"missing-ids -2147483645-2147483645 n4294967291"_s};
+    QTest::newRow("LONG ids across 2^31 are classified like small ones")
+        << u"n=40; first=2147483630; absent 2147483650; dup 2147483648x1; indet 2147483660; absent 2147483660"_s
+        << QStringList{u"lost 2147483650 n1"_s, u"duplicate 2147483648 n1"_s, u"never-written 2147483660 n1"_s};
     QTest::newRow("equal times are no gap")
         << u"n=0; nolog; extra 1@0; extra 2@0; extra 3@0; extra 4@0"_s << QStringList();
     QTest::newRow("out-of-order ids are analysed like ordered ones")

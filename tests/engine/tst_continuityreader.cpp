@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/continuityreader.h"
 
+#include "dolphindb/scripts.h"
+
 #include <QRegularExpression>
 #include <QTest>
 
@@ -235,11 +237,20 @@ void tst_ContinuityReader::duplicatesAreNeverSplitAcrossPages()
 
 void tst_ContinuityReader::pageScriptText()
 {
-    QCOMPARE(idRangeScript(stock(), -5, 1000000).value(),
-             u"select id, time from loadTable(\"dfs://stock\", \"stock\") where id >= -5 and id <= 1000000"_s);
-    ContinuityTableRef bad = stock();
-    bad.idColumn = u"id or 1==1"_s;
-    QVERIFY(!idRangeScript(bad, 1, 2).ok());
+    // The reader's pages are the catalog's idRange script, word for word (LONG ids past 2^31).
+    FakeTable t;
+    t.idType = DataType::Long;
+    t.ids = {3000000000LL, -5};
+    t.times = {T0 + 1, T0};
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), 10);
+    QVERIFY2(read.ok(), qPrintable(read.ok() ? QString() : read.error().toString()));
+    QCOMPARE(t.scripts.size(), 2);
+    QCOMPARE(t.scripts.at(1),
+             Scripts::idRange(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, -5, 3000000000LL).value());
+    QCOMPARE(t.scripts.at(1),
+             u"select id, time from loadTable(\"dfs://stock\", \"stock\") where id >= -5 and id <= 3000000000"_s);
+    QCOMPARE(sortedRows(read->ids, read->times),
+             (std::vector<std::pair<qint64, qint64>>{{-5, T0}, {3000000000LL, T0 + 1}}));
 }
 
 void tst_ContinuityReader::serverSendingRowsOutsideThePageIsAProtocolError()

@@ -5,6 +5,7 @@
 // the node applied an append makes the HA session resend it: the duplicate is found.
 #include "engine/continuityanalyzer.h"
 #include "engine/continuityreader.h"
+#include "engine/continuityseries.h"
 #include "engine/ddbwritertransport.h"
 #include "engine/writerlog.h"
 #include "engine/writerprobe.h"
@@ -143,6 +144,8 @@ class tst_ContinuitySandbox : public QObject
 private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
+    void writerKeepsAThousandRowsPerSecond();
+    void longIdsPastTwoToTheThirtyOne();
     void writerFailsOverWhenItsDataNodeIsKilled();
     void aResentAppliedAppendIsFoundAsADuplicate();
 
@@ -175,6 +178,99 @@ void tst_ContinuitySandbox::initTestCase()
 void tst_ContinuitySandbox::cleanupTestCase()
 {
     m_cluster.killAll();
+}
+
+void tst_ContinuitySandbox::writerKeepsAThousandRowsPerSecond()
+{
+    // A node takes a few hundred single-row appends per second: at 1000 rows/s the writer
+    // batches (one tableInsert per 20 ms tick), every row still its own attempt.
+    QList<DdbSite> sites;
+    for (int i = 1; i <= 3; ++i) {
+        sites << DdbSite{m_cluster.host(i), 8922, u"node%1"_s.arg(i)};
+    }
+    const DdbHaSettings ha = fastHa();
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, ADMIN, ha); }, &log);
+    WriterSettings s;
+    s.database = u"dfs://graystep"_s;
+    s.table = u"fast"_s;
+    s.rowsPerSecond = 1000;
+    s.maxRows = 4000;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 90000));
+    const auto attempts = log.attempts();
+    QCOMPARE(attempts.size(), size_t(4000));
+    for (const WriterAttempt &a : attempts) {
+        QCOMPARE(a.id, qint64(&a - attempts.data()) + 1);
+    }
+    // The rate the rows went out at: from the first send to the last send, plus one tick for
+    // the last batch (rows are sent at the start of their tick).
+    const qint64 spanMs = attempts.back().sendMs - attempts.front().sendMs + 20;
+    const double achieved = 4000.0 * 1000.0 / double(std::max<qint64>(1, spanMs));
+    qInfo("1000 rows/s asked: %.1f rows/s achieved over %lld ms", achieved, qlonglong(spanMs));
+    QVERIFY2(achieved >= 950 && achieved <= 1050, qPrintable(u"achieved %1 rows/s"_s.arg(achieved)));
+
+    const ReadBack back = readBack(m_cluster.host(2), s.table);
+    QVERIFY2(back.status.ok(), qPrintable(back.status.ok() ? QString() : back.status.error().toString()));
+    ContinuityInput in;
+    in.ids = back.columns.ids;
+    in.times = back.columns.times;
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+    qInfo("%s", qPrintable(continuityReportToText(report, {}, log.nodes())));
+    QCOMPARE(report.attempts, 4000);
+    QCOMPARE(report.acknowledged + report.failed + report.indeterminate, 4000);
+    QCOMPARE(report.total(FindingKind::Recovered) + report.total(FindingKind::NeverWritten), report.indeterminate);
+    QCOMPARE(report.total(FindingKind::Lost), 0);
+    QCOMPARE(report.total(FindingKind::Duplicate), 0);
+}
+
+void tst_ContinuitySandbox::longIdsPastTwoToTheThirtyOne()
+{
+    // The writer creates a LONG id column and writes across 2^31; log, reader and analyzer
+    // keep the ids exact.
+    const QList<DdbSite> sites{DdbSite{m_cluster.host(3), 8922, u"node3"_s}};
+    const DdbHaSettings ha = fastHa();
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, ADMIN, ha); }, &log);
+    WriterSettings s;
+    s.database = u"dfs://graystep"_s;
+    s.table = u"longids"_s;
+    s.idType = WriterIdType::Long;
+    s.firstId = (qint64(1) << 31) - 10;
+    s.rowsPerSecond = 200;
+    s.maxRows = 40;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 60000));
+    const auto attempts = log.attempts();
+    QCOMPARE(attempts.size(), size_t(40));
+    QCOMPARE(attempts.back().id, (qint64(1) << 31) + 29);
+
+    const ReadBack back = readBack(m_cluster.host(3), s.table);
+    QVERIFY2(back.status.ok(), qPrintable(back.status.ok() ? QString() : back.status.error().toString()));
+    ContinuityInput in;
+    in.ids = back.columns.ids;
+    in.times = back.columns.times;
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+    QCOMPARE(report.acknowledged, 40);
+    QCOMPARE(report.rows, 40);
+    QCOMPARE(report.minId, (qint64(1) << 31) - 10);
+    QCOMPARE(report.maxId, (qint64(1) << 31) + 29);
+    QCOMPARE(report.total(FindingKind::Lost), 0);
+    QCOMPARE(report.total(FindingKind::MissingIds), 0);
+    // The chart's series carries every attempt of the LONG-id run.
+    const ContinuitySeries series(report, attempts);
+    const DecimatedSeries view = series.decimate(series.startMs(), series.endMs(), 50);
+    quint32 charted = 0;
+    for (const SeriesPixel &p : view.pixels) {
+        charted += p.attempts;
+    }
+    QCOMPARE(charted, quint32(40));
 }
 
 void tst_ContinuitySandbox::writerFailsOverWhenItsDataNodeIsKilled()

@@ -112,6 +112,21 @@ void tst_DdbWriterTransport::rowTableHasTheTutorialsColumns()
     QCOMPARE(t->column(2).intAt(0), 42);
     s.idType = WriterIdType::Long;
     QCOMPARE(DdbWriterTransport::rowTable(s, 42, 0)->column(2).type(), DataType::Long);
+
+    // A batch: consecutive ids, one time, past 2^31 with LONG ids.
+    const qint64 big = (qint64(1) << 31) - 1;
+    const auto batch = DdbWriterTransport::rowTable(s, big, 1673343000000, 3);
+    QVERIFY(batch.ok());
+    QCOMPARE(batch->column(2).size(), qint64(3));
+    QCOMPARE(batch->column(2).intAt(0), big);
+    QCOMPARE(batch->column(2).intAt(2), big + 2);
+    QCOMPARE(batch->column(0).intAt(2), qint64(1673343000000));
+    QCOMPARE(batch->column(1).size(), qint64(3));
+    // INT ids never pass the column's maximum, and a batch has at least one row.
+    s.idType = WriterIdType::Int;
+    QVERIFY(!DdbWriterTransport::rowTable(s, big, 0, 2).ok());
+    QVERIFY(DdbWriterTransport::rowTable(s, big, 0, 1).ok());
+    QVERIFY(!DdbWriterTransport::rowTable(s, 1, 0, 0).ok());
 }
 
 void tst_DdbWriterTransport::nodeGoesAwayMidRun_data()
@@ -160,7 +175,7 @@ void tst_DdbWriterTransport::nodeGoesAwayMidRun()
     WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, DdbCredentials(), ha); },
                       &log);
     WriterSettings s;
-    s.rowsPerSecond = 200;
+    s.rowsPerSecond = 50;  // one row per append: the replay server scripts each request
     s.maxRows = 30;
     probe.start(s);
     QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
@@ -205,7 +220,7 @@ void tst_DdbWriterTransport::rejectedAppendIsFailedAndAbsent()
     log.openInMemory();
     WriterProbe probe([sites] { return std::make_unique<DdbWriterTransport>(sites, DdbCredentials()); }, &log);
     WriterSettings s;
-    s.rowsPerSecond = 200;
+    s.rowsPerSecond = 50;  // one row per append: the replay server scripts each request
     s.maxRows = 8;
     probe.start(s);
     QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
@@ -244,7 +259,7 @@ void tst_DdbWriterTransport::createsTheTableWhenAbsent()
     log.openInMemory();
     WriterProbe probe([sites] { return std::make_unique<DdbWriterTransport>(sites, DdbCredentials()); }, &log);
     WriterSettings s;
-    s.rowsPerSecond = 200;
+    s.rowsPerSecond = 50;  // one row per append: the replay server scripts each request
     s.maxRows = 2;
     probe.start(s);
     QVERIFY(waitForState(probe, WriterProbe::State::Stopped));

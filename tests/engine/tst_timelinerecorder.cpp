@@ -19,6 +19,8 @@ class tst_TimelineRecorder : public QObject
 private Q_SLOTS:
     void spansFollowTheClock();
     void hostWindowsPairPerHost();
+    void journalHostWindows_data();
+    void journalHostWindows();
     void eventJson();
     void recordFromManyThreads();
 };
@@ -61,6 +63,48 @@ void tst_TimelineRecorder::hostWindowsPairPerHost()
     QCOMPARE(w[1], (TimelineSpan{u"h2"_s, u"down"_s, 20, 40, Outcome::Failed}));
     QCOMPARE(w[2].startMs, 50);
     QVERIFY(w[2].isOpen());
+}
+
+void tst_TimelineRecorder::journalHostWindows_data()
+{
+    // records: "kind host step wallMs" separated by ';'; expected: "host start end" by ';'.
+    QTest::addColumn<QString>("records");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("a host stop to its recovery is one window")
+        << u"run - - 1;intent a stop 10;done a stop 12;intent a start 20;done a start 25;intent a recovery 26;done a recovery 40"_s
+        << u"a 10 40"_s;
+    QTest::newRow("two hosts one after the other")
+        << u"intent a stop 10;done a recovery 40;intent b stop 50;done b recovery 70"_s << u"a 10 40;b 50 70"_s;
+    QTest::newRow("a stop repeated by a resume does not open a second window")
+        << u"intent a stop 10;intent a stop 30;done a stop 31;done a recovery 60"_s << u"a 10 60"_s;
+    QTest::newRow("a window still open at the journal's end stays open")
+        << u"intent a stop 10;failed a start 20"_s << u"a 10 -1"_s;
+    QTest::newRow("a rollback is a window too")
+        << u"intent a rollback-stop 100;done a rollback-start 130"_s << u"a 100 130"_s;
+    QTest::newRow("steps without a stop open nothing")
+        << u"intent a backup 5;done a backup 6;done a recovery 9"_s << QString();
+}
+
+void tst_TimelineRecorder::journalHostWindows()
+{
+    QFETCH(QString, records);
+    QFETCH(QString, expected);
+    QList<JournalRecord> list;
+    for (const QString &r : records.split(u';')) {
+        const QStringList f = r.split(u' ');
+        JournalRecord j;
+        j.kind = f.at(0);
+        j.host = f.at(1) == u"-"_s ? QString() : f.at(1);
+        j.step = f.at(2) == u"-"_s ? QString() : f.at(2);
+        j.wallMs = f.at(3).toLongLong();
+        list.append(j);
+    }
+    QStringList got;
+    for (const TimelineSpan &s : hostWindowsFromJournal(list)) {
+        QCOMPARE(s.label, u"down"_s);
+        got << u"%1 %2 %3"_s.arg(s.host).arg(s.startMs).arg(s.endMs);
+    }
+    QCOMPARE(got.join(u';'), expected);
 }
 
 void tst_TimelineRecorder::eventJson()

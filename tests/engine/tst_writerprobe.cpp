@@ -12,7 +12,9 @@
 #include <QTest>
 #include <QTimer>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 
 using namespace GrayStep::Engine;
 using namespace Qt::Literals::StringLiterals;
@@ -59,13 +61,35 @@ public:
         m_prepareError = message;
     }
 
-    // Runs on the writer's thread.
-    AppendOutcome apply(qint64 id, qint64 timeMs)
+    // Runs on the writer's thread. A batch is all or nothing: the first scripted behaviour
+    // among its ids applies to every row.
+    AppendOutcome apply(qint64 firstId, int count, qint64 timeMs)
     {
         QMutexLocker lock(&m_mutex);
-        const auto it = m_script.find(id);
-        const Behaviour b = it == m_script.end() ? Behaviour::Ack : it->second;
-        if (b == Behaviour::Failover) {
+        m_batches.push_back(count);
+        Behaviour b = Behaviour::Ack;
+        for (qint64 id = firstId; id < firstId + count; ++id) {
+            if (const auto it = m_script.find(id); it != m_script.end()) {
+                b = it->second;
+                break;
+            }
+        }
+        AppendOutcome outcome;
+        for (qint64 id = firstId; id < firstId + count; ++id) {
+            outcome = applyRow(b, id, timeMs);
+        }
+        return outcome;
+    }
+    std::vector<int> batches()
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_batches;
+    }
+
+private:
+    AppendOutcome applyRow(Behaviour b, qint64 id, qint64 timeMs)
+    {
+        if (b == Behaviour::Failover && m_script.count(id) > 0) {  // once, at the scripted id
             m_node = (m_node + 1) % 3;
         }
         const QString node = u"127.0.60.%1:8922"_s.arg(m_node + 1);
@@ -95,6 +119,8 @@ public:
         }
         return {};
     }
+
+public:
     int delayOf(qint64 id)
     {
         QMutexLocker lock(&m_mutex);
@@ -120,6 +146,7 @@ private:
     bool m_hang = false;
     std::vector<qint64> m_ids;
     std::vector<qint64> m_times;
+    std::vector<int> m_batches;
     int m_node = 0;
 };
 
@@ -141,15 +168,20 @@ public:
             done(GrayStep::Core::Error(GrayStep::Core::ErrorCode::Server, error));
         }
     }
-    void append(const WriterSettings &, qint64 id, qint64 timeMs, std::function<void(AppendOutcome)> done) override
+    void append(const WriterSettings &, qint64 firstId, int count, qint64 timeMs,
+                std::function<void(AppendOutcome)> done) override
     {
-        const int delay = m_cluster->delayOf(id);
+        int delay = 0;
+        for (qint64 id = firstId; id < firstId + count; ++id) {
+            delay = std::max(delay, m_cluster->delayOf(id));
+        }
         if (delay == 0) {
-            done(m_cluster->apply(id, timeMs));  // synchronous answer
+            done(m_cluster->apply(firstId, count, timeMs));  // synchronous answer
             return;
         }
         // Asynchronous answer from this thread's event loop, like a socket reply.
-        QTimer::singleShot(delay, &m_context, [this, id, timeMs, done] { done(m_cluster->apply(id, timeMs)); });
+        QTimer::singleShot(delay, &m_context,
+                           [this, firstId, count, timeMs, done] { done(m_cluster->apply(firstId, count, timeMs)); });
     }
 
 private:
@@ -211,6 +243,8 @@ private Q_SLOTS:
     void failsWhenTheTableCannotBePrepared();
     void stopWhilePreparingStopsAtOnce();
     void keepsToTheRate();
+    void batchesAboveFiftyRowsPerSecond();
+    void aStallIsCaughtUpOnlyBoundedly();
 };
 
 void tst_WriterProbe::cleanRunRecordsEveryAttempt()
@@ -285,7 +319,7 @@ void tst_WriterProbe::everyOutcomeIsRecordedAndClassified()
     log.openInMemory();
     WriterProbe probe(factoryFor(&cluster), &log);
     WriterSettings s;
-    s.rowsPerSecond = 1000;
+    s.rowsPerSecond = 50;  // one row per append: the outcomes are per id
     s.maxRows = 30;
     probe.start(s);
     QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
@@ -438,6 +472,86 @@ void tst_WriterProbe::keepsToTheRate()
     QCOMPARE(recorded.size(), size_t(6));
     QVERIFY(recorded.back().sendMs - recorded.front().sendMs >= 240);
     QVERIFY(t.elapsed() >= 240);
+}
+
+void tst_WriterProbe::batchesAboveFiftyRowsPerSecond()
+{
+    FakeCluster cluster;
+    cluster.script(300, Behaviour::DropAfter);
+    cluster.script(420, Behaviour::DropBefore);
+    cluster.delay(100, 60);
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.maxRows = 500;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto recorded = log.attempts();
+    QCOMPARE(recorded.size(), size_t(500));
+    for (size_t i = 0; i < recorded.size(); ++i) {
+        QCOMPARE(recorded[i].id, qint64(i) + 1);  // every row its own attempt, ids consecutive
+    }
+    const std::vector<int> batches = cluster.batches();
+    QVERIFY2(batches.size() < 250, "rows go several to an append");
+    QCOMPARE(std::accumulate(batches.begin(), batches.end(), 0), 500);
+
+    // Rows of one append share its send time, outcome and node; an indeterminate append
+    // makes each of its rows recovered (present) or never written (absent) by itself.
+    QStringList expectedRecovered;
+    QStringList expectedNeverWritten;
+    qint64 first = 1;
+    for (const int n : batches) {
+        const qint64 last = first + n - 1;
+        for (qint64 id = first; id <= last; ++id) {
+            QCOMPARE(recorded[size_t(id - 1)].sendMs, recorded[size_t(first - 1)].sendMs);
+            QCOMPARE(recorded[size_t(id - 1)].outcome, recorded[size_t(first - 1)].outcome);
+            QCOMPARE(recorded[size_t(id - 1)].node, recorded[size_t(first - 1)].node);
+        }
+        if (first <= 300 && 300 <= last) {
+            expectedRecovered << u"recovered %1-%2"_s.arg(first).arg(last);
+        } else if (first <= 420 && 420 <= last) {
+            expectedNeverWritten << u"never-written %1-%2"_s.arg(first).arg(last);
+        }
+        first = last + 1;
+    }
+    const ContinuityReport report = analyzeRun(cluster, log);
+    QCOMPARE(report.attempts, 500);
+    QCOMPARE(report.total(FindingKind::Lost), 0);
+    QCOMPARE(render(report), expectedRecovered + expectedNeverWritten);
+}
+
+void tst_WriterProbe::aStallIsCaughtUpOnlyBoundedly()
+{
+    FakeCluster cluster;
+    cluster.delay(50, 1000);  // one append takes a second: about 1000 rows fall due meanwhile
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.maxRows = 700;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    QCOMPARE(log.attemptCount(), 700);
+    const std::vector<int> batches = cluster.batches();
+    qint64 first = 1;
+    size_t stalled = batches.size();
+    for (size_t i = 0; i < batches.size(); ++i) {
+        if (first <= 50 && 50 < first + batches[i]) {
+            stalled = i;
+        }
+        first += batches[i];
+    }
+    QVERIFY(stalled + 1 < batches.size());
+    // The append after the stall catches up 250 ms of the schedule, not the whole second.
+    QCOMPARE(batches[stalled + 1], 250);
+    QCOMPARE(*std::max_element(batches.begin(), batches.end()), 250);
+    const auto recorded = log.attempts();
+    for (size_t i = 0; i < recorded.size(); ++i) {
+        QCOMPARE(recorded[i].id, qint64(i) + 1);
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_WriterProbe)

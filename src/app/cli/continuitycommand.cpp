@@ -1,16 +1,31 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // graystep-cli continuity: read a table's id and time columns back and classify the writes
-// (DESIGN.md §4, §7), with the built-in writer's log when one is given.
+// (DESIGN.md §4, §7). Two forms:
+//   --profile P [--table … --id … --time …] [--journal J]   the cluster of an upgrade profile,
+//       read through the HA session over its data nodes; with the run's journal, the built-in
+//       writer's attempt log (J.writer) and the host windows the journal recorded;
+//   --site HOST:PORT --table … --id … --time … [--writer-log F]   one node, any table.
 #include "cli/clicommand.h"
+#include "cli/upgradecli.h"
 
+#include "engine/clusteraccess.h"
 #include "engine/continuityanalyzer.h"
 #include "engine/continuityreader.h"
+#include "engine/journal.h"
+#include "engine/timelinerecorder.h"
 #include "engine/writerlog.h"
 
 #include "dolphindb/ddbconnection.h"
+#include "dolphindb/ddbhasession.h"
+#include "dolphindb/scripts.h"
 
+#include <QDateTime>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QProcessEnvironment>
+
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -18,10 +33,11 @@ namespace GrayStep::Cli {
 
 namespace {
 
-constexpr auto HELP = R"(usage: graystep-cli continuity --site HOST:PORT [--user U] [--password-env VAR]
-                                --table dfs://DB/TABLE --id COL --time COL
-                                [--writer-log FILE] [--time-gap-ms N] [--stall-ms N]
-                                [--fatal KIND[,KIND...]] [--page-ids N] [--json]
+constexpr auto HELP = R"(usage: graystep-cli continuity --profile P [--table dfs://DB/TABLE] [--id COL] [--time COL]
+                                [--journal J] [options]
+       graystep-cli continuity --site HOST:PORT [--user U] [--password-env VAR]
+                                --table dfs://DB/TABLE --id COL --time COL [--writer-log FILE] [options]
+options: [--time-gap-ms N] [--stall-ms N] [--fatal KIND[,KIND...]] [--page-ids N] [--json]
 
 Reads the table's id and time columns back (in id ranges of about --page-ids rows, default 1000000)
 and classifies the writes:
@@ -31,17 +47,24 @@ and classifies the writes:
   never-written       indeterminate, absent
   failed-but-present  the server said it failed, yet the row is there
   missing-ids         absent ids no writer attempt explains (ranges)
-  time-gap            consecutive ids further apart than --time-gap-ms (default 2000)
+  time-gap            consecutive ids further apart than --time-gap-ms (default 2000; with
+                      --profile the profile's gates.maxGapMs)
   stall               an append slower than --stall-ms (default 1000)
-Without --writer-log (the built-in writer's attempt log) only duplicates, missing ids and
-time gaps can be judged; the output says so.
+Without a writer log only duplicates, missing ids and time gaps can be judged; the output says so.
 
---password-env VAR  reads the password from the environment variable VAR (never from the
-                    command line); without it no login is made.
+--profile P         the cluster's data nodes, the API user and its password reference come from
+                    the profile; reads go through an HA session over the data nodes (a node that
+                    is down is skipped). The table is the profile's writer table (columns id and
+                    time) unless --table is given (--id/--time default to id and time).
+--journal J         the journal of a run of that profile: the built-in writer's attempt log
+                    (J.writer) is used, and every finding names the host window (a host's stop
+                    to its recovery, as the journal recorded them) it falls in.
+--site HOST:PORT    one node; --password-env VAR reads the password from the environment variable
+                    VAR (never from the command line); without it no login is made.
+--writer-log FILE   (with --site) the built-in writer's attempt log.
 --fatal KINDS       the kinds that fail the check (default: lost).
 
 Exit status: 0 no fatal finding, 1 fatal findings, 2 bad usage, bad input or no connection.
-The --profile P and --journal J forms (DESIGN.md §7) come with the upgrade engine.
 )";
 
 int usageError(CliContext &ctx, const QString &message)
@@ -53,7 +76,13 @@ int usageError(CliContext &ctx, const QString &message)
     return ExitUsage;
 }
 
-bool takeNumber(CliContext &ctx, const QString &name, qint64 *value, QString *error)
+int inputError(CliContext &ctx, const Core::Error &error)
+{
+    ctx.printError(error);
+    return ExitUsage;
+}
+
+bool takeNumber(CliContext &ctx, const QString &name, qint64 *value, bool *given, QString *error)
 {
     const QString text = takeOption(ctx.args, name, error);
     if (text.isEmpty()) {
@@ -66,7 +95,147 @@ bool takeNumber(CliContext &ctx, const QString &name, qint64 *value, QString *er
         return false;
     }
     *value = v;
+    if (given) {
+        *given = true;
+    }
     return true;
+}
+
+QString timeText(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);  // as the report prints times
+}
+
+// Where the rows come from, and what is known about the run that wrote them.
+struct Source
+{
+    Engine::ScriptRunner run;
+    QString where;                       // "on HOST:PORT" / "via data nodes a, b"
+    Engine::WriterLogContents log;
+    bool hasWriterLog = false;
+    QString writerLogPath;
+    QList<Engine::TimelineSpan> spans;   // host windows (open: endMs -1)
+    std::shared_ptr<void> keepAlive;     // the connection or session behind run
+};
+
+// The writer log of a file; prints the torn-tail note.
+Core::Result<Engine::WriterLogContents> loadWriterLog(CliContext &ctx, const QString &path)
+{
+    auto loaded = Engine::WriterLog::load(path);
+    if (!loaded) {
+        return loaded.error();
+    }
+    if (loaded->tornBytes > 0 && !ctx.json) {
+        ctx.err << "graystep-cli: note: the writer log ends in a torn record (" << loaded->tornBytes
+                << " bytes, a crash while writing); the whole records before it are used\n";
+    }
+    return loaded;
+}
+
+// The journal of a run of `profilePath`: its host windows and (when the run kept one) the
+// writer's attempt log. Checked before any network work.
+Core::Status readJournal(CliContext &ctx, const QString &journalPath, const QString &profilePath,
+                         const QString &tablePath, Source &source)
+{
+    if (!QFileInfo::exists(journalPath)) {
+        return Core::Error(Core::ErrorCode::NotFound, u"no such journal (--journal)"_s, journalPath);
+    }
+    auto journal = Engine::Journal::read(journalPath);
+    if (!journal) {
+        return journal.error();
+    }
+    const Engine::JournalRecord *run = nullptr;
+    for (const Engine::JournalRecord &r : journal->records) {
+        if (r.kind == u"run"_s) {
+            run = &r;
+            break;
+        }
+    }
+    if (!run) {
+        return Core::Error(Core::ErrorCode::InvalidInput, u"the journal holds no run (no \"run\" record)"_s,
+                           journalPath);
+    }
+    const QString runProfile = run->data.value(u"profile"_s).toString();
+    if (!runProfile.isEmpty()) {
+        const QString a = QFileInfo(runProfile).canonicalFilePath();
+        const QString b = QFileInfo(profilePath).canonicalFilePath();
+        if (a.isEmpty() || a != b) {
+            return Core::Error(Core::ErrorCode::InvalidInput,
+                               u"the journal records a run of the profile %1, not of %2 (--profile)"_s.arg(
+                                   runProfile, profilePath),
+                               journalPath);
+        }
+    }
+    source.spans = Engine::hostWindowsFromJournal(journal->records);
+
+    // The runner keeps the writer's log next to the journal (UpgradeRunner: <journal>.writer).
+    source.writerLogPath = journalPath + u".writer"_s;
+    if (!QFileInfo::exists(source.writerLogPath)) {
+        if (!ctx.json) {
+            ctx.err << "graystep-cli: note: the run kept no writer log (" << source.writerLogPath
+                    << "); judging the table alone\n";
+        }
+        source.writerLogPath.clear();
+        return {};
+    }
+    auto log = loadWriterLog(ctx, source.writerLogPath);
+    if (!log) {
+        return log.error();
+    }
+    const QString logTable = log->meta.value(u"table"_s).toString();
+    if (!logTable.isEmpty() && logTable != tablePath) {
+        return Core::Error(Core::ErrorCode::InvalidInput,
+                           u"the run's writer wrote %1, not %2 (--table); drop --table or --journal"_s.arg(logTable,
+                                                                                                        tablePath),
+                           source.writerLogPath);
+    }
+    source.log = std::move(log).value();
+    source.hasWriterLog = true;
+    return {};
+}
+
+Core::Result<DolphinDb::DdbValue> haRun(DolphinDb::DdbBlockingHaSession &session, const QString &script)
+{
+    DolphinDb::DdbHaResult r = session.run(script);
+    if (r.ok()) {
+        return std::move(r.value);
+    }
+    return r.error.value_or(Core::Error(Core::ErrorCode::Network, u"no data node answered"_s));
+}
+
+// The table must have the id and time columns: a clear error naming the table and the option.
+Core::Status checkColumns(const Engine::ScriptRunner &run, const Engine::ContinuityTableRef &ref)
+{
+    const auto script = DolphinDb::Scripts::tableSchema(ref.database, ref.table);
+    if (!script) {
+        return script.error();
+    }
+    const auto value = run(*script);
+    if (!value) {
+        return Core::Error(value.error().code, u"cannot read the table's schema: "_s + value.error().message, ref.path());
+    }
+    const auto columns = DolphinDb::readSchema(*value);
+    if (!columns) {
+        return Core::Error(columns.error().code, columns.error().message, ref.path());
+    }
+    const std::pair<QString, QString> wanted[] = {{ref.idColumn, u"--id"_s}, {ref.timeColumn, u"--time"_s}};
+    for (const auto &[name, option] : wanted) {
+        bool found = false;
+        for (const DolphinDb::ColumnDef &c : *columns) {
+            found = found || c.name.compare(name, Qt::CaseInsensitive) == 0;
+        }
+        if (!found) {
+            QStringList names;
+            for (const DolphinDb::ColumnDef &c : *columns) {
+                names << c.name;
+            }
+            return Core::Error(Core::ErrorCode::InvalidInput,
+                               u"the table has no column '%1' (%2); its columns: %3"_s.arg(name, option,
+                                                                                           names.join(u", "_s)),
+                               ref.path());
+        }
+    }
+    return {};
 }
 
 int run(CliContext &ctx)
@@ -76,26 +245,44 @@ int run(CliContext &ctx)
         return ExitOk;
     }
     QString error;
+    const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
+    const QString journalPath = takeOption(ctx.args, u"--journal"_s, &error);
     const QString site = takeOption(ctx.args, u"--site"_s, &error);
     const QString user = takeOption(ctx.args, u"--user"_s, &error);
     const QString passwordEnv = takeOption(ctx.args, u"--password-env"_s, &error);
-    const QString tablePath = takeOption(ctx.args, u"--table"_s, &error);
-    const QString idColumn = takeOption(ctx.args, u"--id"_s, &error);
-    const QString timeColumn = takeOption(ctx.args, u"--time"_s, &error);
+    QString tablePath = takeOption(ctx.args, u"--table"_s, &error);
+    QString idColumn = takeOption(ctx.args, u"--id"_s, &error);
+    QString timeColumn = takeOption(ctx.args, u"--time"_s, &error);
     const QString writerLogPath = takeOption(ctx.args, u"--writer-log"_s, &error);
     const QString fatalText = takeOption(ctx.args, u"--fatal"_s, &error);
     Engine::ContinuityOptions options;
     qint64 pageIds = 1'000'000;
-    if (!takeNumber(ctx, u"--time-gap-ms"_s, &options.timeGapMs, &error)
-        || !takeNumber(ctx, u"--stall-ms"_s, &options.stallMs, &error)
-        || !takeNumber(ctx, u"--page-ids"_s, &pageIds, &error) || !error.isEmpty()) {
+    bool timeGapGiven = false;
+    if (!takeNumber(ctx, u"--time-gap-ms"_s, &options.timeGapMs, &timeGapGiven, &error)
+        || !takeNumber(ctx, u"--stall-ms"_s, &options.stallMs, nullptr, &error)
+        || !takeNumber(ctx, u"--page-ids"_s, &pageIds, nullptr, &error) || !error.isEmpty()) {
         return usageError(ctx, error);
     }
     if (!ctx.args.isEmpty()) {
         return usageError(ctx, u"unexpected argument '%1'"_s.arg(ctx.args.first()));
     }
-    if (site.isEmpty() || tablePath.isEmpty() || idColumn.isEmpty() || timeColumn.isEmpty()) {
-        return usageError(ctx, u"--site, --table, --id and --time are required"_s);
+    const bool profileMode = !profilePath.isEmpty();
+    if (profileMode == !site.isEmpty()) {
+        return usageError(ctx, profileMode ? u"give --profile or --site, not both"_s
+                                           : u"--profile P (or --site HOST:PORT) is required"_s);
+    }
+    if (profileMode) {
+        if (!user.isEmpty() || !passwordEnv.isEmpty() || !writerLogPath.isEmpty()) {
+            return usageError(ctx, u"--user, --password-env and --writer-log go with --site; with --profile the "
+                                   "profile's API user and the journal's writer log are used"_s);
+        }
+    } else {
+        if (!journalPath.isEmpty()) {
+            return usageError(ctx, u"--journal goes with --profile"_s);
+        }
+        if (tablePath.isEmpty() || idColumn.isEmpty() || timeColumn.isEmpty()) {
+            return usageError(ctx, u"--site, --table, --id and --time are required"_s);
+        }
     }
     if (!fatalText.isEmpty()) {
         options.fatalKinds = 0;
@@ -110,74 +297,166 @@ int run(CliContext &ctx)
     if (pageIds == 0) {
         return usageError(ctx, u"--page-ids must be at least 1"_s);
     }
+
+    Source source;
+    std::optional<Core::UpgradeProfile> profile;
+    QString password;
+    if (profileMode) {
+        int rc = ExitUsage;
+        profile = loadProfileOption(ctx, profilePath, &password, &rc);
+        if (!profile) {
+            return rc;
+        }
+        if (tablePath.isEmpty()) {
+            tablePath = profile->writer.database + u'/' + profile->writer.table;
+        }
+        if (!timeGapGiven) {
+            options.timeGapMs = profile->gates.maxGapMs;
+        }
+    }
+    if (idColumn.isEmpty()) {
+        idColumn = u"id"_s;
+    }
+    if (timeColumn.isEmpty()) {
+        timeColumn = u"time"_s;
+    }
     const auto ref = Engine::ContinuityTableRef::parse(tablePath, idColumn, timeColumn);
     if (!ref) {
-        ctx.printError(ref.error());
-        return ExitUsage;
-    }
-    QString password;
-    if (!passwordEnv.isEmpty()) {
-        const auto env = QProcessEnvironment::systemEnvironment();
-        if (!env.contains(passwordEnv)) {
-            return usageError(ctx, u"the environment variable %1 (--password-env) is not set"_s.arg(passwordEnv));
-        }
-        password = env.value(passwordEnv);
+        return inputError(ctx, ref.error());
     }
 
-    // The writer log first: a bad file is bad input, found before any network work.
-    Engine::WriterLogContents log;
+    // Files first: a bad journal or log is bad input, found before any network work.
+    if (!journalPath.isEmpty()) {
+        if (const Core::Status s = readJournal(ctx, journalPath, profilePath, ref->path(), source); !s) {
+            return inputError(ctx, s.error());
+        }
+    }
     if (!writerLogPath.isEmpty()) {
-        auto loaded = Engine::WriterLog::load(writerLogPath);
-        if (!loaded) {
-            ctx.printError(loaded.error());
-            return ExitUsage;
+        auto log = loadWriterLog(ctx, writerLogPath);
+        if (!log) {
+            return inputError(ctx, log.error());
         }
-        log = std::move(loaded).value();
-        if (log.tornBytes > 0 && !ctx.json) {
-            ctx.err << "graystep-cli: note: the writer log ends in a torn record (" << log.tornBytes
-                    << " bytes, a crash while writing); the whole records before it are used\n";
-        }
+        source.log = std::move(log).value();
+        source.hasWriterLog = true;
+        source.writerLogPath = writerLogPath;
     }
 
-    const auto target = DolphinDb::DdbSite::parse(site);
-    if (!target) {
-        return usageError(ctx, u"--site: "_s + target.error().message);
+    if (profileMode) {
+        auto cluster = Engine::ClusterAccess::create(*profile, password);
+        if (!cluster) {
+            return inputError(ctx, Core::Error(cluster.error().code, cluster.error().message, profilePath));
+        }
+        QList<DolphinDb::DdbSite> sites;
+        QStringList aliases;
+        for (const Core::ClusterNode &n : (*cluster)->topology().nodesWithMode(Core::NodeMode::DataNode)) {
+            sites.append(DolphinDb::DdbSite{n.host, quint16(n.port), n.alias});
+            aliases << n.alias;
+        }
+        if (sites.isEmpty()) {
+            return inputError(ctx, Core::Error(Core::ErrorCode::InvalidInput, u"the cluster has no data node"_s,
+                                               profilePath));
+        }
+        DolphinDb::DdbHaSettings ha;
+        ha.connection.connectTimeoutMs = 5000;
+        ha.connection.requestTimeoutMs = 300000;
+        ha.failoverTimeoutMs = 30000;
+        ha.retryPauseMs = 50;
+        ha.roundPauseMs = 500;
+        auto session = std::make_shared<DolphinDb::DdbBlockingHaSession>(
+            sites, DolphinDb::DdbCredentials{profile->apiUser, password}, ha);
+        source.keepAlive = session;
+        source.run = [session](const QString &script) { return haRun(*session, script); };
+        source.where = u"via data nodes "_s + aliases.join(u", "_s);
+    } else {
+        QString sitePassword;
+        if (!passwordEnv.isEmpty()) {
+            const auto env = QProcessEnvironment::systemEnvironment();
+            if (!env.contains(passwordEnv)) {
+                return usageError(ctx,
+                                  u"the environment variable %1 (--password-env) is not set"_s.arg(passwordEnv));
+            }
+            sitePassword = env.value(passwordEnv);
+        }
+        const auto target = DolphinDb::DdbSite::parse(site);
+        if (!target) {
+            return usageError(ctx, u"--site: "_s + target.error().message);
+        }
+        DolphinDb::DdbCredentials credentials;
+        credentials.user = user.isEmpty() && !sitePassword.isEmpty() ? u"admin"_s : user;  // no user: no login
+        credentials.password = sitePassword;
+        DolphinDb::DdbConnectionSettings connectionSettings;
+        connectionSettings.connectTimeoutMs = 10000;
+        connectionSettings.requestTimeoutMs = 300000;
+        auto connection = std::make_shared<DolphinDb::DdbBlockingConnection>();
+        if (const Core::Status opened = connection->open(*target, credentials, connectionSettings); !opened) {
+            return inputError(ctx, opened.error());
+        }
+        source.keepAlive = connection;
+        source.run = [connection](const QString &script) { return connection->run(script); };
+        source.where = u"on "_s + site;
     }
-    DolphinDb::DdbCredentials credentials;
-    credentials.user = user.isEmpty() && !password.isEmpty() ? u"admin"_s : user;  // no user: no login
-    credentials.password = password;
-    DolphinDb::DdbConnectionSettings connectionSettings;
-    connectionSettings.connectTimeoutMs = 10000;
-    connectionSettings.requestTimeoutMs = 300000;
-    auto connection = std::make_shared<DolphinDb::DdbBlockingConnection>();
-    if (const Core::Status opened = connection->open(*target, credentials, connectionSettings); !opened) {
-        ctx.printError(opened.error());
-        return ExitUsage;
+
+    if (profileMode) {  // (the --site form leaves it to the read, as servers without schema() need)
+        if (const Core::Status s = checkColumns(source.run, *ref); !s) {
+            return inputError(ctx, s.error());
+        }
     }
-    const Engine::ScriptRunner runner = [connection](const QString &script) { return connection->run(script); };
-    auto columns = Engine::readContinuityColumns(runner, *ref, static_cast<int>(std::min<qint64>(pageIds, 50'000'000)));
+    auto columns = Engine::readContinuityColumns(source.run, *ref,
+                                                 static_cast<int>(std::min<qint64>(pageIds, 50'000'000)));
     if (!columns) {
-        ctx.printError(columns.error());
-        return ExitUsage;
+        return inputError(ctx, columns.error());
+    }
+
+    // Host windows: an open one (the run stopped while the host was down) reaches to the end.
+    QList<Engine::HostWindow> windows;
+    for (const Engine::TimelineSpan &s : source.spans) {
+        windows.append({s.host, s.startMs, s.isOpen() ? std::numeric_limits<qint64>::max() : s.endMs});
     }
 
     Engine::ContinuityInput input;
     input.ids = columns->ids;
     input.times = columns->times;
-    input.hasWriterLog = !writerLogPath.isEmpty();
-    input.attempts = log.attempts;
+    input.hasWriterLog = source.hasWriterLog;
+    input.attempts = source.log.attempts;
     input.extraNullIdRows = columns->nullIdRows;
+    input.windows = windows;
 
     const Engine::ContinuityReport report = Engine::ContinuityAnalyzer(options).analyze(input);
     if (ctx.json) {
-        QJsonObject o = Engine::continuityReportToJson(report, {}, log.nodes);
+        QJsonObject o = Engine::continuityReportToJson(report, windows, source.log.nodes);
         o.insert(u"table"_s, ref->path());
-        o.insert(u"site"_s, site);
+        o.insert(u"idColumn"_s, ref->idColumn);
+        o.insert(u"timeColumn"_s, ref->timeColumn);
+        if (profileMode) {
+            o.insert(u"profile"_s, profilePath);
+        } else {
+            o.insert(u"site"_s, site);
+        }
+        if (!journalPath.isEmpty()) {
+            o.insert(u"journal"_s, journalPath);
+        }
+        if (source.hasWriterLog) {
+            o.insert(u"writerLog"_s, source.writerLogPath);
+        }
+        QJsonArray w;
+        for (const Engine::TimelineSpan &s : source.spans) {
+            w.append(QJsonObject{{u"host"_s, s.host},
+                                 {u"startMs"_s, s.startMs},
+                                 {u"endMs"_s, s.isOpen() ? QJsonValue() : QJsonValue(s.endMs)}});
+        }
+        o.insert(u"windows"_s, w);
         o.insert(u"requests"_s, columns->pages);
         ctx.printJson(o);
     } else {
-        ctx.out << "table " << ref->path() << " on " << site << " (" << columns->pages << " requests)\n"
-                << Engine::continuityReportToText(report, {}, log.nodes);
+        ctx.out << "table " << ref->path() << " " << source.where << " (" << columns->pages << " requests)\n";
+        if (source.hasWriterLog) {
+            ctx.out << "writer log " << source.writerLogPath << "\n";
+        }
+        for (const Engine::TimelineSpan &s : source.spans) {
+            ctx.out << "host window " << s.host << ": " << timeText(s.startMs) << " .. "
+                    << (s.isOpen() ? u"(still open)"_s : timeText(s.endMs)) << "\n";
+        }
+        ctx.out << Engine::continuityReportToText(report, windows, source.log.nodes);
     }
     return report.isFatal() ? ExitProblem : ExitOk;
 }
@@ -187,8 +466,8 @@ int run(CliContext &ctx)
 CliCommand continuityCommand()
 {
     return {u"continuity"_s,
-            u"continuity --site HOST:PORT --table dfs://DB/TABLE --id COL --time COL [--writer-log FILE] "
-            "[--time-gap-ms N]"_s,
+            u"continuity (--profile P [--table dfs://DB/TABLE --id COL --time COL] [--journal J] | --site HOST:PORT "
+            "--table dfs://DB/TABLE --id COL --time COL [--writer-log FILE]) [--time-gap-ms N]"_s,
             u"classify writes: lost, duplicate, recovered, missing ids, time gaps, stalls (exit 1 on lost rows)"_s,
             run};
 }
