@@ -385,6 +385,12 @@ Result<UpgradeProfile> UpgradeProfile::fromJson(const QByteArray &json, const QS
         p.writer.database = w.string(u"database"_s, p.writer.database);
         p.writer.table = w.string(u"table"_s, p.writer.table);
         p.writer.rowsPerSecond = int(w.integer(u"rowsPerSecond"_s, p.writer.rowsPerSecond, 1, 1000));
+        const QString idType = w.string(u"idType"_s, u"INT"_s);
+        if (idType == u"INT"_s || idType == u"LONG"_s) {
+            p.writer.longIds = idType == u"LONG"_s;
+        } else {
+            w.problem(u"idType"_s, u"expected INT or LONG"_s);
+        }
         if (!p.writer.database.startsWith(u"dfs://"_s)) {
             w.problem(u"database"_s, u"expected a DFS path such as dfs://stock"_s);
         }
@@ -493,7 +499,8 @@ QByteArray UpgradeProfile::toJson(const QString &baseDir) const
     o.insert(u"package"_s, pkg);
     o.insert(u"targetVersion"_s, targetVersion);
     o.insert(u"writer"_s, QJsonObject{{u"enabled"_s, writer.enabled}, {u"database"_s, writer.database},
-                                      {u"table"_s, writer.table}, {u"rowsPerSecond"_s, writer.rowsPerSecond}});
+                                      {u"table"_s, writer.table}, {u"rowsPerSecond"_s, writer.rowsPerSecond},
+                                      {u"idType"_s, writer.longIds ? u"LONG"_s : u"INT"_s}});
     o.insert(u"gates"_s, QJsonObject{{u"maxLostRows"_s, gates.maxLostRows}, {u"maxGapMs"_s, gates.maxGapMs},
                                      {u"recoveryTimeoutS"_s, gates.recoveryTimeoutS},
                                      {u"stallTimeoutS"_s, gates.stallTimeoutS}});

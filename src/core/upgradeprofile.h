@@ -82,6 +82,7 @@ struct UpgradeProfile
         QString database = QStringLiteral("dfs://stock");
         QString table = QStringLiteral("stock");
         int rowsPerSecond = 10;
+        bool longIds = false;   // "idType": "LONG" — the id column of a table the writer creates
         bool operator==(const Writer &) const = default;
     } writer;
 

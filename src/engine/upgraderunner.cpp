@@ -609,13 +609,18 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                 if (m_writer->state() == WriterProbe::State::Failed) {
                     return stepError(host, u"gate"_s, u"the writer failed; the cluster is not writable"_s);
                 }
+                // An acknowledgement within the last max gap passes at once; else wait up to that long.
+                const auto recent = [&] {
+                    const qint64 last = m_writer->lastAcknowledgedMs();
+                    return last != NULL_VALUE && Core::Clock::system().wallMs() - last <= m_profile.gates.maxGapMs;
+                };
                 const qint64 before = m_writer->acknowledged();
                 QElapsedTimer w;
                 w.start();
-                while (m_writer->acknowledged() == before && w.elapsed() < m_profile.gates.maxGapMs) {
+                while (!recent() && m_writer->acknowledged() == before && w.elapsed() < m_profile.gates.maxGapMs) {
                     QThread::msleep(50);
                 }
-                if (m_writer->acknowledged() == before) {
+                if (!recent() && m_writer->acknowledged() == before) {
                     return stepError(host, u"gate"_s, u"the writer got no acknowledged write for %1 ms"_s.arg(
                                                           m_profile.gates.maxGapMs));
                 }
@@ -898,6 +903,7 @@ void UpgradeRunner::Work::startWriter()
     ws.database = m_profile.writer.database;
     ws.table = m_profile.writer.table;
     ws.rowsPerSecond = m_options.writerRate > 0 ? m_options.writerRate : m_profile.writer.rowsPerSecond;
+    ws.idType = m_profile.writer.longIds ? WriterIdType::Long : WriterIdType::Int;
     ws.firstId = m_writerLog->attemptCount() > 0 ? 0 : 1;
     m_writer->start(ws);
     QElapsedTimer t;

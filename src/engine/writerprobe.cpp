@@ -219,6 +219,7 @@ private:
             ++m_probe->m_attempts;
             if (attempt.outcome == AttemptOutcome::Acknowledged) {
                 ++m_probe->m_acknowledged;
+                m_probe->m_lastAckMs = doneMs;
             }
             m_probe->publishAttempt(attempt, outcome.node);
         }
@@ -306,6 +307,7 @@ void WriterProbe::start(const WriterSettings &settings)
     }
     m_attempts = 0;
     m_acknowledged = 0;
+    m_lastAckMs = NULL_VALUE;
     m_thread = std::make_unique<QThread>();
     m_thread->setObjectName(u"graystep-writer"_s);
     auto *worker = new WriterWorker(this, m_factory, m_log, m_clock);

@@ -57,6 +57,8 @@ public:
     State state() const { return m_state.load(); }
     qint64 attempts() const { return m_attempts.load(); }
     qint64 acknowledged() const { return m_acknowledged.load(); }
+    // Wall ms (the probe's clock) of the latest acknowledgement; NULL_VALUE before the first.
+    qint64 lastAcknowledgedMs() const { return m_lastAckMs.load(); }
     qint64 nextId() const { return m_nextId.load(); }
 
 Q_SIGNALS:
@@ -78,6 +80,7 @@ private:
     std::atomic<State> m_state{State::Idle};
     std::atomic<qint64> m_attempts{0};
     std::atomic<qint64> m_acknowledged{0};
+    std::atomic<qint64> m_lastAckMs{NULL_VALUE};
     std::atomic<qint64> m_nextId{0};
 };
 

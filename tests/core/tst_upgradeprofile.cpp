@@ -80,6 +80,7 @@ void tst_UpgradeProfile::saveAndLoadGiveTheSameProfile()
     p.apiPassword = {SecretRef::Kind::SandboxDefault, {}};
     p.addressMap = {{u"10.10.11.1"_s, u"127.0.10.1"_s}};
     p.packagePath = dir.filePath(u"packages/DolphinDB_Linux64_V2.00.8.12.zip"_s);
+    p.writer.longIds = true;
     const QString path = dir.filePath(u"sandbox.graystep.json"_s);
     QVERIFY(p.save(path).ok());
     const QByteArray text = [&] {
@@ -142,6 +143,9 @@ void tst_UpgradeProfile::badProfiles_data()
     QTest::newRow("a writer rate above 1000 rows/s")
         << minimal({{u"writer"_s, QJsonObject{{u"rowsPerSecond"_s, 5000}}}})
         << u"writer.rowsPerSecond: expected a whole number from 1 to 1000"_s;
+    QTest::newRow("a writer id type other than INT or LONG")
+        << minimal({{u"writer"_s, QJsonObject{{u"idType"_s, u"SHORT"_s}}}})
+        << u"writer.idType: expected INT or LONG"_s;
     QTest::newRow("a checksum that is not SHA-256")
         << minimal({{u"package"_s, QJsonObject{{u"path"_s, u"p.zip"_s}, {u"sha256"_s, u"abc"_s}}}})
         << u"package.sha256: expected 64 hexadecimal digits"_s;
