@@ -136,21 +136,8 @@ void tst_ContinuityProfile::initTestCase()
     QVERIFY(m_cluster.isValid());
     const auto st = m_cluster.layout();
     QVERIFY2(st.ok(), qPrintable(st.ok() ? QString() : st.error().toString()));
-    for (int i = 1; i <= 3; ++i) {
-        QVERIFY(m_cluster.startController(i).ok());
-        QVERIFY(m_cluster.startAgent(i).ok());
-    }
-    QString leader;
-    QVERIFY2(m_cluster.waitLeader(&leader), "no leader elected");
-    for (int i = 1; i <= 3; ++i) {
-        QVERIFY(m_cluster.waitUp(m_cluster.host(i), 8921));
-    }
-    const int leaderHost = leader.right(1).toInt();
-    auto r = Test::runOnce(m_cluster.host(leaderHost), 8920, u"startDataNode([\"node1\",\"node2\",\"node3\"])"_s);
-    QVERIFY2(r.ok(), qPrintable(r.ok() ? QString() : r.error().message));
-    for (int i = 1; i <= 3; ++i) {
-        QVERIFY2(m_cluster.waitUp(m_cluster.host(i), 8922), qPrintable(m_cluster.log(i, u"node%1"_s.arg(i))));
-    }
+    const auto started = m_cluster.startAll();
+    QVERIFY2(started.ok(), qPrintable(started.ok() ? QString() : started.error().toString()));
     m_profile = writeProfile(u"cluster.graystep.json"_s);
     m_otherProfile = writeProfile(u"other.graystep.json"_s);
     QVERIFY(!m_profile.isEmpty() && !m_otherProfile.isEmpty());

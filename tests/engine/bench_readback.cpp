@@ -33,26 +33,9 @@ int main(int argc, char *argv[])
         out << "layout failed\n";
         return 1;
     }
-    for (int i = 1; i <= 3; ++i) {
-        if (!cluster.startController(i).ok() || !cluster.startAgent(i).ok()) {
-            out << "start failed\n";
-            return 1;
-        }
-    }
-    QString leader;
-    if (!cluster.waitLeader(&leader, {}, 20000)) {
-        out << "no leader\n";
+    if (const auto started = cluster.startAll(); !started) {
+        out << "the sandbox cluster did not start: " << started.error().toString() << "\n";
         return 1;
-    }
-    for (int i = 1; i <= 3; ++i) {
-        cluster.waitUp(cluster.host(i), 8921);
-    }
-    (void)Test::runOnce(cluster.host(leader.right(1).toInt()), 8920, u"startDataNode([\"node1\",\"node2\",\"node3\"])"_s);
-    for (int i = 1; i <= 3; ++i) {
-        if (!cluster.waitUp(cluster.host(i), 8922, 20000)) {
-            out << "data node " << i << " did not start\n";
-            return 1;
-        }
     }
     Test::SimClient client;
     if (!client.open(cluster.host(1), 8922).ok()) {

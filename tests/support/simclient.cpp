@@ -353,6 +353,43 @@ QString SimCluster::leader(const QList<int> &hostList)
     return agreed;
 }
 
+Core::Status SimCluster::startAll(int timeoutMs)
+{
+    using Core::Error;
+    using Core::ErrorCode;
+    for (int i = 1; i <= m_hosts; ++i) {
+        if (Core::Status st = startController(i); !st) {
+            return st;
+        }
+        if (Core::Status st = startAgent(i); !st) {
+            return st;
+        }
+    }
+    QString leaderAlias;
+    if (!waitLeader(&leaderAlias, {}, timeoutMs)) {
+        return Error(ErrorCode::Timeout, QStringLiteral("no leader elected"));
+    }
+    QStringList dataNodes;
+    for (int i = 1; i <= m_hosts; ++i) {
+        if (!waitUp(host(i), 8921, timeoutMs)) {
+            return Error(ErrorCode::Timeout, QStringLiteral("agent %1 did not come up").arg(i));
+        }
+        dataNodes << QStringLiteral("\"node%1\"").arg(i);
+    }
+    const auto r = runOnce(host(leaderAlias.right(1).toInt()), 8920,
+                           QStringLiteral("startDataNode([%1])").arg(dataNodes.join(u',')));
+    if (!r) {
+        return r.error();
+    }
+    for (int i = 1; i <= m_hosts; ++i) {
+        if (!waitUp(host(i), 8922, timeoutMs)) {
+            return Error(ErrorCode::Timeout,
+                         QStringLiteral("data node %1 did not come up: %2").arg(i).arg(log(i, QStringLiteral("node%1").arg(i))));
+        }
+    }
+    return {};
+}
+
 bool SimCluster::waitLeader(QString *out, const QList<int> &hostList, int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);

@@ -85,6 +85,10 @@ public:
     // The controller alias every live controller reports as leader (empty when none/disagree).
     QString leader(const QList<int> &hosts = {});
     bool waitLeader(QString *leader, const QList<int> &hosts = {}, int timeoutMs = 10000);
+    // The whole cluster as the product starts it: controllers and agents on every host, a
+    // leader, then the data nodes node1..nodeN through the leader (startDataNode); waits until
+    // every data node answers. Call after layout(). The error names what did not come up.
+    Core::Status startAll(int timeoutMs = 20000);
     QString log(int i, const QString &alias) const;
 
 private:
