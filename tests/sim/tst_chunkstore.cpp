@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/chunkstore.h"
+#include "support/smalltmpfs.h"
 
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <unistd.h>
-
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
+using GrayStep::Test::SmallTmpfs;
 
 namespace {
 
@@ -38,40 +37,6 @@ bool copyDir(const QString &from, const QString &to)
             return false;
     return true;
 }
-
-// A small tmpfs on `dir` for the life of this object (root only).
-class SmallTmpfs
-{
-public:
-    explicit SmallTmpfs(const QString &dir)
-        : m_dir(dir)
-    {
-        m_mounted = ::geteuid() == 0
-                    && QProcess::execute(u"mount"_s, {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=1m"_s, u"graystep-test"_s, dir}) == 0;
-    }
-    ~SmallTmpfs()
-    {
-        if (m_mounted)
-            QProcess::execute(u"umount"_s, {m_dir});
-    }
-    bool mounted() const { return m_mounted; }
-    // Fills the file system until the kernel refuses; true when it did.
-    bool fill() const
-    {
-        QFile f(m_dir + u"/ballast"_s);
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
-            return false;
-        const QByteArray page(4096, 'x');
-        while (f.write(page) == page.size()) {
-        }
-        return f.error() != QFileDevice::NoError;
-    }
-    void drain() const { QFile::remove(m_dir + u"/ballast"_s); }
-
-private:
-    QString m_dir;
-    bool m_mounted = false;
-};
 
 } // namespace
 
