@@ -591,6 +591,27 @@ void tst_SandboxCluster::diskFullAndElectionStormFaults()
         QVERIFY2(shellWrite.error().message.contains(u"No space left on device"_s), qPrintable(shellWrite.error().message));
         auto df = m_launcher->runOnHost(host3, u"df -P "_s + m_launcher->hostDir(host3));
         QVERIFY(df.ok() && df->contains("100%"));
+        // An SFTP upload (what the upgrade does with the package) fails as well.
+        QFile local(m_tmp.filePath(u"upload.bin"_s));
+        QVERIFY(local.open(QIODevice::WriteOnly));
+        local.write(QByteArray(256 * 1024, 'p'));
+        local.close();
+        QFile batch(m_tmp.filePath(u"sftp.batch"_s));
+        QVERIFY(batch.open(QIODevice::WriteOnly));
+        batch.write("put " + local.fileName().toUtf8() + ' ' + m_launcher->clusterDemoDir(host3).toUtf8() + "/upload.bin\n");
+        batch.close();
+        QStringList sftpArgs = m_launcher->sshCommand(host3, 2222, QString());
+        sftpArgs.removeLast();                                  // the command
+        const QString destination = sftpArgs.takeLast();        // user@address
+        sftpArgs[sftpArgs.indexOf(u"-p"_s)] = u"-P"_s;          // sftp spells the port -P
+        QProcess sftp;
+        sftp.setProcessChannelMode(QProcess::MergedChannels);
+        sftp.start(u"sftp"_s, sftpArgs + QStringList{u"-b"_s, batch.fileName(), destination});
+        QVERIFY(sftp.waitForFinished(30000));
+        const QString sftpOut = QString::fromUtf8(sftp.readAll());
+        qInfo("sftp to the full host: exit %d: %s", sftp.exitCode(), qPrintable(sftpOut.simplified()));
+        QVERIFY2(sftp.exitCode() != 0, qPrintable(sftpOut));
+        (void)m_launcher->runOnHost(host3, u"rm -f "_s + m_launcher->clusterDemoDir(host3) + u"/upload.bin"_s);
         QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);   // not the quota
     } else {
         // A container that refuses mount: the emulated quota, and the output says why.

@@ -324,6 +324,10 @@ void tst_SimCluster::aGuestMayReadButNotWriteOrManage()
         QVERIFY(!r.ok());
         QCOMPARE(r.error().message, u"<NotAuthenticated>Only administrators execute function "_s + fn);
     }
+    // Nor through rpc from a data node.
+    auto viaRpc = guest.run(u"rpc(getControllerAlias(), stopDataNode, \"node3\")"_s);
+    QVERIFY(!viaRpc.ok());
+    QCOMPARE(viaRpc.error().message, u"<NotAuthenticated>Only administrators execute function stopDataNode"_s);
     QCOMPARE(count(1), rows);
     QVERIFY(Test::runOnce(m_cluster.host(3), 8922, u"version()"_s).ok());   // node3 still runs
 

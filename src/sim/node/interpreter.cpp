@@ -175,6 +175,16 @@ static QString guestRefusal(const QString &name, const QList<Value> &args)
         return u"<NotAuthenticated>Not granted to create or delete tables"_s;
     if (name == "startDataNode"_L1 || name == "stopDataNode"_L1)
         return u"<NotAuthenticated>Only administrators execute function "_s + name;
+    if (name == "rpc"_L1 || name == "pnodeRun"_L1) {
+        // What runs elsewhere on a guest's behalf is checked here, with the guest's session.
+        for (qsizetype i = 0; i < args.size(); ++i) {
+            if (args.at(i).kind != Value::Kind::Function)
+                continue;
+            const QString refusal = guestRefusal(args.at(i).function, args.at(i).bound + args.mid(i + 1));
+            if (!refusal.isEmpty())
+                return refusal;
+        }
+    }
     return {};
 }
 
