@@ -2,11 +2,9 @@
 #include "sim/node/dfsmeta.h"
 #include "sim/node/durablefile.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QSet>
 
 #include <algorithm>

@@ -2,10 +2,8 @@
 #include "sim/node/raftstore.h"
 #include "sim/node/durablefile.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 using namespace Qt::Literals::StringLiterals;
 
