@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/chunkstore.h"
+#include "support/smalltmpfs.h"
 
 #include <QDir>
 #include <QFile>
@@ -8,6 +9,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
+using GrayStep::Test::SmallTmpfs;
 
 namespace {
 
@@ -49,6 +51,7 @@ private Q_SLOTS:
     void anUncommittedWriteIsRolledBackByTheNextWriteOfThatVersion();
     void aReplaceCopiesAWholeReplica();
     void aFullDiskRefusesWrites();
+    void aRealFullFileSystemFailsTheWriteAndLeavesNothingBehind();
     void tablesRoundTripThroughJson();
 };
 
@@ -144,6 +147,40 @@ void tst_ChunkStore::aFullDiskRefusesWrites()
     const auto st = s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 1, rows(1, 1));
     QVERIFY(!st.ok());
     QVERIFY(st.error().message.contains(u"No space left on device"_s));
+}
+
+void tst_ChunkStore::aRealFullFileSystemFailsTheWriteAndLeavesNothingBehind()
+{
+    QTemporaryDir dir;
+    SmallTmpfs fs(dir.path());
+    if (!fs.mounted())
+        QSKIP("needs root and mount -t tmpfs");
+    const QString storage = dir.path() + u"/storage"_s;
+    {
+        ChunkStore s(storage);
+        QVERIFY(s.load().ok());
+        QVERIFY(s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 1, rows(1, 10)).ok());
+        QVERIFY(fs.fill());
+        // Big enough to need new pages: the kernel answers ENOSPC.
+        const auto st = s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 2, rows(11, 2000));
+        QVERIFY(!st.ok());
+        QVERIFY2(st.error().message.contains(u"No space left on device"_s), qPrintable(st.error().message));
+        QCOMPARE(s.chunk(u"c1"_s)->version, 1);   // memory unchanged
+        QCOMPARE(s.chunk(u"c1"_s)->rows(), 10);
+        // A new chunk cannot be created either, and leaves no entry behind.
+        QVERIFY(!s.write(u"c2"_s, u"dfs://stock"_s, u"stock"_s, u"20230102"_s, 1, rows(1, 2000)).ok());
+        QVERIFY(!s.chunk(u"c2"_s));
+        // Space again: the same version is written, nothing of the failed attempt shows.
+        fs.drain();
+        QVERIFY(s.write(u"c1"_s, u"dfs://stock"_s, u"stock"_s, u"20230101"_s, 2, rows(11, 2000)).ok());
+        QCOMPARE(s.chunk(u"c1"_s)->rows(), 2010);
+    }
+    ChunkStore reloaded(storage);
+    QVERIFY(reloaded.load().ok());
+    QCOMPARE(reloaded.chunk(u"c1"_s)->version, 2);
+    QCOMPARE(reloaded.chunk(u"c1"_s)->rows(), 2010);
+    QCOMPARE(reloaded.chunk(u"c1"_s)->data.columns.at(2).ints.last(), 2010);
+    QVERIFY(!reloaded.chunk(u"c2"_s));
 }
 
 void tst_ChunkStore::tablesRoundTripThroughJson()

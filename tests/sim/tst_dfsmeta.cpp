@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/dfsmeta.h"
+#include "support/smalltmpfs.h"
 
 #include <QDir>
 #include <QSet>
@@ -8,6 +9,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
+using GrayStep::Test::SmallTmpfs;
 
 namespace {
 
@@ -44,6 +46,7 @@ private Q_SLOTS:
     void placementUsesDistinctHostsAndLiveNodesFirst();
     void unknownOperationsAreRejected();
     void theStoreReplaysTheLogOverTheCheckpoint();
+    void aFailedLogAppendIsMadeWholeByACheckpoint();
     void restoringAnOlderCopyOfTheDirectoryRestoresTheOlderState();
 };
 
@@ -132,6 +135,37 @@ void tst_DfsMeta::theStoreReplaysTheLogOverTheCheckpoint()
     QCOMPARE(loaded->appliedIndex, 4);
     QCOMPARE(loaded->meta.toJson(), m.toJson());
     QCOMPARE(loaded->meta.chunk(u"c-1"_s)->rows, 3);
+}
+
+void tst_DfsMeta::aFailedLogAppendIsMadeWholeByACheckpoint()
+{
+    QTemporaryDir dir;
+    SmallTmpfs fs(dir.path());
+    if (!fs.mounted())
+        QSKIP("needs root and mount -t tmpfs");
+    DfsMetaStore store(dir.path() + u"/dfsMeta"_s);
+    DfsMeta m;
+    QVERIFY(m.apply(DfsOp::createDatabase(stockDb())).ok());
+    QVERIFY(store.appendApplied(1, 1, DfsOp::createDatabase(stockDb())).ok());
+    QVERIFY(fs.fill());
+    // An op bigger than the slack of the log's last page: the kernel refuses it.
+    DfsTableDef big = stockTable();
+    big.name = QString(6000, u'x');
+    const QJsonObject op = DfsOp::createTable(u"dfs://stock"_s, big);
+    QVERIFY(m.apply(op).ok());
+    const auto st = store.appendApplied(2, 1, op);
+    QVERIFY(!st.ok());
+    QVERIFY2(st.error().message.contains(u"No space left on device"_s), qPrintable(st.error().message));
+    QVERIFY(store.checkpointNeeded());
+    // Until a checkpoint makes the files whole, no later entry is appended behind the gap.
+    QVERIFY(!store.appendApplied(3, 1, DfsOp::addChunk(u"c-1"_s, u"dfs://stock"_s, big.name, u"20230101"_s, {u"n1"_s}, 1)).ok());
+    fs.drain();
+    QVERIFY(store.writeCheckpoint(2, 1, m).ok());
+    QVERIFY(!store.checkpointNeeded());
+    const auto loaded = store.load();
+    QVERIFY(loaded.ok());
+    QCOMPARE(loaded->appliedIndex, 2);
+    QCOMPARE(loaded->meta.toJson(), m.toJson());
 }
 
 void tst_DfsMeta::restoringAnOlderCopyOfTheDirectoryRestoresTheOlderState()

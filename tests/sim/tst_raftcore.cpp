@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/raftcore.h"
 #include "sim/node/raftstore.h"
+#include "support/smalltmpfs.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -10,6 +11,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Sim;
+using GrayStep::Test::SmallTmpfs;
 
 namespace {
 
@@ -72,6 +74,7 @@ private Q_SLOTS:
     void aLaggingFollowerCatchesUpThroughASnapshot();
     void conflictingEntriesAreReplaced();
     void stateSurvivesARestartThroughTheStore();
+    void aFullDiskFailsTheSyncAndTheNextSyncWritesWhatWasMissed();
 };
 
 void tst_RaftCore::aCandidateWithAMajorityBecomesLeader()
@@ -225,6 +228,38 @@ void tst_RaftCore::stateSurvivesARestartThroughTheStore()
     QCOMPARE(again->snapshotIndex, 1);
     QCOMPARE(again->log.size(), 1);
     QCOMPARE(again->log.first().op, op(7));
+}
+
+void tst_RaftCore::aFullDiskFailsTheSyncAndTheNextSyncWritesWhatWasMissed()
+{
+    QTemporaryDir dir;
+    SmallTmpfs fs(dir.path());
+    if (!fs.mounted())
+        QSKIP("needs root and mount -t tmpfs");
+    RaftStore store(dir.path() + u"/raft"_s);
+    RaftCore a(u"c1"_s, {u"c1"_s});
+    a.startElection();
+    a.propose(op(1));
+    QVERIFY(store.sync(a).ok());
+    QVERIFY(fs.fill());
+    for (int i = 2; i < 300; ++i)
+        a.propose(op(i));   // more than the slack of the file's last page
+    const auto st = store.sync(a);
+    QVERIFY(!st.ok());
+    QVERIFY2(st.error().message.contains(u"No space left on device"_s), qPrintable(st.error().message));
+    // No torn line: the file still loads, with what was written before.
+    const auto before = store.load();
+    QVERIFY(before.ok());
+    QCOMPARE(before->log.size(), 2);
+    // Space again: the next sync writes the whole log, nothing of the failed append is missing.
+    fs.drain();
+    a.propose(op(300));
+    QVERIFY(store.sync(a).ok());
+    const auto after = store.load();
+    QVERIFY(after.ok());
+    QCOMPARE(after->log.size(), a.log().size());
+    QCOMPARE(after->log.last().op, op(300));
+    QCOMPARE(after->log.at(2).op, op(2));
 }
 
 QTEST_APPLESS_MAIN(tst_RaftCore)

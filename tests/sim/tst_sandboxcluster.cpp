@@ -4,11 +4,13 @@
 // SSH, faults, and `down` leaving no process. Loopback block 127.0.50.1-3 (SSH) and
 // 127.0.50.31-33 (--no-ssh). Needs root and /usr/sbin/sshd (CI installs openssh-server).
 #include "sim/sandbox/sandboxclient.h"
+#include "sim/sandbox/sandboxdisk.h"
 #include "sim/sandbox/sandboxlauncher.h"
 #include "sim/sshd/sshdserver.h"
 #include "dolphindb/ddbvalue.h"
 #include "support/testdata.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -161,6 +163,7 @@ private Q_SLOTS:
     void downLeavesNoProcess();
     void upWithoutSsh();
     void upFromAUsersConfig();
+    void aFailedUpLeavesNoMountAndNoProcess();
 
 private:
     GrayStep::Core::Result<DdbValue> runOn(const QString &address, quint16 port, const QString &script) const;
@@ -172,6 +175,7 @@ private:
     qint64 rowCount(const QString &address) const;
     int chunksNotComplete(const QString &address) const;
     void verifyNothingRunsFrom(const QString &dir) const;
+    int mountsUnder(const QString &dir) const;
 
     QTemporaryDir m_tmp;
     QString m_dir;
@@ -281,6 +285,21 @@ int tst_SandboxCluster::chunksNotComplete(const QString &address) const
         return -1;
     }
     return r->isTable() ? int(r->rowCount()) : 0;   // the tutorial: "the NULL value will be returned"
+}
+
+int tst_SandboxCluster::mountsUnder(const QString &dir) const
+{
+    QFile info(u"/proc/self/mountinfo"_s);
+    if (!info.open(QIODevice::ReadOnly)) {
+        return -1;
+    }
+    const QByteArray prefix = QDir(dir).absolutePath().toUtf8() + '/';
+    int n = 0;
+    for (const QByteArray &line : info.readAll().split('\n')) {
+        const QList<QByteArray> f = line.split(' ');
+        n += f.size() > 4 && f.at(4).startsWith(prefix) ? 1 : 0;
+    }
+    return n;
 }
 
 void tst_SandboxCluster::verifyNothingRunsFrom(const QString &dir) const
@@ -551,11 +570,89 @@ void tst_SandboxCluster::diskFullAndElectionStormFaults()
         auto f = callOn(address, port, u"simGetFaults"_s);
         return f ? f->toJson().toObject() : QJsonObject();
     };
-    QVERIFY(m_launcher->fault(u"disk-full"_s, {u"127.0.50.3"_s}).ok());
-    QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"1"_s);
-    QCOMPARE(faultsOn(u"127.0.50.2"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);   // only that host
-    QVERIFY(m_launcher->fault(u"disk-full"_s, {u"3"_s, u"--clear"_s}).ok());
-    QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);
+    auto spec = m_launcher->loadSpec();
+    QVERIFY(spec.ok());
+    const SandboxHost &host3 = spec->hosts[2];
+    const qint64 before = rowCount(u"127.0.50.1"_s);
+    QVERIFY(before >= 0);
+
+    auto full = m_launcher->fault(u"disk-full"_s, {u"127.0.50.3"_s});
+    QVERIFY2(full.ok(), qPrintable(full.ok() ? QString() : full.error().toString()));
+    const QString method = full->value(u"method"_s).toString();
+    qInfo("disk-full on host 3: %s", QJsonDocument(*full).toJson(QJsonDocument::Compact).constData());
+    if (method == "tmpfs"_L1) {
+        // Root and mount allowed: the host is on its own tmpfs, really full.
+        QVERIFY(full->value(u"ballastBytes"_s).toInteger() > 0);
+        QCOMPARE(full->value(u"freeBytes"_s).toInteger(), 0);
+        // Everything on that host sees it: a shell there cannot write a file, df shows it full.
+        auto shellWrite = m_launcher->runOnHost(host3, u"head -c 65536 /dev/zero > "_s
+                                                           + m_launcher->clusterDemoDir(host3) + u"/probe.bin"_s);
+        QVERIFY(!shellWrite.ok());
+        QVERIFY2(shellWrite.error().message.contains(u"No space left on device"_s), qPrintable(shellWrite.error().message));
+        auto df = m_launcher->runOnHost(host3, u"df -P "_s + m_launcher->hostDir(host3));
+        QVERIFY(df.ok() && df->contains("100%"));
+        // An SFTP upload (what the upgrade does with the package) fails as well.
+        QFile local(m_tmp.filePath(u"upload.bin"_s));
+        QVERIFY(local.open(QIODevice::WriteOnly));
+        local.write(QByteArray(256 * 1024, 'p'));
+        local.close();
+        QFile batch(m_tmp.filePath(u"sftp.batch"_s));
+        QVERIFY(batch.open(QIODevice::WriteOnly));
+        batch.write("put " + local.fileName().toUtf8() + ' ' + m_launcher->clusterDemoDir(host3).toUtf8() + "/upload.bin\n");
+        batch.close();
+        QStringList sftpArgs = m_launcher->sshCommand(host3, 2222, QString());
+        sftpArgs.removeLast();                                  // the command
+        const QString destination = sftpArgs.takeLast();        // user@address
+        sftpArgs[sftpArgs.indexOf(u"-p"_s)] = u"-P"_s;          // sftp spells the port -P
+        QProcess sftp;
+        sftp.setProcessChannelMode(QProcess::MergedChannels);
+        sftp.start(u"sftp"_s, sftpArgs + QStringList{u"-b"_s, batch.fileName(), destination});
+        QVERIFY(sftp.waitForFinished(30000));
+        const QString sftpOut = QString::fromUtf8(sftp.readAll());
+        qInfo("sftp to the full host: exit %d: %s", sftp.exitCode(), qPrintable(sftpOut.simplified()));
+        QVERIFY2(sftp.exitCode() != 0, qPrintable(sftpOut));
+        (void)m_launcher->runOnHost(host3, u"rm -f "_s + m_launcher->clusterDemoDir(host3) + u"/upload.bin"_s);
+        QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);   // not the quota
+    } else {
+        // A container that refuses mount: the emulated quota, and the output says why.
+        QCOMPARE(method, u"emulated"_s);
+        QVERIFY(!full->value(u"reason"_s).toString().isEmpty());
+        QCOMPARE(faultsOn(u"127.0.50.3"_s, 8922).value(u"diskFull"_s).toString(), u"1"_s);
+        QCOMPARE(faultsOn(u"127.0.50.2"_s, 8922).value(u"diskFull"_s).toString(), u"0"_s);   // only that host
+    }
+
+    // An append through the data node of the full host: an error naming the failure, no OK.
+    auto refused = callOn(u"127.0.50.3"_s, 8922, u"tableInsert{loadTable('dfs://stock', 'stock')}"_s,
+                          {stockRows(700000, 1000)});
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().message.contains(u"No space left on device"_s), qPrintable(refused.error().message));
+    QCOMPARE(rowCount(u"127.0.50.1"_s), before);   // nothing half-committed
+
+    // Cleared: the node works again, the append succeeds, the counts are right.
+    auto cleared = m_launcher->fault(u"disk-full"_s, {u"3"_s, u"--clear"_s});
+    QVERIFY(cleared.ok());
+    if (method == "tmpfs"_L1) {
+        QVERIFY(cleared->value(u"freeBytes"_s).toInteger() > 0);
+    }
+    (void)m_launcher->runOnHost(host3, u"rm -f "_s + m_launcher->clusterDemoDir(host3) + u"/probe.bin"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(!leaderAddress().isEmpty(), 20000);
+    // Retried until the first success only (each attempt that succeeds appends): an attempt that
+    // fails must not have written anything, which the counts below check.
+    int appended = -1;
+    for (QDeadlineTimer until(20000); appended != 1000 && !until.hasExpired();) {
+        appended = appendRows(u"127.0.50.3"_s, 700000, 1000);
+        if (appended != 1000) {
+            QTest::qWait(200);
+        }
+    }
+    QCOMPARE(appended, 1000);
+    QCOMPARE(rowCount(u"127.0.50.3"_s), before + 1000);
+    QCOMPARE(rowCount(u"127.0.50.2"_s), before + 1000);
+    QTRY_COMPARE_WITH_TIMEOUT(chunksNotComplete(u"127.0.50.1"_s), 0, 30000);
+    auto ids = runOn(u"127.0.50.3"_s, 8922,
+                     u"exec count(*) from loadTable(\"dfs://stock\", \"stock\") where id >= 700000"_s);
+    QVERIFY(ids.ok());
+    QCOMPARE(ids->toInt64(), qint64(1000));   // exactly once, no row of the refused append
 
     QVERIFY(m_launcher->fault(u"election-storm"_s, {}).ok());
     QCOMPARE(faultsOn(u"127.0.50.1"_s, 8920).value(u"electionStorm"_s).toString(), u"1"_s);
@@ -624,6 +721,19 @@ void tst_SandboxCluster::upWithoutSsh()
     QVERIFY2(r.exitCode == 0, qPrintable(r.stderrText));
     qInfo("graystep-sandbox up (3 hosts, --no-ssh, --fast): %lld ms wall", r.elapsedMs);
     QVERIFY(r.json.value(u"hosts"_s).toArray().at(0).toObject().value(u"sshPort"_s).isNull());
+    // As root (where mount is allowed) each host is its own tmpfs; down copies the files back
+    // and unmounts (below). Else the output says why not.
+    const QJsonObject disk = r.json.value(u"disk"_s).toObject();
+    qInfo("disk: %s", QJsonDocument(disk).toJson(QJsonDocument::Compact).constData());
+    const bool tmpfs = disk.value(u"method"_s).toString() == "tmpfs"_L1;
+    if (tmpfs) {
+        QCOMPARE(disk.value(u"mounted"_s).toArray().size(), 3);
+        QCOMPARE(mountsUnder(dir), 3);
+    } else {
+        QCOMPARE(disk.value(u"method"_s).toString(), u"emulated"_s);
+        QVERIFY(!disk.value(u"reason"_s).toString().isEmpty());
+        QCOMPARE(mountsUnder(dir), 0);
+    }
     for (int h = 1; h <= 3; ++h) {
         for (quint16 port : {8920, 8921, 8922}) {
             auto v = callOn(u"127.0.50.%1"_s.arg(30 + h), port, u"version"_s);
@@ -635,7 +745,9 @@ void tst_SandboxCluster::upWithoutSsh()
     QCOMPARE(appendRows(u"127.0.50.32"_s, 1, 10), 10);
     CliRun down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
     QCOMPARE(down.exitCode, 0);
+    QCOMPARE(down.json.value(u"unmounted"_s).toArray().size(), tmpfs ? 3 : 0);
     verifyNothingRunsFrom(dir);
+    QCOMPARE(mountsUnder(dir), 0);
 
     // up on a stopped sandbox starts it again with its data (state lives in the real dirs).
     const CliRun again = runSandbox({u"up"_s, u"--dir"_s, dir});
@@ -645,15 +757,29 @@ void tst_SandboxCluster::upWithoutSsh()
     down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
     QCOMPARE(down.exitCode, 0);
     verifyNothingRunsFrom(dir);
+    QCOMPARE(mountsUnder(dir), 0);
 }
 
 void tst_SandboxCluster::upFromAUsersConfig()
 {
     const QString dir = m_tmp.filePath(u"fromconfig"_s);
     const CliRun r = runSandbox({u"up"_s, u"--dir"_s, dir, u"--fast"_s, u"--no-ssh"_s, u"--base-address"_s,
-                                 u"127.0.50.41"_s, u"--from-config"_s,
+                                 u"127.0.50.41"_s, u"--no-tmpfs"_s, u"--from-config"_s,
                                  GrayStep::Test::testDataPath(u"sim/userconfig"_s)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.stderrText));
+    // Without tmpfs a full disk is the nodes' emulated quota, and the output says so.
+    QCOMPARE(r.json.value(u"disk"_s).toObject().value(u"method"_s).toString(), u"emulated"_s);
+    QCOMPARE(r.json.value(u"disk"_s).toObject().value(u"reason"_s).toString(), u"--no-tmpfs"_s);
+    QCOMPARE(mountsUnder(dir), 0);
+    const CliRun full = runSandbox({u"fault"_s, u"--dir"_s, dir, u"disk-full"_s, u"1"_s});
+    QCOMPARE(full.exitCode, 0);
+    QCOMPARE(full.json.value(u"method"_s).toString(), u"emulated"_s);
+    QVERIFY(!full.json.value(u"nodes"_s).toArray().isEmpty());
+    auto refused = callOn(u"127.0.50.41"_s, 8922, u"tableInsert{loadTable('dfs://stock', 'stock')}"_s,
+                          {stockRows(1, 10)});
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().message.contains(u"No space left on device"_s), qPrintable(refused.error().message));
+    QCOMPARE(runSandbox({u"fault"_s, u"--dir"_s, dir, u"disk-full"_s, u"1"_s, u"--clear"_s}).exitCode, 0);
     QVERIFY(r.stderrText.contains(u"host 3 (10.10.11.3) -> 127.0.50.43"_s));
     QCOMPARE(r.json.value(u"remap"_s).toObject().value(u"10.10.11.1"_s).toString(), u"127.0.50.41"_s);
     // The user's fourth data node, with its own port, runs too.
@@ -665,6 +791,40 @@ void tst_SandboxCluster::upFromAUsersConfig()
     const CliRun down = runSandbox({u"down"_s, u"--dir"_s, dir}, 60000);
     QCOMPARE(down.exitCode, 0);
     verifyNothingRunsFrom(dir);
+}
+
+void tst_SandboxCluster::aFailedUpLeavesNoMountAndNoProcess()
+{
+    const QString dir = m_tmp.filePath(u"failedup"_s);
+    SandboxLauncher launcher(dir);
+    UpOptions o;
+    o.fast = true;
+    o.ssh = false;
+    o.baseAddress = u"127.0.50.51"_s;
+    o.timeoutMs = 5000;
+    o.nodeBinary = GrayStep::Test::binDir() + u"/ddbsim"_s;
+    auto spec = launcher.prepare(o);
+    QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error().toString()));
+    // Every data node fails at start: up cannot finish.
+    for (const SandboxHost &h : spec->hosts) {
+        for (const QString &alias : h.dataNodeAliases()) {
+            QFile marker(launcher.clusterDemoDir(h) + u"/data/"_s + alias + u".failstart"_s);
+            QVERIFY(marker.open(QIODevice::WriteOnly));
+            marker.write("test: this node fails to start\n");
+        }
+    }
+    QStringList progress;
+    launcher.setProgress([&progress](const QString &line) { progress << line; });
+    auto up = launcher.up(o);
+    QVERIFY(!up.ok());
+    if (SandboxDisk::tmpfsUnavailableReason().isEmpty()) {
+        // The hosts were on tmpfs when it failed: down() took them off again.
+        QVERIFY2(progress.join(u'\n').contains(u"hosts on tmpfs"_s), qPrintable(progress.join(u'\n')));
+    }
+    QVERIFY2(progress.join(u'\n').contains(u"up failed"_s), qPrintable(progress.join(u'\n')));
+    QCOMPARE(mountsUnder(dir), 0);
+    verifyNothingRunsFrom(dir);
+    QVERIFY(QFileInfo::exists(launcher.clusterDemoDir(spec->hosts.first()) + u"/startController.sh"_s));   // files kept
 }
 
 QTEST_GUILESS_MAIN(tst_SandboxCluster)

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void syntaxErrorsNameTheLine();
     void literalsHaveDolphinDbTypes();
     void theTutorialScriptIsThreeStatements();
+    void pagedSelectsKeepTopOrderAndLimit();
     void operatorsBroadcastOverVectors();
 };
 
@@ -55,8 +56,12 @@ void tst_ScriptParser::syntaxErrorsNameTheLine_data()
     QTest::newRow("an unknown character on line 2") << u"x = 1\ny = $"_s << u"Syntax Error: [line #2] Cannot recognize the token $"_s;
     QTest::newRow("an unterminated string") << u"x = \"abc"_s << u"Syntax Error: [line #1] The string is not terminated: \"abc"_s;
     QTest::newRow("an incomplete call") << u"f(1,"_s << u"Syntax Error: [line #1] Incomplete statement"_s;
-    QTest::newRow("an unsupported clause") << u"select * from t order by id"_s
-                                           << u"Syntax Error: [line #1] The emulator does not support 'order' clauses"_s;
+    QTest::newRow("an unsupported clause") << u"select count(*) from t group by id"_s
+                                           << u"Syntax Error: [line #1] The emulator does not support 'group' clauses"_s;
+    QTest::newRow("top and limit together") << u"select top 5 id from t limit 5"_s
+                                            << u"Syntax Error: [line #1] A SQL query can't use both top and limit clauses."_s;
+    QTest::newRow("a limit that is not a number") << u"select id from t limit x"_s
+                                                  << u"Syntax Error: [line #1] The limit clause takes integers"_s;
 }
 
 void tst_ScriptParser::syntaxErrorsNameTheLine()
@@ -100,6 +105,34 @@ void tst_ScriptParser::theTutorialScriptIsThreeStatements()
     QCOMPARE(pt.text, u"createPartitionedTable"_s); // db.f(a, ...) is f(db, a, ...)
     QCOMPARE(pt.children.size(), 7);
     QCOMPARE(pt.children.first()->text, u"db"_s);
+}
+
+void tst_ScriptParser::pagedSelectsKeepTopOrderAndLimit()
+{
+    const auto top = parseScript(u"select top 500 id, time from loadTable(\"dfs://stock\", \"stock\") where id > 1000 order by id"_s);
+    QVERIFY2(top.ok(), qPrintable(top.ok() ? QString() : top.error().message));
+    const ScriptNode &t = *top->first();
+    QCOMPARE(t.kind, ScriptNode::Kind::Select);
+    QCOMPARE(t.top, 500);
+    QCOMPARE(t.columns.size(), 2);
+    QVERIFY(t.where);
+    QCOMPARE(t.orderBy.size(), 1);
+    QCOMPARE(t.orderBy.first()->text, u"id"_s);
+    QCOMPARE(t.orderDesc, QList<bool>{false});
+    QVERIFY(!t.hasLimit);
+
+    const auto limit = parseScript(u"select * from t where id < 9 order by time desc, id asc limit 20, 10"_s);
+    QVERIFY2(limit.ok(), qPrintable(limit.ok() ? QString() : limit.error().message));
+    const ScriptNode &l = *limit->first();
+    QCOMPARE(l.top, -1);
+    QCOMPARE(l.orderDesc, (QList<bool>{true, false}));
+    QVERIFY(l.hasLimit);
+    QCOMPARE(l.limitOffset, 20);
+    QCOMPARE(l.limitCount, 10);
+
+    const auto last = parseScript(u"select id from t limit -3"_s);
+    QVERIFY(last.ok());
+    QCOMPARE(last->first()->limitCount, -3);
 }
 
 void tst_ScriptParser::operatorsBroadcastOverVectors()

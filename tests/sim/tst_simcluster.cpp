@@ -3,6 +3,7 @@
 // processes on 127.0.40.1-3) in a temporary directory, with fast knobs. Talks to them with the
 // protocol library's request/response framing (support/simclient.h).
 #include "support/simclient.h"
+#include "dolphindb/scripts.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -10,6 +11,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <future>
 
 using namespace Qt::Literals::StringLiterals;
@@ -55,6 +57,8 @@ private Q_SLOTS:
     void pnodeRunAndMetadataDirectories();
     void theTutorialScriptCreatesThePartitionedTable();
     void appendsAreReadBackFromAnyNode();
+    void aGuestMayReadButNotWriteOrManage();
+    void theCatalogsPageQueriesReturnTheRightRows();
     void anAsyncRequestGetsNoReply();
     void aResendWithTheSameClientIdReturnsTheStoredResult();
     void aWriteWithOneReplicaDownLeavesItStaleUntilRecovered();
@@ -284,6 +288,108 @@ void tst_SimCluster::appendsAreReadBackFromAnyNode()
     QVERIFY(gate.ok());
     QVERIFY(gate->isTable());
     QCOMPARE(gate->rowCount(), 0);
+}
+
+void tst_SimCluster::aGuestMayReadButNotWriteOrManage()
+{
+    SimClient guest;
+    QVERIFY(guest.open(m_cluster.host(1), 8922, QString()).ok());   // connected, never logged in
+    // Identity and reads stay open to a guest.
+    QCOMPARE(guest.call(u"version"_s, {})->toString(), u"2.00.7.4 2022.12.08"_s);
+    QCOMPARE(guest.run(u"getNodeAlias()"_s)->toString(), u"node1"_s);
+    const qint64 rows = count(1);
+    QVERIFY(rows >= 0);
+    auto read = guest.run(u"exec count(*) from loadTable(\"dfs://stock\", \"stock\")"_s);
+    QVERIFY2(read.ok(), qPrintable(read.ok() ? QString() : read.error().message));
+    QCOMPARE(read->toInt64(), rows);
+
+    // Writes, DDL and cluster management need a login: the NotAuthenticated error, nothing done.
+    auto write = guest.call(kInsert, {stockRows(900, 5)});
+    QVERIFY(!write.ok());
+    QCOMPARE(write.error().message, u"<NotAuthenticated>Not granted to write table dfs://stock/stock"_s);
+    auto append = guest.run(u"t = loadTable(\"dfs://stock\", \"stock\")\nappend!(t, t)"_s);
+    QVERIFY(!append.ok());
+    QVERIFY(append.error().message.startsWith(u"<NotAuthenticated>"_s));
+    auto db = guest.run(u"database(\"dfs://guestdb\", VALUE, 1..3)"_s);
+    QVERIFY(!db.ok());
+    QCOMPARE(db.error().message, u"<NotAuthenticated>Not granted to create or delete databases"_s);
+    auto table = guest.run(u"db = database(\"dfs://stock\")\n"
+                           "db.createPartitionedTable(loadTable(\"dfs://stock\", \"stock\"), \"guestTable\", \"time\")"_s);
+    QVERIFY(!table.ok());
+    QCOMPARE(table.error().message, u"<NotAuthenticated>Not granted to create or delete tables"_s);
+    SimClient guestOnLeader;
+    QVERIFY(guestOnLeader.open(m_cluster.host(leaderHost()), 8920, QString()).ok());
+    for (const QString &fn : {u"startDataNode"_s, u"stopDataNode"_s}) {
+        auto r = guestOnLeader.run(fn + u"(\"node3\")"_s);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().message, u"<NotAuthenticated>Only administrators execute function "_s + fn);
+    }
+    // Nor through rpc from a data node.
+    auto viaRpc = guest.run(u"rpc(getControllerAlias(), stopDataNode, \"node3\")"_s);
+    QVERIFY(!viaRpc.ok());
+    QCOMPARE(viaRpc.error().message, u"<NotAuthenticated>Only administrators execute function stopDataNode"_s);
+    QCOMPARE(count(1), rows);
+    QVERIFY(Test::runOnce(m_cluster.host(3), 8922, u"version()"_s).ok());   // node3 still runs
+
+    // After login the same session may write.
+    QVERIFY(guest.call(u"login"_s, {DdbValue::string(u"admin"_s), DdbValue::string(u"123456"_s)}).ok());
+    auto ok = guest.call(kInsert, {stockRows(900, 5)});
+    QVERIFY2(ok.ok(), qPrintable(ok.ok() ? QString() : ok.error().message));
+    QCOMPARE(count(1), rows + 5);
+}
+
+void tst_SimCluster::theCatalogsPageQueriesReturnTheRightRows()
+{
+    SimClient c;
+    QVERIFY(c.open(m_cluster.host(2), 8922).ok());
+    auto all = c.run(u"exec id from loadTable(\"dfs://stock\", \"stock\")"_s);
+    QVERIFY(all.ok() && all->isVector());
+    QList<qint64> ids;
+    for (qint64 i = 0; i < all->rowCount(); ++i)
+        ids << all->elements().intAt(i);
+    std::sort(ids.begin(), ids.end());
+    QVERIFY(ids.size() >= 15);
+    QCOMPARE(std::adjacent_find(ids.cbegin(), ids.cend()), ids.cend());   // unique ids in this table
+
+    // The catalog's own page query (Scripts::idTimePage), page after page: every id once, in order.
+    QList<qint64> paged;
+    qint64 after = ids.first() - 1;
+    for (int pages = 0; pages < 100; ++pages) {
+        auto script = GrayStep::DolphinDb::Scripts::idTimePage(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, after, 7);
+        QVERIFY(script.ok());
+        auto page = c.run(*script);
+        QVERIFY2(page.ok(), qPrintable(*script + u" -> "_s + (page.ok() ? QString() : page.error().message)));
+        QVERIFY(page->isTable());
+        QCOMPARE(page->columnNames(), (QStringList{u"id"_s, u"time"_s}));
+        QCOMPARE(page->column(1).type(), DataType::Timestamp);
+        QVERIFY(page->rowCount() <= 7);
+        if (page->rowCount() == 0)
+            break;
+        for (qint64 r = 0; r < page->rowCount(); ++r)
+            paged << page->column(0).intAt(r);
+        after = paged.last();
+    }
+    QCOMPARE(paged, ids);
+
+    // order by ... desc with limit OFFSET, N; top N; a negative limit (the last rows).
+    auto desc = c.run(u"select id from loadTable(\"dfs://stock\", \"stock\") order by id desc limit 2, 3"_s);
+    QVERIFY2(desc.ok(), qPrintable(desc.ok() ? QString() : desc.error().message));
+    QCOMPARE(desc->rowCount(), 3);
+    for (qint64 r = 0; r < 3; ++r)
+        QCOMPARE(desc->column(0).intAt(r), ids.at(ids.size() - 3 - r));
+    auto top = c.run(u"select top 3 id from loadTable(\"dfs://stock\", \"stock\") where id > 2 order by id"_s);
+    QVERIFY(top.ok());
+    QCOMPARE(top->rowCount(), 3);
+    QCOMPARE(top->column(0).intAt(0), 3);
+    QCOMPARE(top->column(0).intAt(2), 5);
+    auto last = c.run(u"select id from loadTable(\"dfs://stock\", \"stock\") order by id limit -2"_s);
+    QVERIFY(last.ok());
+    QCOMPARE(last->rowCount(), 2);
+    QCOMPARE(last->column(0).intAt(1), ids.last());
+    // What stays unsupported gets a syntax error, never a silent wrong answer.
+    auto grouped = c.run(u"select count(*) from loadTable(\"dfs://stock\", \"stock\") group by name"_s);
+    QVERIFY(!grouped.ok());
+    QVERIFY(grouped.error().message.startsWith(u"Syntax Error:"_s));
 }
 
 void tst_SimCluster::anAsyncRequestGetsNoReply()

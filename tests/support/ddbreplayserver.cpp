@@ -177,6 +177,7 @@ void DdbReplayServer::onNewConnection()
         connect(s, &QTcpSocket::disconnected, this, [this, c] {
             if (m_clients.removeOne(c)) {
                 if (c->socket) {
+                    c->socket->disconnect(this);   // no readyRead for a deleted client
                     c->socket->deleteLater();
                 }
                 delete c;
@@ -233,6 +234,10 @@ void DdbReplayServer::onReadyRead(Client *c)
         m_received << r;
         const DdbReplayReply reply = replyFor(r.request, r.key);
         Q_EMIT requestReceived(r.key);
+        // A handler may have stopped the server or dropped the connections: `c` is gone then.
+        if (!m_clients.contains(c)) {
+            return;
+        }
         respond(c, reply);
         if (!m_clients.contains(c)) {
             return;

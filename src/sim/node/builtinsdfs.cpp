@@ -6,6 +6,7 @@
 #include "sim/node/builtins_p.h"
 
 #include "sim/node/dfsmeta.h"
+#include "sim/node/durablefile.h"
 #include "sim/node/nodelog.h"
 #include "sim/node/simnode.h"
 #include "sim/node/tableops.h"
@@ -411,10 +412,17 @@ Core::Result<Value> tableInsert(Interpreter &in, QList<Value> &args)
         for (const QJsonValue &tv : chunk.value(u"targets"_s).toArray()) {
             const QJsonObject target = tv.toObject();
             auto w = in.siteCall(target.value(u"host"_s).toString(), target.value(u"port"_s).toInt(), write, 5000);
-            if (w)
+            if (w) {
                 written.insert(target.value(u"alias"_s).toString(), w->value(u"rowCount"_s).toInteger());
-            else
+            } else if (w.error().code == Core::ErrorCode::Server && DurableFile::isNoSpace(w.error())) {
+                // A live replica that cannot store the rows fails the transaction (a down replica is
+                // only left stale): nothing is committed, the replicas that wrote roll back at the
+                // next write, as after a dead coordinator.
+                (void)in.leaderCall(QJsonObject{{u"op"_s, u"dfsAbortWrite"_s}, {u"txn"_s, txn}});
+                return error(w.error().message);
+            } else {
                 lastError = w.error().message;
+            }
         }
         if (written.isEmpty()) {
             (void)in.leaderCall(QJsonObject{{u"op"_s, u"dfsAbortWrite"_s}, {u"txn"_s, txn}});

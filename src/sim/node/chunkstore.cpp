@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/chunkstore.h"
+#include "sim/node/durablefile.h"
 
 #include <QDir>
 #include <QFile>
@@ -157,18 +158,41 @@ Core::Status ChunkStore::load()
     return {};
 }
 
-Core::Status ChunkStore::appendEdit(const LocalChunk &c)
+Core::Status ChunkStore::appendEdit(const LocalChunk &c, qint64 *previousSize)
 {
-    QDir().mkpath(metaDir());
-    QFile edits(metaDir() + "/editlog.0"_L1);
-    if (!edits.open(QIODevice::WriteOnly | QIODevice::Append))
-        return Error(ErrorCode::Io, edits.errorString(), edits.fileName());
-    edits.write(QJsonDocument(metaToJson(c)).toJson(QJsonDocument::Compact) + '\n');
-    edits.close();
+    const QString path = metaDir() + "/editlog.0"_L1;
+    if (auto st = DurableFile::append(path, QJsonDocument(metaToJson(c)).toJson(QJsonDocument::Compact) + '\n',
+                                      previousSize);
+        !st)
+        return st;
+    // The edit is durable; a checkpoint that fails now (full disk) is tried again at the next edit.
     if (++m_editsSinceCheckpoint >= 1000)
-        return checkpoint();
+        (void)checkpoint();
     return {};
 }
+
+namespace {
+
+// Back to the first `rows` rows (undo of an append in memory).
+void shrinkTo(SimTable &t, qint64 rows)
+{
+    for (SimColumn &col : t.columns) {
+        if (!col.ints.isEmpty())
+            col.ints.resize(rows);
+        if (!col.reals.isEmpty())
+            col.reals.resize(rows);
+        if (!col.texts.isEmpty())
+            col.texts.resize(rows);
+    }
+}
+
+Error writeFailed(const QString &id, const Error &e)
+{
+    // The real server names the file system's error; the path stays in `where`.
+    return Error(ErrorCode::Io, u"Failed to save chunk %1: %2"_s.arg(id, e.message), e.where);
+}
+
+} // namespace
 
 Core::Status ChunkStore::write(const QString &id, const QString &db, const QString &table, const QString &partition,
                                qint64 version, const SimTable &rows)
@@ -176,6 +200,7 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
     if (m_diskFull)
         return noSpace(m_dir);
     auto it = m_chunks.find(id);
+    bool fresh = false;
     if (it != m_chunks.end()) {
         if (it->version >= version) {
             if (auto st = truncate(*it, version - 1); !st)
@@ -187,29 +212,51 @@ Core::Status ChunkStore::write(const QString &id, const QString &db, const QStri
     } else {
         if (version != 1)
             return Error(ErrorCode::Failed, u"chunk %1 is missing, cannot apply version %2"_s.arg(id).arg(version));
-        LocalChunk fresh;
-        fresh.id = id;
-        fresh.db = db;
-        fresh.table = table;
-        fresh.partition = partition;
-        it = m_chunks.insert(id, fresh);
+        LocalChunk created;
+        created.id = id;
+        created.db = db;
+        created.table = table;
+        created.partition = partition;
+        it = m_chunks.insert(id, created);
+        fresh = true;
     }
     LocalChunk &c = *it; // appended in place: no copy of the chunk's rows per write
     const QString path = dataFile(c);
-    QDir().mkpath(path.left(path.lastIndexOf(u'/')));
-    QFile data(path);
-    if (!data.open(QIODevice::WriteOnly | QIODevice::Append))
-        return Error(ErrorCode::Io, data.errorString(), path);
-    data.write(QJsonDocument(QJsonObject{{u"v"_s, version}, {u"rows"_s, rows.toJson()}}).toJson(QJsonDocument::Compact)
-               + '\n');
-    data.close();
-    if (c.data.columns.isEmpty())
+    qint64 dataSize = -1;
+    if (auto st = DurableFile::append(path, QJsonDocument(QJsonObject{{u"v"_s, version}, {u"rows"_s, rows.toJson()}})
+                                                    .toJson(QJsonDocument::Compact)
+                                                + '\n',
+                                      &dataSize);
+        !st) {
+        if (fresh)
+            m_chunks.erase(it);
+        return writeFailed(id, st.error());
+    }
+    const qint64 oldRows = c.rows();
+    const qint64 oldVersion = c.version;
+    const bool wasEmpty = c.data.columns.isEmpty();
+    if (wasEmpty)
         c.data = rows;
     else
         c.data.append(rows);
     c.version = version;
     c.batchEnds << qMakePair(version, c.data.rows());
-    return appendEdit(c);
+    if (auto st = appendEdit(c); !st) {
+        // The metadata could not record the write: the batch is taken back, on disk and in memory.
+        DurableFile::undo(path, dataSize);
+        if (fresh) {
+            m_chunks.erase(it);
+        } else {
+            c.batchEnds.removeLast();
+            c.version = oldVersion;
+            if (wasEmpty)
+                c.data = SimTable();
+            else
+                shrinkTo(c.data, oldRows);
+        }
+        return writeFailed(id, st.error());
+    }
+    return {};
 }
 
 Core::Status ChunkStore::replace(const QString &id, const QString &db, const QString &table, const QString &partition,
@@ -225,18 +272,21 @@ Core::Status ChunkStore::replace(const QString &id, const QString &db, const QSt
     c.version = version;
     c.data = all;
     c.batchEnds << qMakePair(version, all.rows());
+    // The metadata first, then the data: when the data cannot be written the edit is taken back,
+    // so the replica stays at its old version with its old rows.
+    qint64 editSize = -1;
+    if (auto st = appendEdit(c, &editSize); !st)
+        return writeFailed(id, st.error());
     const QString path = dataFile(c);
-    QDir().mkpath(path.left(path.lastIndexOf(u'/')));
-    QSaveFile data(path);
-    if (!data.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, data.errorString(), path);
-    data.write(QJsonDocument(QJsonObject{{u"v"_s, version}, {u"replace"_s, true}, {u"rows"_s, all.toJson()}})
-                   .toJson(QJsonDocument::Compact)
-               + '\n');
-    if (!data.commit())
-        return Error(ErrorCode::Io, data.errorString(), path);
+    if (auto st = DurableFile::replace(path, QJsonDocument(QJsonObject{{u"v"_s, version}, {u"replace"_s, true}, {u"rows"_s, all.toJson()}})
+                                                 .toJson(QJsonDocument::Compact)
+                                             + '\n');
+        !st) {
+        DurableFile::undo(metaDir() + "/editlog.0"_L1, editSize);
+        return writeFailed(id, st.error());
+    }
     m_chunks.insert(id, c);
-    return appendEdit(c);
+    return {};
 }
 
 Core::Status ChunkStore::truncate(LocalChunk &c, qint64 version)
@@ -244,31 +294,27 @@ Core::Status ChunkStore::truncate(LocalChunk &c, qint64 version)
     const qint64 n = c.rowsAt(version);
     if (n < 0)
         return Error(ErrorCode::Failed, u"chunk %1 has no version %2 to roll back to"_s.arg(c.id).arg(version));
+    // Rewrite the data file without the rolled-back batches, then the memory (a failed rewrite
+    // leaves both as they were).
+    QFile in(dataFile(c));
+    QByteArray kept;
+    if (in.open(QIODevice::ReadOnly)) {
+        while (!in.atEnd()) {
+            const QByteArray line = in.readLine().trimmed();
+            const QJsonDocument doc = QJsonDocument::fromJson(line);
+            if (!doc.isNull() && doc.object().value(u"v"_s).toInteger() <= version)
+                kept += line + '\n';
+        }
+        in.close();
+    }
+    if (auto st = DurableFile::replace(dataFile(c), kept); !st)
+        return writeFailed(c.id, st.error());
     c.data = c.dataAt(version);
     if (version == 0)
         c.data = c.data.emptyCopy();
     while (!c.batchEnds.isEmpty() && c.batchEnds.last().first > version)
         c.batchEnds.removeLast();
     c.version = version;
-    // Rewrite the data file without the rolled-back batches.
-    QFile in(dataFile(c));
-    QList<QByteArray> kept;
-    if (in.open(QIODevice::ReadOnly)) {
-        while (!in.atEnd()) {
-            const QByteArray line = in.readLine().trimmed();
-            const QJsonDocument doc = QJsonDocument::fromJson(line);
-            if (!doc.isNull() && doc.object().value(u"v"_s).toInteger() <= version)
-                kept << line;
-        }
-        in.close();
-    }
-    QSaveFile out(dataFile(c));
-    if (!out.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, out.errorString(), out.fileName());
-    for (const QByteArray &line : kept)
-        out.write(line + '\n');
-    if (!out.commit())
-        return Error(ErrorCode::Io, out.errorString(), out.fileName());
     return {};
 }
 
@@ -297,12 +343,10 @@ Core::Status ChunkStore::checkpoint()
     QJsonArray list;
     for (const LocalChunk &c : m_chunks)
         list.append(metaToJson(c));
-    QSaveFile cp(metaDir() + "/checkpoint.0"_L1);
-    if (!cp.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, cp.errorString(), cp.fileName());
-    cp.write(QJsonDocument(QJsonObject{{u"chunks"_s, list}}).toJson(QJsonDocument::Compact));
-    if (!cp.commit())
-        return Error(ErrorCode::Io, cp.errorString(), cp.fileName());
+    if (auto st = DurableFile::replace(metaDir() + "/checkpoint.0"_L1,
+                                       QJsonDocument(QJsonObject{{u"chunks"_s, list}}).toJson(QJsonDocument::Compact));
+        !st)
+        return st;
     QFile edits(metaDir() + "/editlog.0"_L1);
     (void)edits.open(QIODevice::WriteOnly | QIODevice::Truncate);
     m_editsSinceCheckpoint = 0;

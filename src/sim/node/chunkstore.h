@@ -60,7 +60,7 @@ public:
 private:
     QString metaDir() const;
     QString dataFile(const LocalChunk &c) const;
-    Core::Status appendEdit(const LocalChunk &c);
+    Core::Status appendEdit(const LocalChunk &c, qint64 *previousSize = nullptr);
     Core::Status truncate(LocalChunk &c, qint64 version);
 
     QString m_dir;

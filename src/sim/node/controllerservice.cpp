@@ -137,6 +137,11 @@ void ControllerService::onElectionTimeout()
     const VoteRequest req = m_raft->startElection();
     NodeLog::instance().info(u"Election timeout: %1 starts an election for term %2"_s.arg(m_ctx.self.alias).arg(req.term));
     afterRaftChange();
+    if (m_persistFailed) {
+        // Term and vote are not on disk (full disk): no vote is asked for them.
+        resetElectionTimer();
+        return;
+    }
     const QJsonObject msg{{u"op"_s, u"raftVote"_s},          {u"term"_s, req.term},
                           {u"candidate"_s, req.candidate},    {u"lastIndex"_s, req.lastLogIndex},
                           {u"lastTerm"_s, req.lastLogTerm}};
@@ -223,8 +228,26 @@ void ControllerService::sendAppend(const QString &peer)
 
 void ControllerService::afterRaftChange()
 {
-    if (auto st = m_raftStore.sync(*m_raft); !st)
-        NodeLog::instance().error(u"Failed to persist raft state: "_s + st.error().toString());
+    // Nothing is acknowledged that is not on disk: a follower that cannot persist answers the
+    // leader with an error (no ack, no vote), a leader that cannot persist steps down.
+    if (auto st = m_raftStore.sync(*m_raft); !st) {
+        if (!m_persistFailed)
+            NodeLog::instance().error(u"Failed to persist raft state: "_s + st.error().toString());
+        m_persistFailed = true;
+        m_persistError = st.error().message;
+        if (m_raft->isLeader()) {
+            NodeLog::instance().warning(u"%1 steps down: its raft log cannot be written (%2)"_s.arg(m_ctx.self.alias, m_persistError));
+            m_raft->stepDown(m_raft->term());
+        }
+    } else if (m_persistFailed) {
+        m_persistFailed = false;
+        NodeLog::instance().info(u"Raft state is written again"_s);
+    }
+    if (m_metaStore.checkpointNeeded()) {
+        // A DFSMetaLog append failed: the whole applied state is written as a checkpoint.
+        if (m_metaStore.writeCheckpoint(m_appliedIndex, m_raft->termAt(m_appliedIndex), m_meta))
+            NodeLog::instance().info(u"DFS metadata checkpoint written after a failed DFSMetaLog write"_s);
+    }
     QJsonObject snapshot;
     qint64 snapshotIndex = 0;
     if (m_raft->takeInstalledSnapshot(&snapshot, &snapshotIndex)) {
@@ -390,6 +413,8 @@ void ControllerService::handleVote(const QJsonObject &req, const PeerConnection:
     afterRaftChange();
     if (wasLeader && !m_raft->isLeader())
         NodeLog::instance().info(u"Stepping down: a candidate has a newer term %1"_s.arg(m_raft->term()));
+    if (m_persistFailed)
+        return reply(PeerLink::errorReply(u"<RaftPersist>%1: %2"_s.arg(m_ctx.self.alias, m_persistError)));
     reply(QJsonObject{{u"term"_s, vote.term}, {u"granted"_s, vote.granted}});
 }
 
@@ -401,6 +426,8 @@ void ControllerService::handleAppend(const QJsonObject &req, const PeerConnectio
     if (fromLeader && m_localFaults.value(u"electionStorm"_s) != "1"_L1)
         resetElectionTimer();
     afterRaftChange();
+    if (m_persistFailed)
+        return reply(PeerLink::errorReply(u"<RaftPersist>%1: %2"_s.arg(m_ctx.self.alias, m_persistError)));
     reply(QJsonObject{{u"term"_s, ar.term}, {u"success"_s, ar.success}, {u"match"_s, ar.matchIndex}});
 }
 

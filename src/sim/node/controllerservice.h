@@ -85,6 +85,8 @@ private:
     DfsMeta m_meta;
     DfsMetaStore m_metaStore;
     qint64 m_appliedIndex = 0;
+    bool m_persistFailed = false; // the last raft sync failed (full disk)
+    QString m_persistError;
     QTimer m_electionTimer;
     QTimer m_leaderTimer;
     QTimer m_recoveryTimer;

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/dfsmeta.h"
+#include "sim/node/durablefile.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QSet>
 
 #include <algorithm>
@@ -498,30 +497,33 @@ Core::Result<DfsMetaStore::Loaded> DfsMetaStore::load() const
 
 Core::Status DfsMetaStore::appendApplied(qint64 index, qint64 term, const QJsonObject &op)
 {
-    QDir().mkpath(m_dir);
-    QFile log(m_dir + "/DFSMetaLog.0"_L1);
-    if (!log.open(QIODevice::WriteOnly | QIODevice::Append))
-        return Error(ErrorCode::Io, log.errorString(), log.fileName());
-    log.write(QJsonDocument(QJsonObject{{u"i"_s, index}, {u"t"_s, term}, {u"op"_s, op}}).toJson(QJsonDocument::Compact)
-              + '\n');
+    if (m_checkpointNeeded)
+        return Error(ErrorCode::Io, u"an earlier DFSMetaLog write failed: a checkpoint is needed"_s, m_dir);
+    if (auto st = DurableFile::append(m_dir + "/DFSMetaLog.0"_L1,
+                                      QJsonDocument(QJsonObject{{u"i"_s, index}, {u"t"_s, term}, {u"op"_s, op}})
+                                              .toJson(QJsonDocument::Compact)
+                                          + '\n');
+        !st) {
+        // The log now misses this entry: only a checkpoint of the whole state can make it whole.
+        m_checkpointNeeded = true;
+        return st;
+    }
     ++m_sinceCheckpoint;
     return {};
 }
 
 Core::Status DfsMetaStore::writeCheckpoint(qint64 index, qint64 term, const DfsMeta &meta)
 {
-    QDir().mkpath(m_dir);
-    QSaveFile cp(m_dir + "/DFSMasterMetaCheckpoint.0"_L1);
-    if (!cp.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, cp.errorString(), cp.fileName());
-    cp.write(QJsonDocument(QJsonObject{{u"index"_s, index}, {u"term"_s, term}, {u"state"_s, meta.toJson()}})
-                 .toJson(QJsonDocument::Compact));
-    if (!cp.commit())
-        return Error(ErrorCode::Io, cp.errorString(), cp.fileName());
+    if (auto st = DurableFile::replace(m_dir + "/DFSMasterMetaCheckpoint.0"_L1,
+                                       QJsonDocument(QJsonObject{{u"index"_s, index}, {u"term"_s, term}, {u"state"_s, meta.toJson()}})
+                                           .toJson(QJsonDocument::Compact));
+        !st)
+        return st;
     QFile log(m_dir + "/DFSMetaLog.0"_L1);
     if (!log.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return Error(ErrorCode::Io, log.errorString(), log.fileName());
     m_sinceCheckpoint = 0;
+    m_checkpointNeeded = false;
     return {};
 }
 

@@ -150,10 +150,13 @@ public:
     Core::Status appendApplied(qint64 index, qint64 term, const QJsonObject &op);
     Core::Status writeCheckpoint(qint64 index, qint64 term, const DfsMeta &meta);
     qint64 entriesSinceCheckpoint() const { return m_sinceCheckpoint; }
+    // An append failed (full disk): the log misses entries until writeCheckpoint() succeeds.
+    bool checkpointNeeded() const { return m_checkpointNeeded; }
 
 private:
     QString m_dir;
     qint64 m_sinceCheckpoint = 0;
+    bool m_checkpointNeeded = false;
 };
 
 } // namespace GrayStep::Sim

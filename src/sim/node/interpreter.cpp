@@ -12,6 +12,7 @@
 #include <QCoreApplication>
 #include <QJsonArray>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <future>
@@ -151,11 +152,51 @@ Core::Result<DdbValue> Interpreter::runFunction(const QString &function, const Q
     return materialize(*r, 1);
 }
 
+static QString guestRefusal(const QString &name, const QList<Value> &args)
+{
+    // What the real server refuses to a session that has not logged in (a guest has no privilege
+    // on DFS databases and tables, and cluster management is for administrators). Reads and
+    // identity calls stay open to guests.
+    const auto dfsTarget = [&]() -> QString {
+        for (const Value &a : args)
+            if (a.kind == Value::Kind::DfsTable)
+                return a.dbPath + u'/' + a.table;
+        return {};
+    };
+    if (name == "tableInsert"_L1 || name == "append!"_L1) {
+        const QString target = dfsTarget();
+        return target.isEmpty() ? QString() : u"<NotAuthenticated>Not granted to write table "_s + target;
+    }
+    if (name == "database"_L1 && args.size() > 1)
+        return u"<NotAuthenticated>Not granted to create or delete databases"_s;
+    if (name == "dropDatabase"_L1)
+        return u"<NotAuthenticated>Not granted to create or delete databases"_s;
+    if (name == "createPartitionedTable"_L1 || name == "createTable"_L1 || name == "dropTable"_L1)
+        return u"<NotAuthenticated>Not granted to create or delete tables"_s;
+    if (name == "startDataNode"_L1 || name == "stopDataNode"_L1)
+        return u"<NotAuthenticated>Only administrators execute function "_s + name;
+    if (name == "rpc"_L1 || name == "pnodeRun"_L1) {
+        // What runs elsewhere on a guest's behalf is checked here, with the guest's session.
+        for (qsizetype i = 0; i < args.size(); ++i) {
+            if (args.at(i).kind != Value::Kind::Function)
+                continue;
+            const QString refusal = guestRefusal(args.at(i).function, args.at(i).bound + args.mid(i + 1));
+            if (!refusal.isEmpty())
+                return refusal;
+        }
+    }
+    return {};
+}
+
 Core::Result<Value> Interpreter::call(const QString &name, QList<Value> args, int line)
 {
     auto it = builtins().constFind(name);
     if (it == builtins().constEnd())
         return serverError(u"Syntax Error: [line #%1] Cannot recognize the token %2"_s.arg(line).arg(name));
+    if (m_ctx.session && !m_ctx.session->loggedIn) {
+        if (const QString refusal = guestRefusal(name, args); !refusal.isEmpty())
+            return serverError(refusal);
+    }
     return (*it)(*this, args);
 }
 
@@ -505,10 +546,56 @@ Core::Result<Value> Interpreter::evalSelect(const ScriptNode &node, const Scope 
         for (qint64 i = 0; i < table.rowCount(); ++i)
             rows << i;
     }
+    if (!node.orderBy.isEmpty()) {
+        Scope s{&table};
+        QList<DdbVector> keys;
+        for (const NodePtr &k : node.orderBy) {
+            auto v = eval(k, s);
+            if (!v)
+                return v;
+            if (!v->data.isVector() || v->data.rowCount() != table.rowCount())
+                return serverError(u"The order by column must be a column of the table."_s);
+            keys << v->data.elements();
+        }
+        // Stable, nulls first ascending (the real server's order); text by text, numbers by value.
+        const auto compare = [&](qint64 a, qint64 b) -> int {
+            for (qsizetype k = 0; k < keys.size(); ++k) {
+                const DdbVector &v = keys.at(k);
+                const bool na = v.isNull(a), nb = v.isNull(b);
+                int c = 0;
+                if (na || nb) {
+                    c = na == nb ? 0 : (na ? -1 : 1);
+                } else if (v.type() == DataType::String || v.type() == DataType::Symbol) {
+                    c = v.stringAt(a).compare(v.stringAt(b));
+                } else if (v.type() == DataType::Float || v.type() == DataType::Double) {
+                    const double x = v.doubleAt(a), y = v.doubleAt(b);
+                    c = x < y ? -1 : (x > y ? 1 : 0);
+                } else {
+                    const qint64 x = v.intAt(a), y = v.intAt(b);
+                    c = x < y ? -1 : (x > y ? 1 : 0);
+                }
+                if (c != 0)
+                    return node.orderDesc.at(k) ? -c : c;
+            }
+            return 0;
+        };
+        std::stable_sort(rows.begin(), rows.end(), [&](qint64 a, qint64 b) { return compare(a, b) < 0; });
+    }
+    // top N / limit [OFFSET,] N on the rows (aggregates give one row: a limit of 0 still empties it
+    // only in the real server's grouped queries, which the emulator does not have).
+    if (node.top >= 0) {
+        rows = rows.mid(0, node.top);
+    } else if (node.hasLimit) {
+        if (node.limitCount < 0)
+            rows = rows.mid(qMax<qsizetype>(0, rows.size() + node.limitCount));
+        else
+            rows = rows.mid(qMin<qsizetype>(rows.size(), node.limitOffset), node.limitCount);
+    }
     QStringList names = table.columnNames();
     QList<DdbVector> filtered;
     for (int i = 0; i < table.columnCount(); ++i)
-        filtered << (rows.size() == table.rowCount() ? table.column(i) : TableOps::take(table.column(i), rows));
+        filtered << (rows.size() == table.rowCount() && node.orderBy.isEmpty() ? table.column(i)
+                                                                                : TableOps::take(table.column(i), rows));
     auto filteredTable = DdbValue::table(names, filtered);
     if (!filteredTable)
         return filteredTable.error();

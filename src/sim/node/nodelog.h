@@ -11,7 +11,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcSimNode)
 namespace GrayStep::Sim {
 
 // The node's log file (-logFile): "<timestamp> <INFO|WARNING|ERROR> : text", appended,
-// flushed per line. Thread-safe. Without a file it writes to stderr.
+// unbuffered; a line that cannot be written (full disk) is counted and goes to stderr. Thread-safe. Without a file it writes to stderr.
 class NodeLog final
 {
 public:
@@ -26,8 +26,12 @@ public:
     void error(const QString &text) { write(Level::Error, text); }
 
 private:
+    bool writeWhole(const QByteArray &line);
+
     QMutex m_mutex;
     QFile m_file;
+    qint64 m_lost = 0; // lines not written (full disk); logged as a count once writing works again
+    QString m_lostReason;
 };
 
 } // namespace GrayStep::Sim

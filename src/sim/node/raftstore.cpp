@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/raftstore.h"
+#include "sim/node/durablefile.h"
 
-#include <QDir>
 #include <QFile>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -56,57 +55,54 @@ Core::Result<RaftStore::Loaded> RaftStore::load() const
 
 Core::Status RaftStore::saveHardState(qint64 term, const QString &votedFor, const QString &leader)
 {
-    QDir().mkpath(m_dir);
-    QSaveFile hs(m_dir + "/raftHardState"_L1);
-    if (!hs.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, hs.errorString(), hs.fileName());
-    hs.write(QJsonDocument(QJsonObject{{u"term"_s, term}, {u"vote"_s, votedFor}, {u"leader"_s, leader}})
-                 .toJson(QJsonDocument::Compact));
-    if (!hs.commit())
-        return Error(ErrorCode::Io, hs.errorString(), hs.fileName());
-    return {};
+    return DurableFile::replace(m_dir + "/raftHardState"_L1,
+                                QJsonDocument(QJsonObject{{u"term"_s, term}, {u"vote"_s, votedFor}, {u"leader"_s, leader}})
+                                    .toJson(QJsonDocument::Compact));
 }
 
 Core::Status RaftStore::rewriteLog(qint64 snapshotIndex, qint64 snapshotTerm, const QList<RaftEntry> &log)
 {
-    QDir().mkpath(m_dir);
-    QSaveFile wal(m_dir + "/raftWAL.0"_L1);
-    if (!wal.open(QIODevice::WriteOnly))
-        return Error(ErrorCode::Io, wal.errorString(), wal.fileName());
-    wal.write(QJsonDocument(QJsonObject{{u"snapIndex"_s, snapshotIndex}, {u"snapTerm"_s, snapshotTerm}})
-                  .toJson(QJsonDocument::Compact)
-              + '\n');
+    QByteArray bytes = QJsonDocument(QJsonObject{{u"snapIndex"_s, snapshotIndex}, {u"snapTerm"_s, snapshotTerm}})
+                           .toJson(QJsonDocument::Compact)
+                       + '\n';
     for (const RaftEntry &e : log)
-        wal.write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n');
-    if (!wal.commit())
-        return Error(ErrorCode::Io, wal.errorString(), wal.fileName());
-    return {};
+        bytes += QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n';
+    return DurableFile::replace(m_dir + "/raftWAL.0"_L1, bytes);
 }
 
 Core::Status RaftStore::appendLog(const QList<RaftEntry> &entries)
 {
     if (entries.isEmpty())
         return {};
-    QDir().mkpath(m_dir);
-    QFile wal(m_dir + "/raftWAL.0"_L1);
-    if (!wal.open(QIODevice::WriteOnly | QIODevice::Append))
-        return Error(ErrorCode::Io, wal.errorString(), wal.fileName());
+    QByteArray bytes;
     for (const RaftEntry &e : entries)
-        wal.write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n');
-    return {};
+        bytes += QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n';
+    return DurableFile::append(m_dir + "/raftWAL.0"_L1, bytes);
 }
 
 Core::Status RaftStore::sync(RaftCore &core)
 {
-    if (core.takeMetaDirty()) {
+    // What failed to reach the disk (full disk) is written at the next sync: the hard state again,
+    // the log as a whole (the failed append was cut off, the entries are only in memory).
+    m_hardStateDirty = core.takeMetaDirty() || m_hardStateDirty;
+    if (m_hardStateDirty) {
         if (auto st = saveHardState(core.term(), core.votedFor(), core.leader()); !st)
             return st;
+        m_hardStateDirty = false;
     }
-    if (core.takeLogRewrite()) {
+    m_rewriteNeeded = core.takeLogRewrite() || m_rewriteNeeded;
+    if (m_rewriteNeeded) {
         (void)core.takeAppended();
-        return rewriteLog(core.snapshotIndex(), core.snapshotTerm(), core.log());
+        if (auto st = rewriteLog(core.snapshotIndex(), core.snapshotTerm(), core.log()); !st)
+            return st;
+        m_rewriteNeeded = false;
+        return {};
     }
-    return appendLog(core.takeAppended());
+    if (auto st = appendLog(core.takeAppended()); !st) {
+        m_rewriteNeeded = true;
+        return st;
+    }
+    return {};
 }
 
 } // namespace GrayStep::Sim

@@ -34,6 +34,8 @@ public:
 
 private:
     QString m_dir;
+    bool m_hardStateDirty = false; // a save failed: saved again at the next sync
+    bool m_rewriteNeeded = false;  // an append failed: the whole log is written at the next sync
 };
 
 } // namespace GrayStep::Sim

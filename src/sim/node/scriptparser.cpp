@@ -509,6 +509,13 @@ private:
         n.exec = isWord(u"exec"_s);
         n.line = cur().line;
         ++m_i;
+        if (isWord(u"top"_s) && m_i + 1 < m_t.size() && m_t.at(m_i + 1).type == Token::Type::Number) {
+            ++m_i;
+            n.top = cur().value.toInt64();
+            if ((cur().value.type() != DataType::Long && cur().value.type() != DataType::Int) || n.top < 0)
+                return syntaxError(cur().line, u"The number after top must be a non-negative integer"_s);
+            ++m_i;
+        }
         if (accept(u"*"_s)) {
             n.star = true;
         } else {
@@ -558,8 +565,58 @@ private:
                 return w;
             n.where = *w;
         }
-        if (isWord(u"group"_s) || isWord(u"order"_s) || isWord(u"context"_s) || isWord(u"limit"_s))
+        if (isWord(u"group"_s) || isWord(u"context"_s) || isWord(u"pivot"_s) || isWord(u"having"_s))
             return syntaxError(cur().line, u"The emulator does not support '%1' clauses"_s.arg(cur().text));
+        if (isWord(u"order"_s)) {
+            ++m_i;
+            if (!isWord(u"by"_s))
+                return unexpected();
+            ++m_i;
+            while (true) {
+                auto e = expr();
+                if (!e)
+                    return e;
+                n.orderBy << *e;
+                bool desc = false;
+                if (isWord(u"asc"_s)) {
+                    ++m_i;
+                } else if (isWord(u"desc"_s)) {
+                    desc = true;
+                    ++m_i;
+                }
+                n.orderDesc << desc;
+                if (!accept(u","_s))
+                    break;
+            }
+        }
+        if (isWord(u"limit"_s)) {
+            ++m_i;
+            const auto integer = [this](qint64 *out) -> bool {
+                const bool negative = accept(u"-"_s);
+                if (!is(Token::Type::Number)
+                    || (cur().value.type() != DataType::Long && cur().value.type() != DataType::Int))
+                    return false;
+                *out = negative ? -cur().value.toInt64() : cur().value.toInt64();
+                ++m_i;
+                return true;
+            };
+            qint64 first = 0;
+            if (!integer(&first))
+                return syntaxError(cur().line, u"The limit clause takes integers"_s);
+            n.hasLimit = true;
+            n.limitCount = first;
+            if (accept(u","_s)) {
+                qint64 second = 0;
+                if (!integer(&second) || first < 0 || second < 0)
+                    return syntaxError(cur().line, u"limit OFFSET, N takes non-negative integers"_s);
+                n.limitOffset = first;
+                n.limitCount = second;
+            }
+        }
+        if (n.top >= 0 && n.hasLimit)
+            return syntaxError(n.line, u"A SQL query can't use both top and limit clauses."_s);
+        if (isWord(u"group"_s) || isWord(u"order"_s) || isWord(u"context"_s) || isWord(u"limit"_s))
+            return syntaxError(cur().line, u"The emulator does not support '%1' here"_s.arg(cur().text));
         return make(std::move(n));
     }
 

@@ -17,7 +17,8 @@ namespace GrayStep::Sim {
 // dates 2023.01.01, timestamps, months 2023.01M, true/false/NULL), vectors [a, b], pairs a:b,
 // ranges a..b, arithmetic and comparisons, and/or, calls f(a, , b) with empty arguments,
 // partial applications f{a}, method calls x.f(a) (= f(x, a)), and
-// select/exec <list> from <expr> [where <cond>].
+// select/exec [top N] <list> from <expr> [where <cond>] [order by c [asc|desc], ...]
+// [limit [OFFSET,] N].
 struct ScriptNode;
 using NodePtr = std::shared_ptr<const ScriptNode>;
 
@@ -34,7 +35,7 @@ struct ScriptNode
         Unary,      // text children[0]; text: - !
         Vector,     // [children...]
         Assign,     // text = children[0]
-        Select,     // exec? selectList from `from` where `where`
+        Select,     // exec? top? selectList from `from` where `where` order by / limit
     };
     Kind kind = Kind::Empty;
     QString text;
@@ -47,6 +48,12 @@ struct ScriptNode
     QStringList aliases;
     NodePtr from;
     NodePtr where;
+    qint64 top = -1;             // select top N (-1: none)
+    QList<NodePtr> orderBy;      // order by c1 [asc|desc], c2 ...
+    QList<bool> orderDesc;
+    bool hasLimit = false;       // limit N | limit OFFSET, N (N < 0: the last |N| rows)
+    qint64 limitOffset = 0;
+    qint64 limitCount = 0;
     int line = 1;
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sim/node/simnode.h"
+#include "sim/node/durablefile.h"
 
 #include "sim/node/agentservice.h"
 #include "sim/node/apiserver.h"
@@ -167,11 +168,8 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
 
     QDir().mkpath(m_ctx.nodeHome(m_ctx.self.alias));
     m_pidFile = m_ctx.home + u'/' + m_ctx.self.alias + ".pid"_L1;
-    QFile pid(m_pidFile);
-    if (!pid.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, pid.errorString()));
-    pid.write(QByteArray::number(qint64(::getpid())) + '\n');
-    pid.close();
+    if (auto st = DurableFile::replace(m_pidFile, QByteArray::number(qint64(::getpid())) + '\n'); !st)
+        return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, st.error().message));
 
     switch (mode) {
     case NodeMode::Controller:

@@ -17,10 +17,14 @@ namespace {
 const char *const Usage = R"(usage: graystep-sandbox COMMAND [options]
   up [--dir D] [--hosts N] [--controllers K] [--version V] [--base-address A]
      [--no-ssh] [--fast] [--from-config DIR] [--node-binary PATH] [--timeout S]
+     [--no-tmpfs] [--disk-mib M]
         lay out (first time) and start the sandbox; prints JSON (directory, profile,
-        hosts with address, SSH port and node ports, packages). When D already runs,
-        reports it ("alreadyRunning": true) and starts nothing.
-  down [--dir D]            stop every node and sshd; nothing started from D is left
+        hosts with address, SSH port and node ports, packages, "disk"). When D already
+        runs, reports it ("alreadyRunning": true) and starts nothing. As root each host
+        is put on its own tmpfs of M MiB (default 512) so disk-full is real; elsewhere
+        (or --no-tmpfs, or mount refused) disk-full is emulated by the nodes.
+  down [--dir D]            stop every node and sshd, unmount the hosts' tmpfs (their
+                            files are kept); nothing started from D is left
   status [--dir D] [--json] every node: up/down, pid, role, version, leader
   fault [--dir D] KIND [ARGS] [--clear]
         slow-recovery | stuck-recovery | normal-recovery | fail-start ALIAS | kill ALIAS
@@ -101,6 +105,16 @@ int main(int argc, char *argv[])
         o.nodeBinary = take(args, u"--node-binary"_s, &missing);
         o.ssh = !flag(args, u"--no-ssh"_s);
         o.fast = flag(args, u"--fast"_s);
+        o.tmpfs = !flag(args, u"--no-tmpfs"_s);
+        bool okDisk = true;
+        const QString diskMiB = take(args, u"--disk-mib"_s, &missing);
+        if (!diskMiB.isEmpty()) {
+            o.diskMiB = diskMiB.toLongLong(&okDisk);
+            okDisk = okDisk && o.diskMiB >= 64;
+        }
+        if (!okDisk) {
+            return usage(u"--disk-mib needs a size in MiB (64 or more)"_s);
+        }
         if (!hosts.isEmpty()) {
             o.hosts = hosts.toInt(&okHosts);
         }

@@ -2,6 +2,7 @@
 #include "sim/sandbox/sandboxlauncher.h"
 
 #include "sim/sandbox/sandboxclient.h"
+#include "sim/sandbox/sandboxdisk.h"
 #include "sim/sandbox/sandboxpackages.h"
 #include "sim/sandbox/sandboxprofile.h"
 #include "sim/sandbox/sandboxscripts.h"
@@ -168,7 +169,8 @@ void SandboxLauncher::progress(const QString &line) const
 }
 
 QString SandboxLauncher::profilePath() const { return m_dir + u'/' + QLatin1StringView(ProfileFile); }
-QString SandboxLauncher::installDir(const SandboxHost &host) const { return m_dir + u"/host%1/server"_s.arg(host.index); }
+QString SandboxLauncher::hostDir(const SandboxHost &host) const { return m_dir + u"/host%1"_s.arg(host.index); }
+QString SandboxLauncher::installDir(const SandboxHost &host) const { return hostDir(host) + u"/server"_s; }
 QString SandboxLauncher::clusterDemoDir(const SandboxHost &host) const { return installDir(host) + u"/clusterDemo"_s; }
 QString SandboxLauncher::sshdDir(const SandboxHost &host) const { return m_dir + u"/host%1/sshd"_s.arg(host.index); }
 QString SandboxLauncher::keyFile() const { return m_dir + u"/ssh/id_ed25519"_s; }
@@ -836,28 +838,103 @@ Result<QJsonObject> SandboxLauncher::up(const UpOptions &options)
         return prepared.error();
     }
     const SandboxSpec &spec = *prepared;
+    const QJsonObject disk = mountDisks(spec, options);
+    progress(disk.value(u"method"_s).toString() == "tmpfs"_L1
+                 ? u"hosts on tmpfs (%1 MiB each)"_s.arg(options.diskMiB)
+                 : u"hosts on the real file system (disk-full is emulated: %1)"_s.arg(disk.value(u"reason"_s).toString()));
+    // A failed up leaves nothing behind: no process, no mount.
+    const auto failed = [this](const Error &e) -> Result<QJsonObject> {
+        progress(u"up failed, stopping what was started: "_s + e.toString());
+        (void)down();
+        return e;
+    };
     if (spec.ssh) {
         progress(u"starting %1 sshd"_s.arg(spec.hosts.size()));
         if (Status s = startSshd(spec); !s) {
-            return s.error();
+            return failed(s.error());
         }
     }
     QString leader;
     if (Status s = startCluster(spec, timeoutMs, &leader); !s) {
-        return s.error();
+        return failed(s.error());
     }
     if (!databaseCreated) {
         if (Status s = createTutorialTable(spec, qMax(5000, timeoutMs / 2)); !s) {
-            return s.error();
+            return failed(s.error());
         }
         if (Status s = saveState(spec, true); !s) {
-            return s.error();
+            return failed(s.error());
         }
     }
     QJsonObject report = upReport(spec, false);
+    report[u"disk"_s] = disk;
     report[u"leader"_s] = leader;
     report[u"elapsedMs"_s] = clock.elapsed();
     return report;
+}
+
+QJsonObject SandboxLauncher::mountDisks(const SandboxSpec &spec, const UpOptions &options)
+{
+    QString reason = options.tmpfs ? SandboxDisk::tmpfsUnavailableReason() : u"--no-tmpfs"_s;
+    QJsonArray mounted;
+    QList<const SandboxHost *> mountedNow;
+    if (reason.isEmpty()) {
+        const bool running = !processesUnderDirectory().isEmpty();
+        for (const SandboxHost &h : spec.hosts) {
+            if (SandboxDisk::isMountPoint(hostDir(h))) {
+                mounted.append(h.address);
+                continue;
+            }
+            if (running) {
+                // Moving a host's files under its running processes would cut them off.
+                reason = u"processes of the sandbox run on the real directories"_s;
+                break;
+            }
+            if (Status s = SandboxDisk::mountTmpfs(hostDir(h), options.diskMiB); !s) {
+                reason = u"mount refused: "_s + s.error().message;
+                break;
+            }
+            mountedNow << &h;
+            mounted.append(h.address);
+        }
+    }
+    if (!reason.isEmpty()) {
+        // All hosts alike: no half-mounted sandbox.
+        for (const SandboxHost *h : std::as_const(mountedNow)) {
+            (void)SandboxDisk::unmountTmpfs(hostDir(*h));
+        }
+        bool anyMounted = false;
+        for (const SandboxHost &h : spec.hosts) {
+            anyMounted = anyMounted || SandboxDisk::isMountPoint(hostDir(h));
+        }
+        if (!anyMounted) {
+            mounted = {};
+        }
+    }
+    const QString method = reason.isEmpty() ? u"tmpfs"_s : (mounted.isEmpty() ? u"emulated"_s : u"mixed"_s);
+    QJsonObject disk{{u"method"_s, method}, {u"mounted"_s, mounted}};
+    if (reason.isEmpty()) {
+        disk[u"sizeMiB"_s] = options.diskMiB;
+    } else {
+        disk[u"reason"_s] = reason;
+    }
+    return disk;
+}
+
+QStringList SandboxLauncher::unmountDisks(const SandboxSpec &spec, QJsonArray *unmounted) const
+{
+    QStringList errors;
+    for (const SandboxHost &h : spec.hosts) {
+        if (!SandboxDisk::isMountPoint(hostDir(h))) {
+            continue;
+        }
+        if (Status s = SandboxDisk::unmountTmpfs(hostDir(h)); !s) {
+            errors << s.error().toString();
+        } else if (unmounted) {
+            unmounted->append(h.address);
+        }
+    }
+    return errors;
 }
 
 Result<QJsonObject> SandboxLauncher::down()
@@ -909,9 +986,12 @@ Result<QJsonObject> SandboxLauncher::down()
     for (qint64 pid : remaining) {
         remainingJson.append(pid);
     }
+    QJsonArray unmounted;
+    const QStringList unmountErrors = unmountDisks(*spec, &unmounted);
     return QJsonObject{{u"directory"_s, m_dir}, {u"hosts"_s, hosts}, {u"leftoversKilled"_s, leftovers},
                        {u"sshdErrors"_s, QJsonArray::fromStringList(sshdErrors)},
-                       {u"remaining"_s, remainingJson}, {u"stopped"_s, remaining.isEmpty()}};
+                       {u"unmounted"_s, unmounted}, {u"unmountErrors"_s, QJsonArray::fromStringList(unmountErrors)},
+                       {u"remaining"_s, remainingJson}, {u"stopped"_s, remaining.isEmpty() && unmountErrors.isEmpty()}};
 }
 
 Result<QJsonObject> SandboxLauncher::status()
@@ -931,7 +1011,9 @@ Result<QJsonObject> SandboxLauncher::status()
         }
         hosts.append(QJsonObject{{u"index"_s, h.index}, {u"address"_s, h.address},
                                  {u"sshPort"_s, spec->ssh ? QJsonValue(int(spec->sshPort)) : QJsonValue()},
-                                 {u"sshd"_s, spec->ssh ? QJsonValue(sshdUp ? u"up"_s : u"down"_s) : QJsonValue()}});
+                                 {u"sshd"_s, spec->ssh ? QJsonValue(sshdUp ? u"up"_s : u"down"_s) : QJsonValue()},
+                                 {u"disk"_s, SandboxDisk::isMountPoint(hostDir(h)) ? u"tmpfs"_s : u"real"_s},
+                                 {u"freeBytes"_s, SandboxDisk::freeBytes(hostDir(h))}});
         for (const SandboxNode &n : h.nodes) {
             const qint64 pid = nodePid(h, n.alias);
             QJsonObject row{{u"host"_s, h.address}, {u"alias"_s, n.alias}, {u"mode"_s, n.mode},
@@ -1044,7 +1126,26 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
         if (!h) {
             return Error(ErrorCode::InvalidInput, u"unknown host \"%1\" (address or index)"_s.arg(args.value(0)), kind);
         }
-        // The node's emulated quota: writes fail with "No space left on device".
+        out[u"target"_s] = h->address;
+        if (SandboxDisk::isMountPoint(hostDir(*h))) {
+            // The host's own tmpfs: filled with a ballast file until the kernel says ENOSPC.
+            out[u"method"_s] = u"tmpfs"_s;
+            if (clear) {
+                out[u"ballastRemovedBytes"_s] = SandboxDisk::removeBallast(hostDir(*h));
+            } else {
+                auto filled = SandboxDisk::fillWithBallast(hostDir(*h));
+                if (!filled) {
+                    return filled.error();
+                }
+                out[u"ballastBytes"_s] = *filled;
+            }
+            out[u"freeBytes"_s] = SandboxDisk::freeBytes(hostDir(*h));
+            return out;
+        }
+        // No tmpfs: the node's emulated quota, writes fail with "No space left on device".
+        const QString reason = SandboxDisk::tmpfsUnavailableReason();
+        out[u"reason"_s] = reason.isEmpty() ? u"the host is not on a tmpfs (sandbox started with --no-tmpfs, or mount was refused)"_s
+                                            : reason;
         QJsonArray targets;
         for (const QString &a : h->dataNodeAliases()) {
             if (Status s = setFault(*h, *h->node(a), u"diskFull"_s, clear ? u"0"_s : u"1"_s); !s) {
@@ -1052,9 +1153,9 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
             }
             targets.append(a);
         }
-        out[u"target"_s] = h->address;
         out[u"nodes"_s] = targets;
-        out[u"method"_s] = u"simSetFault(diskFull)"_s;
+        out[u"method"_s] = u"emulated"_s;
+        out[u"how"_s] = u"simSetFault(diskFull)"_s;
         return out;
     }
     if (kind == "stop-sshd"_L1 || kind == "start-sshd"_L1) {

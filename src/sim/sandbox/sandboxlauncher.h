@@ -4,6 +4,7 @@
 #include "core/result.h"
 #include "sim/sandbox/sandboxspec.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -23,6 +24,8 @@ struct UpOptions
     QString fromConfig;                  // a user's config directory (up --from-config)
     QString nodeBinary;                  // ddbsim; empty = findNodeBinary()
     int timeoutMs = 0;                   // 0 = 30 s with --fast, else 120 s
+    bool tmpfs = true;                   // each host on its own size-limited tmpfs where possible
+    qint64 diskMiB = 512;                // that tmpfs's size
 };
 
 // The sandbox launcher behind `graystep-sandbox` (DESIGN.md §5, §7). One object per sandbox
@@ -34,6 +37,11 @@ struct UpOptions
 //   D/host<N>/sshd/             the host's private sshd (SshdServer)
 //   D/ssh/id_ed25519, known_hosts   the client key every sshd accepts, and their host keys
 //   D/packages/*.zip            DolphinDB_Linux64_V2.00.7.4.zip, ..._V2.00.8.12.zip, ..._broken.zip
+//
+// Disks: where root may mount tmpfs, `up` puts each D/host<N> on its own size-limited tmpfs
+// (UpOptions::diskMiB) so `fault disk-full` fills it for real; `down` (and a failed `up`) copies
+// the contents back to the real directory and unmounts. Elsewhere disk-full is the nodes'
+// emulated quota. `up` reports which one in "disk".
 //
 // Blocking calls (a command-line tool); progress lines go to the progress callback.
 class SandboxLauncher final
@@ -62,6 +70,7 @@ public:
     Core::Result<SandboxSpec> loadSpec() const;
     QString directory() const { return m_dir; }
     QString profilePath() const;
+    QString hostDir(const SandboxHost &host) const;        // D/host<N> (its tmpfs mount point)
     QString installDir(const SandboxHost &host) const;     // D/host<N>/server
     QString clusterDemoDir(const SandboxHost &host) const;
     QString sshdDir(const SandboxHost &host) const;
@@ -94,6 +103,11 @@ private:
     Core::Status runOnHosts(const QList<QPair<const SandboxHost *, QString>> &jobs, int timeoutMs) const;
     Core::Status saveState(const SandboxSpec &spec, bool databaseCreated) const;
     QJsonObject upReport(const SandboxSpec &spec, bool alreadyRunning) const;
+    // Puts every host on its own tmpfs (sandboxdisk.h) or says why not: {"method": "tmpfs"|"emulated",
+    // "sizeMiB", "reason", "mounted": [addresses]}.
+    QJsonObject mountDisks(const SandboxSpec &spec, const UpOptions &options);
+    // Unmounts every host tmpfs (contents kept on the real directories); errors as text.
+    QStringList unmountDisks(const SandboxSpec &spec, QJsonArray *unmounted) const;
     void progress(const QString &line) const;
 
     QString m_dir;
