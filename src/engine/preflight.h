@@ -43,6 +43,9 @@ struct PreflightOptions
     int timeoutMs = 60000;   // the whole checklist; items not finished by then fail
     int maxThreads = 8;      // the private pool's size
     qint64 clockSkewWarnMs = 2000;
+    // The spread of the hosts' clock offsets (max - min, less the measurement uncertainty).
+    qint64 clockSpreadWarnMs = 1000;
+    qint64 clockSpreadFailMs = 30000;
 };
 
 // Runs every check, in parallel across hosts and nodes on a private QThreadPool, with a
