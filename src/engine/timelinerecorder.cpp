@@ -2,6 +2,7 @@
 #include "engine/timelinerecorder.h"
 
 #include <QMutexLocker>
+#include <QSet>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -62,6 +63,42 @@ QList<TimelineSpan> TimelineRecorder::stepSpans() const
 QList<TimelineSpan> TimelineRecorder::hostWindows() const
 {
     return pairSpans(events(), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
+}
+
+QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &records)
+{
+    QList<EngineEvent> events;
+    QSet<QString> down;
+    for (const JournalRecord &r : records) {
+        if (r.host.isEmpty()) {
+            continue;
+        }
+        const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
+        const bool closes = (r.kind == u"done"_s && (r.step == u"start"_s || r.step == u"rollback-start"_s))
+                            || r.kind == u"host-done"_s;
+        if (opens && !down.contains(r.host)) {
+            down.insert(r.host);
+            EngineEvent e;
+            e.kind = EngineEvent::Kind::HostDown;
+            e.host = r.host;
+            e.step = r.step;
+            e.wallMs = r.wallMs;
+            e.text = u"the host's nodes were stopped at journal record %1"_s.arg(r.seq);
+            e.details = QJsonObject{{u"fromJournal"_s, true}, {u"seq"_s, r.seq}};
+            events.append(e);
+        } else if (closes && down.remove(r.host)) {
+            EngineEvent e;
+            e.kind = EngineEvent::Kind::HostUp;
+            e.outcome = r.step == u"rollback-start"_s ? EngineEvent::Outcome::Warn : EngineEvent::Outcome::Ok;
+            e.host = r.host;
+            e.step = r.kind == u"host-done"_s ? u"start"_s : r.step;
+            e.wallMs = r.wallMs;
+            e.text = u"the host's nodes answered again at journal record %1"_s.arg(r.seq);
+            e.details = QJsonObject{{u"fromJournal"_s, true}, {u"seq"_s, r.seq}};
+            events.append(e);
+        }
+    }
+    return events;
 }
 
 } // namespace GrayStep::Engine

@@ -4,6 +4,7 @@
 #include "engine/engineevent.h"
 
 #include "core/clock.h"
+#include "engine/journal.h"
 
 #include <QList>
 #include <QMutex>
@@ -46,5 +47,12 @@ private:
     mutable QMutex m_mutex;
     QList<EngineEvent> m_events;
 };
+
+// The HostDown/HostUp events a run's journal implies, with the records' wall times, in
+// journal order: a host's window opens at its first "intent" of "stop" (or "rollback-stop")
+// and closes at the "done" of "start" (or "rollback-start") or at "host-done". A window the
+// journal leaves open stays open (the resumed run closes it). Lets a resumed run tie its
+// continuity findings to the windows the crashed process opened.
+QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &records);
 
 } // namespace GrayStep::Engine
