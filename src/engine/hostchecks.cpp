@@ -4,9 +4,11 @@
 #include "engine/hostcommands.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
 #include <QTcpSocket>
+#include <QThread>
 #include <QtEndian>
 
 #include <algorithm>
@@ -188,6 +190,29 @@ QList<PortProbe> probeNodePorts(const QList<Core::ClusterNode> &nodes, int timeo
         out << p;
     }
     return out;
+}
+
+Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &nodes, int graceMs, int probeTimeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    for (;;) {
+        QStringList notClosed;
+        for (const PortProbe &p : probeNodePorts(nodes, probeTimeoutMs)) {
+            if (p.state != PortProbe::State::Closed) {
+                notClosed << p.describe();
+            }
+        }
+        if (notClosed.isEmpty()) {
+            return {};
+        }
+        if (t.elapsed() >= graceMs) {
+            return Error(ErrorCode::Failed,
+                         u"node port(s) still accept connections after the stop: %1"_s.arg(notClosed.join(u", "_s)),
+                         u"host %1, step verify-stopped"_s.arg(host));
+        }
+        QThread::msleep(250);
+    }
 }
 
 Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutput, qint64 beforeMs, qint64 afterMs)

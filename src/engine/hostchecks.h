@@ -68,6 +68,11 @@ struct PortProbe
 // timeoutMs is NoAnswer (not proven closed).
 QList<PortProbe> probeNodePorts(const QList<Core::ClusterNode> &nodes, int timeoutMs = 2000);
 
+// verify-stopped: every node port of the host is closed, probed again until graceMs passed.
+// Fails naming each node and port that still accepts a connection (or does not answer).
+Core::Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &nodes, int graceMs = 5000,
+                               int probeTimeoutMs = 2000);
+
 // ---- clocks
 
 struct HostClock

@@ -579,24 +579,7 @@ Status UpgradeRunner::Work::checkStageDisk()
 // means something still serves it: the host is not really down). Retried for 5 s.
 Status UpgradeRunner::Work::checkPortsClosed(const QString &host)
 {
-    QElapsedTimer t;
-    t.start();
-    for (;;) {
-        QStringList notClosed;
-        for (const PortProbe &p : probeNodePorts(m_cluster->nodesOnHost(host), 2000)) {
-            if (p.state != PortProbe::State::Closed) {
-                notClosed << p.describe();
-            }
-        }
-        if (notClosed.isEmpty()) {
-            return {};
-        }
-        if (t.elapsed() > 5000) {
-            return stepError(host, u"verify-stopped"_s,
-                             u"node port(s) still accept connections after the stop: %1"_s.arg(notClosed.join(u", "_s)));
-        }
-        QThread::msleep(250);
-    }
+    return verifyPortsClosed(host, m_cluster->nodesOnHost(host), 5000, 2000);
 }
 
 // ------------------------------------------------------------------------------------------

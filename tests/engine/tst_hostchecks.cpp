@@ -11,6 +11,10 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep;
@@ -84,6 +88,7 @@ private Q_SLOTS:
     void diskCheckNamesHostPathFreeAndNeeded_data();
     void diskCheckNamesHostPathFreeAndNeeded();
     void portsOpenAndClosed();
+    void verifyStoppedNamesAnOpenPortAndItsNode();
     void clockFromASkewedShell();
     void clockSpread_data();
     void clockSpread();
@@ -206,6 +211,43 @@ void tst_HostChecks::portsOpenAndClosed()
     server.close();
     probes = probeNodePorts({node}, 2000);
     QCOMPARE(probes[0].state, PortProbe::State::Closed);
+}
+
+void tst_HostChecks::verifyStoppedNamesAnOpenPortAndItsNode()
+{
+    QTcpServer stillServing;
+    QVERIFY(stillServing.listen(QHostAddress(u"127.0.80.62"_s), 0));
+    QTcpServer gone;
+    QVERIFY(gone.listen(QHostAddress(u"127.0.80.62"_s), 0));
+    const quint16 closedPort = gone.serverPort();
+    gone.close();
+    Core::ClusterNode a;
+    a.alias = u"agent45"_s;
+    a.host = u"127.0.80.62"_s;
+    a.port = closedPort;
+    Core::ClusterNode d;
+    d.alias = u"node45"_s;
+    d.host = u"127.0.80.62"_s;
+    d.port = stillServing.serverPort();
+    QVERIFY(verifyPortsClosed(u"h3"_s, {a}, 0).ok());
+    const Core::Status s = verifyPortsClosed(u"h3"_s, {a, d}, 300);
+    QVERIFY(!s.ok());
+    QVERIFY2(s.error().message.contains(u"node45 (127.0.80.62:%1): open"_s.arg(d.port)), qPrintable(s.error().message));
+    QVERIFY2(!s.error().message.contains(u"agent45"_s), qPrintable(s.error().message));
+    QCOMPARE(s.error().where, u"host h3, step verify-stopped"_s);
+    // A port that closes within the grace time passes.
+    QTimer::singleShot(400, &stillServing, [&stillServing] { stillServing.close(); });
+    std::atomic<bool> done{false};
+    Core::Status late;
+    QThread *worker = QThread::create([&] {
+        late = verifyPortsClosed(u"h3"_s, {a, d}, 5000);
+        done = true;
+    });
+    worker->start();
+    QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
+    QVERIFY(worker->wait(1000));
+    delete worker;
+    QVERIFY2(late.ok(), qPrintable(late.ok() ? QString() : late.error().message));
 }
 
 void tst_HostChecks::clockFromASkewedShell()
