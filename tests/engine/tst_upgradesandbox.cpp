@@ -28,6 +28,7 @@
 #include <QStorageInfo>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 
 using namespace Qt::Literals::StringLiterals;
 using GrayStep::Test::binDir;
@@ -110,6 +111,7 @@ private Q_SLOTS:
     void approvalWithoutATerminalStopsResumable();
     void sandboxRunAsksForTheCompatibilityRisk();
     void fullDiskStopsTheRunBeforeAnyStop();
+    void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
 
 private:
     bool up();
@@ -733,7 +735,7 @@ void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()
         // The fault is the nodes' emulated quota (simSetFault): df does not see it. The check's
         // logic is tested on LocalShell in tst_hostchecks.
         QSKIP(qPrintable(u"the sandbox's disk-full fault leaves %1 bytes free on %2 (%3)"_s.arg(disk.bytesAvailable())
-                             .arg(disk.rootPath(), QString::fromUtf8(fault.out.trimmed()))));
+                             .arg(disk.rootPath(), QString::fromUtf8(fault.out).simplified().left(200))));
     }
     const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s,
                                                  u"--no-writer"_s, u"--journal"_s, journal()});
@@ -743,6 +745,53 @@ void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()
     QVERIFY2(failure.contains(p->hosts[1].address), qPrintable(failure));
     QVERIFY2(failure.contains(u"free "_s) && failure.contains(u"needed "_s), qPrintable(failure));
     // Before any stop and any upload.
+    QVERIFY(executions().isEmpty());
+    for (const QString &v : versions()) {
+        QVERIFY(v.startsWith(u"2.00.7.4"_s));
+    }
+}
+
+void tst_UpgradeSandbox::packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop()
+{
+    // A zip whose central directory says it unpacks to more than the hosts' file system holds
+    // (entries of almost 4 GiB each; no data behind them: nothing reads past the directory
+    // before the disk check refuses).
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    const qint64 free = QStorageInfo(hostDir(order[1])).bytesAvailable();
+    QVERIFY(free > 0);
+    const int entries = int(free / 0xfffffffell) + 2;
+    QVERIFY(entries < 60000);
+    QByteArray cd;
+    for (int i = 0; i < entries; ++i) {
+        const QByteArray name = "server/part" + QByteArray::number(i);
+        QByteArray e(46, '\0');
+        qToLittleEndian<quint32>(0x02014b50u, e.data());
+        qToLittleEndian<quint32>(0xfffffffeu, e.data() + 24);
+        qToLittleEndian<quint16>(quint16(name.size()), e.data() + 28);
+        cd += e + name;
+    }
+    QByteArray eocd(22, '\0');
+    qToLittleEndian<quint32>(0x06054b50u, eocd.data());
+    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 8);
+    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 10);
+    qToLittleEndian<quint32>(quint32(cd.size()), eocd.data() + 12);
+    qToLittleEndian<quint32>(0u, eocd.data() + 16);
+    const QString huge = m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_huge.zip"_s;
+    QFile f(huge);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(cd + eocd);
+    f.close();
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
+                                                 u"--journal"_s, journal(), u"--package-for"_s, order[1] + u'=' + huge});
+    QCOMPARE(run.exitCode, 1);
+    const QString failure = run.last().value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"host %1 has too little disk space"_s.arg(order[1])), qPrintable(failure));
+    QVERIFY2(failure.contains(hostDir(order[1])), qPrintable(failure));   // the path
+    QVERIFY2(failure.contains(QRegularExpression(u"free \\d+ B .* needed \\d+ B"_s)), qPrintable(failure));
+    QVERIFY2(!failure.contains(u"host %1 has"_s.arg(order[0])), qPrintable(failure));
+    QVERIFY2(failure.contains(u"nothing was uploaded or stopped"_s), qPrintable(failure));
+    // Nothing ran on any host: no upload, no stop.
     QVERIFY(executions().isEmpty());
     for (const QString &v : versions()) {
         QVERIFY(v.startsWith(u"2.00.7.4"_s));
