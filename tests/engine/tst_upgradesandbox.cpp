@@ -25,6 +25,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QStorageInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -109,6 +110,7 @@ private Q_SLOTS:
     void changedHostKeyIsRefusedBeforeAnyCommand();
     void approvalPerHostWaitsBeforeEachHost();
     void approvalWithoutATerminalStopsResumable();
+    void approvalOnATerminalAsksForEachHost();
     void sandboxRunAsksForTheCompatibilityRisk();
     void fullDiskStopsTheRunBeforeAnyStop();
     void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
@@ -701,6 +703,58 @@ void tst_UpgradeSandbox::approvalWithoutATerminalStopsResumable()
     QVERIFY2(again.exitCode == 0, again.out.right(2000).constData());
     QCOMPARE(again.last().value(u"result"_s).toString(), u"paused"_s);
     QVERIFY(again.last().value(u"failure"_s).toString().contains(u"stdin is not a terminal"_s));
+}
+
+void tst_UpgradeSandbox::approvalOnATerminalAsksForEachHost()
+{
+    // graystep-cli on a pseudo-terminal (util-linux `script`): "y", "y", then "n".
+    const QString script = QStandardPaths::findExecutable(u"script"_s);
+    if (script.isEmpty()) {
+        QSKIP("util-linux script is not installed");
+    }
+    const QString approval = approvalProfile();
+    QVERIFY(!approval.isEmpty());
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    const QString command = u"'%1/graystep-cli' run --profile '%2' --yes --json --no-writer --journal '%3'"_s.arg(
+        binDir(), approval, journal());
+    QProcess p;
+    p.start(script, {u"-qec"_s, command, u"/dev/null"_s});
+    QVERIFY(p.waitForStarted(10000));
+    p.write("y\ny\nn\n");
+    QVERIFY(p.waitForFinished(600000));
+    p.closeWriteChannel();
+    const QByteArray out = p.readAllStandardOutput();
+    QCOMPARE(p.exitCode(), 0);
+    QJsonObject result;
+    for (const QByteArray &line : out.split('\n')) {
+        const QByteArray l = line.trimmed();
+        if (l.startsWith("{\"continuity\"") || l.contains("\"result\":")) {
+            result = QJsonDocument::fromJson(l).object();
+        }
+    }
+    QVERIFY2(!result.isEmpty(), out.right(3000).constData());
+    QCOMPARE(result.value(u"result"_s).toString(), u"paused"_s);
+    QCOMPARE(result.value(u"hostsDone"_s).toArray().size(), 2);
+    const QString failure = result.value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"was not approved at the prompt"_s), qPrintable(failure));
+    QVERIFY2(failure.contains(order[2]), qPrintable(failure));
+    // Asked once per host, in the plan's order, naming the host's nodes.
+    const QString text = QString::fromUtf8(out);
+    for (const QString &host : order) {
+        const QRegularExpression question(u"Upgrade host "_s + QRegularExpression::escape(host)
+                                          + u" \\([^)]+\\) now\\? \\[y/N\\]"_s);
+        int asked = 0;
+        for (auto it = question.globalMatch(text); it.hasNext(); it.next()) {
+            ++asked;
+        }
+        QVERIFY2(asked == 1, qPrintable(host + u" asked %1 times: "_s.arg(asked) + text.right(3000)));
+    }
+    int upgraded = 0;
+    for (const QString &v : versions()) {
+        upgraded += v.startsWith(u"2.00.8.12"_s) ? 1 : 0;
+    }
+    QCOMPARE(upgraded, 6);
 }
 
 void tst_UpgradeSandbox::sandboxRunAsksForTheCompatibilityRisk()
