@@ -20,6 +20,7 @@ QString EngineEvent::kindName(Kind kind)
     case Kind::GateResult: return u"gate"_s;
     case Kind::CheckResult: return u"check"_s;
     case Kind::Message: return u"message"_s;
+    case Kind::ApprovalRequested: return u"approval-requested"_s;
     }
     return u"unknown"_s;
 }

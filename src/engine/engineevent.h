@@ -24,6 +24,7 @@ struct EngineEvent
         GateResult,
         CheckResult,    // a pre-flight item
         Message,
+        ApprovalRequested,  // approvalPerHost: the host's gate passed, the runner waits for approve()/abort()
     };
     enum class Outcome { None, Ok, Warn, Failed, Skipped, Cancelled };
 

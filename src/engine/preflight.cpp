@@ -4,6 +4,7 @@
 #include "core/ddbversion.h"
 #include "dolphindb/scripts.h"
 #include "engine/clusteraccess.h"
+#include "engine/hostchecks.h"
 #include "engine/hostcommands.h"
 #include "engine/upgradeplan.h"
 
@@ -116,6 +117,16 @@ public:
         QMutexLocker lock(&m_mutex);
         return m_items;
     }
+    void addClock(HostClock clock)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_clocks.append(std::move(clock));
+    }
+    QList<HostClock> clocks() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_clocks;
+    }
 
 private:
     mutable QMutex m_mutex;
@@ -125,6 +136,7 @@ private:
         t.start();
         return t;
     }();
+    QList<HostClock> m_clocks;
 };
 
 PreflightItem item(const QString &id, const QString &title, V v, const QString &evidence, const QString &fix = {})
@@ -264,15 +276,14 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Pass,
                      install + u": "_s + files.join(u", "_s)));
     }
-    bool okNow = false;
-    const qint64 remoteMs = answers.value(u"now"_s).toLongLong(&okNow);
-    if (okNow) {
-        const qint64 skew = remoteMs - (before + after) / 2;
-        const qint64 uncertainty = (after - before) / 2;
+    if (Result<HostClock> clock = hostClockFromDate(id, answers.value(u"now"_s), before, after)) {
+        const qint64 skew = clock->offsetMs;
+        const qint64 uncertainty = clock->uncertaintyMs;
         const V v = qAbs(skew) > skewWarnMs + uncertainty ? V::Warn : V::Pass;
         out.add(item(u"clock:"_s + id, u"Clock skew against this machine"_s, v,
                      u"%1 ms (± %2 ms)"_s.arg(skew).arg(uncertainty),
                      v == V::Pass ? QString() : u"synchronise the host's clock (NTP); timelines would be skewed"_s));
+        out.addClock(*clock);
     }
 
     // Disk: metadata size + package + margin at the state directory's file system.
@@ -537,6 +548,9 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
         // what they report late is not used.
         pool->waitForDone();
     }
+    // The hosts' clocks against each other (the continuity windows and the hosts' logs are
+    // compared across hosts).
+    items.append(clockSpreadItem(out.clocks(), options.clockSpreadWarnMs, options.clockSpreadFailMs));
     std::sort(items.begin(), items.end(), [](const PreflightItem &a, const PreflightItem &b) { return a.id < b.id; });
     {
         QMutexLocker lock(&reportMutex);

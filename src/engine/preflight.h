@@ -44,6 +44,9 @@ struct PreflightOptions
     int timeoutMs = 60000;   // the whole checklist; items not finished by then fail
     int maxThreads = 64;     // the private pool's size (the checks wait on the network, not the CPU)
     qint64 clockSkewWarnMs = 2000;
+    // The spread of the hosts' clock offsets (max - min, less the measurement uncertainty).
+    qint64 clockSpreadWarnMs = 1000;
+    qint64 clockSpreadFailMs = 30000;
 };
 
 // Runs every check, in parallel across hosts and nodes on a private QThreadPool, with a

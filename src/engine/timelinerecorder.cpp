@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/timelinerecorder.h"
 
-#include <QHash>
 #include <QMutexLocker>
-
-#include <algorithm>
+#include <QSet>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -67,28 +65,47 @@ QList<TimelineSpan> TimelineRecorder::hostWindows() const
     return pairSpans(events(), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
 }
 
-QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
+QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &records)
 {
-    QList<TimelineSpan> spans;
-    QHash<QString, qsizetype> open;  // host -> index of its open window
+    QList<EngineEvent> events;
+    QSet<QString> down;
     for (const JournalRecord &r : records) {
         if (r.host.isEmpty()) {
             continue;
         }
         const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
-        const bool closes = r.kind == u"done"_s && (r.step == u"recovery"_s || r.step == u"rollback-start"_s);
-        const auto it = open.constFind(r.host);
-        if (opens && it == open.cend()) {
-            open.insert(r.host, spans.size());
-            spans.append(TimelineSpan{r.host, u"down"_s, r.wallMs, -1, EngineEvent::Outcome::None});
-        } else if (closes && it != open.cend()) {
-            TimelineSpan &span = spans[*it];
-            span.endMs = std::max(r.wallMs, span.startMs);
-            span.outcome = EngineEvent::Outcome::Ok;
-            open.erase(it);
+        const bool closes = (r.kind == u"done"_s && (r.step == u"start"_s || r.step == u"rollback-start"_s))
+                            || r.kind == u"host-done"_s;
+        if (opens && !down.contains(r.host)) {
+            down.insert(r.host);
+            EngineEvent e;
+            e.kind = EngineEvent::Kind::HostDown;
+            e.host = r.host;
+            e.step = r.step;
+            e.wallMs = r.wallMs;
+            e.text = u"the host's nodes were stopped at journal record %1"_s.arg(r.seq);
+            e.details = QJsonObject{{u"fromJournal"_s, true}, {u"seq"_s, r.seq}};
+            events.append(e);
+        } else if (closes && down.remove(r.host)) {
+            EngineEvent e;
+            e.kind = EngineEvent::Kind::HostUp;
+            e.outcome = r.step == u"rollback-start"_s ? EngineEvent::Outcome::Warn : EngineEvent::Outcome::Ok;
+            e.host = r.host;
+            e.step = r.kind == u"host-done"_s ? u"start"_s : r.step;
+            e.wallMs = r.wallMs;
+            e.text = u"the host's nodes answered again at journal record %1"_s.arg(r.seq);
+            e.details = QJsonObject{{u"fromJournal"_s, true}, {u"seq"_s, r.seq}};
+            events.append(e);
         }
     }
-    return spans;
+    return events;
+}
+
+QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
+{
+    // The same windows the live run records (HostDown .. HostUp), so a report made later
+    // from the journal ties findings to the hosts exactly as the run did.
+    return pairSpans(hostWindowEventsFromJournal(records), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
 }
 
 } // namespace GrayStep::Engine

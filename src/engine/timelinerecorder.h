@@ -48,11 +48,16 @@ private:
     QList<EngineEvent> m_events;
 };
 
-// The host windows of a run as its journal recorded them (after the fact, e.g. for
-// `graystep-cli continuity --journal J`): a host's window opens at its first "stop" (or
-// "rollback-stop") intent and closes at the "done" of its "recovery" (or "rollback-start");
-// an intent repeated by a resume while the window is open does not open another. A window
-// still open at the journal's end stays open (endMs -1). Label "down", in start order.
+// The HostDown/HostUp events a run's journal implies, with the records' wall times, in
+// journal order: a host's window opens at its first "intent" of "stop" (or "rollback-stop")
+// and closes at the "done" of "start" (or "rollback-start") or at "host-done". A window the
+// journal leaves open stays open (the resumed run closes it). Lets a resumed run tie its
+// continuity findings to the windows the crashed process opened.
+QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &records);
+
+// The host windows of a run from its journal (after the fact, e.g. for `graystep-cli
+// continuity --journal J`): the spans of hostWindowEventsFromJournal, label "down"; a window
+// still open at the journal's end stays open (endMs -1).
 QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records);
 
 } // namespace GrayStep::Engine

@@ -7,6 +7,7 @@
 #include "engine/continuityanalyzer.h"
 #include "engine/continuityreader.h"
 #include "engine/ddbwritertransport.h"
+#include "engine/hostchecks.h"
 #include "engine/hostcommands.h"
 #include "engine/journal.h"
 #include "engine/upgradeplan.h"
@@ -21,6 +22,7 @@
 #include <QJsonArray>
 #include <QRandomGenerator>
 #include <QThread>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <functional>
@@ -94,6 +96,94 @@ public:
         q->emitEvent(e);
     }
     void message(const QString &text, const QString &host = {}) { emitEvent(EngineEvent::Kind::Message, Outcome::None, host, {}, text); }
+
+    // A host's window of unavailability: opened once (HostDown), closed once (HostUp), also
+    // across a resume, whose replay of the journal opens/closes the windows of the earlier
+    // process with the journal's times (wallMs != 0).
+    QSet<QString> m_down;
+    QSet<QString> m_windowSeen;
+    void hostDown(const QString &host, const QString &step, const QString &text, qint64 wallMs = 0)
+    {
+        if (m_down.contains(host)) {
+            return;
+        }
+        m_down.insert(host);
+        m_windowSeen.insert(host);
+        EngineEvent e;
+        e.kind = EngineEvent::Kind::HostDown;
+        e.host = host;
+        e.step = step;
+        e.text = text;
+        e.wallMs = wallMs;
+        q->emitEvent(e);
+    }
+    void hostUp(const QString &host, Outcome outcome, const QString &step, const QString &text, qint64 wallMs = 0)
+    {
+        if (!m_down.remove(host)) {
+            return;
+        }
+        EngineEvent e;
+        e.kind = EngineEvent::Kind::HostUp;
+        e.outcome = outcome;
+        e.host = host;
+        e.step = step;
+        e.text = text;
+        e.wallMs = wallMs;
+        q->emitEvent(e);
+    }
+    void replayHostWindows(const QList<JournalRecord> &records)
+    {
+        for (const EngineEvent &e : hostWindowEventsFromJournal(records)) {
+            if (e.kind == EngineEvent::Kind::HostDown) {
+                hostDown(e.host, e.step, e.text, e.wallMs);
+            } else {
+                hostUp(e.host, e.outcome, e.step, e.text, e.wallMs);
+            }
+        }
+    }
+
+    // approvalPerHost: asks for HOST and waits (polling, abortable) for the answer.
+    Status awaitApproval(const QString &host)
+    {
+        const QStringList aliases = aliasesOn(host);
+        qint64 token = 0;
+        {
+            QMutexLocker lock(&q->m_mutex);
+            q->m_pendingHost = host;
+            q->m_declineReason.clear();
+            q->m_approvalGranted = false;
+            token = q->m_approvalAnswered.load() + 1;
+            q->m_approvalAsked = token;
+        }
+        emitEvent(EngineEvent::Kind::ApprovalRequested, Outcome::None, host, u"approval"_s,
+                  u"Upgrade host %1 (%2) now?"_s.arg(host, aliases.join(u", "_s)),
+                  QJsonObject{{u"aliases"_s, QJsonArray::fromStringList(aliases)}});
+        Q_EMIT q->approvalRequested(host, aliases);
+        while (q->m_approvalAnswered.load() < token && !m_abortRequested()) {
+            QThread::msleep(50);
+        }
+        bool granted = false;
+        QString reason;
+        {
+            QMutexLocker lock(&q->m_mutex);
+            granted = q->m_approvalAnswered.load() >= token && q->m_approvalGranted.load();
+            reason = q->m_declineReason;
+            q->m_pendingHost.clear();
+            q->m_approvalAsked = 0;
+        }
+        if (!granted) {
+            if (reason.isEmpty()) {
+                reason = u"host %1 was not approved (aborted while it awaited approval)"_s.arg(host);
+            }
+            message(reason + u"; none of its nodes was stopped"_s, host);
+            return Error(ErrorCode::Cancelled, reason + u"; none of its nodes was stopped (resume asks again)"_s);
+        }
+        if (Status s = record(u"approved"_s, host); !s) {
+            return s;
+        }
+        message(u"host %1 approved"_s.arg(host), host);
+        return {};
+    }
 
     Status record(const QString &kind, const QString &host = {}, const QString &step = {}, const QJsonObject &data = {})
     {
@@ -413,7 +503,87 @@ public:
     }
     void startWriter();
     void finishWriter();
+    Status checkStageDisk();
+    Status checkPortsClosed(const QString &host);
 };
+
+// Before the first upload: every host that still has to stage has room for the package, its
+// unpacked copy and the metadata backup (state directory) and the kept old binaries plus the
+// new ones (install directory). Read-only; a host short of space stops the run before any stop.
+Status UpgradeRunner::Work::checkStageDisk()
+{
+    QStringList hosts;
+    for (const HostAccess &h : m_profile.hosts) {
+        if (!isDone(h.address, u"stage"_s)) {
+            hosts << h.address;
+        }
+    }
+    QMap<QString, qint64> unpackedFor;   // local package -> unpacked size
+    for (const QString &host : hosts) {
+        const QString pkg = packageFor(host);
+        if (unpackedFor.contains(pkg)) {
+            continue;
+        }
+        Result<qint64> unpacked = zipUncompressedSize(pkg);
+        if (!unpacked) {
+            // Not readable as a plain zip: assume it unpacks to four times its size.
+            unpackedFor.insert(pkg, 4 * QFileInfo(pkg).size());
+            message(u"disk check: %1; assuming the package unpacks to 4x its size"_s.arg(unpacked.error().message));
+        } else {
+            unpackedFor.insert(pkg, *unpacked);
+        }
+    }
+    QThreadPool pool;
+    pool.setMaxThreadCount(qMax(1, int(hosts.size())));
+    QList<QFuture<Status>> futures;
+    for (const QString &host : hosts) {
+        futures << QtConcurrent::run(&pool, [this, host, &unpackedFor]() -> Status {
+            const HostAccess &a = access(host);
+            StageDiskNeeds needs;
+            needs.packageBytes = QFileInfo(packageFor(host)).size();
+            needs.unpackedBytes = unpackedFor.value(packageFor(host));
+            for (const BackupItem &b : backupItemsForHost(m_cluster->topology(), a)) {
+                needs.metadataDirs << b.sourceDir;
+            }
+            Result<QList<DiskArea>> areas = measureStageDisk(shell(host), QDir::cleanPath(a.installDir), hostStateDir(a), needs);
+            if (!areas) {
+                return stepError(host, u"disk"_s, areas.error().message);
+            }
+            const Status ok = checkDiskAreas(host, *areas);
+            QJsonArray details;
+            for (const DiskArea &d : *areas) {
+                details.append(QJsonObject{{u"paths"_s, QJsonArray::fromStringList(d.paths)},
+                                           {u"mount"_s, d.mount},
+                                           {u"freeBytes"_s, d.freeBytes},
+                                           {u"neededBytes"_s, d.neededBytes}});
+            }
+            emitEvent(EngineEvent::Kind::GateResult, ok ? Outcome::Ok : Outcome::Failed, host, u"disk"_s,
+                      ok ? u"enough disk space for staging, install and backup"_s : ok.error().message,
+                      QJsonObject{{u"areas"_s, details}});
+            return ok;
+        });
+    }
+    QStringList problems;
+    for (auto &f : futures) {
+        f.waitForFinished();
+    }
+    for (auto &f : futures) {
+        if (!f.result()) {
+            problems << f.result().error().message;
+        }
+    }
+    if (!problems.isEmpty()) {
+        return Error(ErrorCode::Failed, problems.join(u"; "_s) + u"; nothing was uploaded or stopped"_s);
+    }
+    return {};
+}
+
+// After the stop: no node port of the host accepts connections any more (a port still open
+// means something still serves it: the host is not really down). Retried for 5 s.
+Status UpgradeRunner::Work::checkPortsClosed(const QString &host)
+{
+    return verifyPortsClosed(host, m_cluster->nodesOnHost(host), 5000, 2000);
+}
 
 // ------------------------------------------------------------------------------------------
 
@@ -529,6 +699,7 @@ Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem
     const QString backupDir = backupDirFor(a, m_fromVersion, m_runId);
     message(u"rolling %1 back to %2 from the verified backup %3"_s.arg(host, m_fromVersion, backupDir), host);
     Result<QJsonObject> r = step(host, u"rollback-stop"_s, [&]() -> Result<QJsonObject> {
+        hostDown(host, u"rollback-stop"_s, u"stopping the host's nodes for the rollback"_s);
         Result<QString> s = detached(host, u"rollback-stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s);
         if (!s) {
             return s.error();
@@ -575,7 +746,7 @@ Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem
     if (!r) {
         return r.error();
     }
-    emitEvent(EngineEvent::Kind::HostUp, Outcome::Warn, host, u"rollback"_s, u"rolled back to "_s + m_fromVersion);
+    hostUp(host, Outcome::Warn, u"rollback-start"_s, u"rolled back to "_s + m_fromVersion);
     m_summary.hostsRolledBack << host;
     return {};
 }
@@ -650,6 +821,11 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         if (!g) {
             return g.error();
         }
+        if (m_profile.approvalPerHost) {
+            if (Status s = awaitApproval(host); !s) {
+                return s;
+            }
+        }
     }
     const QMap<QString, QString> paths = journaledPaths(host);
     QList<BackupItem> items = backupItemsForHost(m_cluster->topology(), a, paths);
@@ -657,7 +833,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
 
     // 2. Stop.
     Result<QJsonObject> r = step(host, u"stop"_s, [&]() -> Result<QJsonObject> {
-        emitEvent(EngineEvent::Kind::HostDown, Outcome::None, host, u"stop"_s, u"stopping the host's nodes"_s);
+        hostDown(host, u"stop"_s, u"stopping the host's nodes"_s);
         if (detachedState(host, u"stop"_s) != Ssh::DetachedStatus::State::Absent) {
             // Launched before a crash: adopt it (never stop twice, never call the leader again).
             Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
@@ -723,7 +899,14 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             if (!pids.isEmpty()) {
                 return stepError(host, u"verify-stopped"_s, u"processes of %1 still run: %2"_s.arg(install, pids));
             }
-            return QJsonObject{};
+            if (Status ports = checkPortsClosed(host); !ports) {
+                return ports.error();
+            }
+            QJsonArray closed;
+            for (const Core::ClusterNode &n : m_cluster->nodesOnHost(host)) {
+                closed.append(u"%1:%2"_s.arg(n.alias).arg(n.port));
+            }
+            return QJsonObject{{u"portsClosed"_s, closed}};
         });
         if (!r) {
             return r.error();
@@ -794,7 +977,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         if (Status st = startHostNodes(host, u"restart"_s); !st) {
             return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(), st.error().toString()));
         }
-        emitEvent(EngineEvent::Kind::HostUp, Outcome::Warn, host, u"restart"_s, u"started again on the old version"_s);
+        hostUp(host, Outcome::Warn, u"restart"_s, u"started again on the old version"_s);
         return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again"_s.arg(r.error().toString()));
     }
     items = journaledBackupItems(host, items);
@@ -859,7 +1042,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         }
         return windowStatus;
     }
-    emitEvent(EngineEvent::Kind::HostUp, Outcome::Ok, host, u"start"_s, u"the host's nodes answer with "_s + target);
+    hostUp(host, Outcome::Ok, u"start"_s, u"the host's nodes answer with "_s + target);
 
     // 8. Recovery.
     r = step(host, u"recovery"_s, [&]() -> Result<QJsonObject> {
@@ -1089,6 +1272,8 @@ RunSummary UpgradeRunner::Work::run()
         m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();
         emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {}, u"resuming run "_s + m_runId);
         (void)record(u"resume"_s);
+        // The windows the earlier process opened (and closed) belong to this run's timeline.
+        replayHostWindows(existing);
     } else {
         Result<UpgradePlan> plan = buildUpgradePlan(*m_cluster);
         if (!plan) {
@@ -1106,6 +1291,12 @@ RunSummary UpgradeRunner::Work::run()
                               u"compatibility: %1 Confirm the vendor's risk assessment with --accept-compatibility-risk."_s.arg(
                                   verdict.explanation)));
         }
+        if (!verdict.rollingUpgradePromised()) {
+            message(u"compatibility: %1 Confirmed by %2 (journaled)."_s.arg(
+                verdict.explanation,
+                m_options.compatibilityConfirmedBy.isEmpty() ? u"RunOptions.acceptCompatibilityRisk"_s
+                                                             : m_options.compatibilityConfirmedBy));
+        }
         m_runId = QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
         QJsonObject pkgs;
         for (auto it = m_options.packageForHost.cbegin(); it != m_options.packageForHost.cend(); ++it) {
@@ -1117,7 +1308,13 @@ RunSummary UpgradeRunner::Work::run()
                                           {u"fromVersion"_s, m_fromVersion},
                                           {u"targetVersion"_s, m_profile.targetVersion},
                                           {u"compatibility"_s, verdict.explanation},
+                                          {u"compatibilityPromised"_s, verdict.rollingUpgradePromised()},
                                           {u"compatibilityAccepted"_s, m_options.acceptCompatibilityRisk},
+                                          {u"compatibilityConfirmedBy"_s,
+                                           verdict.rollingUpgradePromised() ? QString()
+                                           : !m_options.compatibilityConfirmedBy.isEmpty()
+                                               ? m_options.compatibilityConfirmedBy
+                                               : u"RunOptions.acceptCompatibilityRisk"_s},
                                           {u"canary"_s, m_options.canary},
                                           {u"writer"_s, m_options.writer},
                                           {u"packageForHost"_s, pkgs}});
@@ -1126,6 +1323,10 @@ RunSummary UpgradeRunner::Work::run()
         }
         emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {},
                   u"run %1: %2 -> %3"_s.arg(m_runId, m_fromVersion, m_profile.targetVersion));
+    }
+
+    if (Status disk = checkStageDisk(); !disk) {
+        return fail(disk.error());
     }
 
     startWriter();
@@ -1383,6 +1584,31 @@ void UpgradeRunner::requestAbort()
     m_abort = true;
 }
 
+QString UpgradeRunner::pendingApproval() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_pendingHost;
+}
+
+void UpgradeRunner::approve()
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_approvalAsked.load() > m_approvalAnswered.load()) {
+        m_approvalGranted = true;
+        m_approvalAnswered = m_approvalAsked.load();
+    }
+}
+
+void UpgradeRunner::declineApproval(const QString &reason)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_approvalAsked.load() > m_approvalAnswered.load()) {
+        m_approvalGranted = false;
+        m_declineReason = reason.isEmpty() ? u"host %1 was not approved"_s.arg(m_pendingHost) : reason;
+        m_approvalAnswered = m_approvalAsked.load();
+    }
+}
+
 bool UpgradeRunner::wait(unsigned long ms)
 {
     return !m_thread || m_thread->wait(ms);
@@ -1424,6 +1650,7 @@ Result<RunOptions> runOptionsFromJournal(const QString &journalPath)
             o.canary = false;
             o.writer = r.data.value(u"writer"_s).toBool(true);
             o.acceptCompatibilityRisk = r.data.value(u"compatibilityAccepted"_s).toBool();
+            o.compatibilityConfirmedBy = r.data.value(u"compatibilityConfirmedBy"_s).toString();
             const QJsonObject pkgs = r.data.value(u"packageForHost"_s).toObject();
             for (auto it = pkgs.begin(); it != pkgs.end(); ++it) {
                 o.packageForHost.insert(it.key(), it.value().toString());

@@ -26,6 +26,9 @@ struct RunOptions
     bool resume = false;          // continue the run recorded in journalPath
     bool canary = false;          // stop after the first host (resumable: `resume` continues)
     bool acceptCompatibilityRisk = false;  // below level 4: must be given explicitly
+    // How the operator confirmed it ("--accept-compatibility-risk", "--yes", "prompt", "gui"):
+    // journaled with the run record. Sandbox profiles are asked like any other.
+    QString compatibilityConfirmedBy;
     bool writer = true;           // run the built-in writer when the profile enables it
     int writerRate = 0;           // rows/s; 0: the profile's
     bool rollbackOnFailure = true;  // roll the failing host back when inside the safe window
@@ -71,6 +74,21 @@ public:
     void requestPause();          // stop after the current host (resumable)
     void requestAbort();          // stop at the next step boundary (resumable)
 
+    // The host awaiting approval (approvalPerHost), empty when none. Thread-safe.
+    QString pendingApproval() const;
+
+public Q_SLOTS:
+    // approvalPerHost: continue with the host that awaits approval (no-op when none does).
+    // Thread-safe and non-blocking: call from any thread, e.g. the GUI's.
+    void approve();
+    // Declines the pending approval: the run stops before that host's stop, paused and
+    // resumable; `reason` becomes the run's failure text. No-op when no host awaits approval.
+    void declineApproval(const QString &reason = {});
+    // Stops at the next step boundary or while waiting for an approval (resumable).
+    void abort() { requestAbort(); }
+
+public:
+
     bool wait(unsigned long ms);
     RunSummary summary() const;
     const TimelineRecorder &timeline() const { return m_timeline; }
@@ -82,6 +100,10 @@ public:
 
 Q_SIGNALS:
     void event(const GrayStep::Engine::EngineEvent &event);
+    // approvalPerHost: emitted (from the worker thread) after HOST's gate passed, before any of
+    // its nodes is stopped; the worker waits for approve(), declineApproval() or abort().
+    // Also sent as an EngineEvent of kind ApprovalRequested.
+    void approvalRequested(const QString &host, const QStringList &aliases);
     void finished(bool ok);
 
 private:
@@ -96,6 +118,13 @@ private:
     std::unique_ptr<QThread> m_thread;
     std::atomic<bool> m_pause{false};
     std::atomic<bool> m_abort{false};
+    // Approval handshake: m_approvalAsked is the pending request's number (0: none),
+    // m_approvalAnswered the number approve()/declineApproval() answered.
+    std::atomic<qint64> m_approvalAsked{0};
+    std::atomic<qint64> m_approvalAnswered{0};
+    std::atomic<bool> m_approvalGranted{false};
+    QString m_pendingHost;        // under m_mutex
+    QString m_declineReason;      // under m_mutex
     mutable QMutex m_mutex;
     RunSummary m_summary;
 };

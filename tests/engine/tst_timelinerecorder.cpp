@@ -23,6 +23,8 @@ private Q_SLOTS:
     void journalHostWindows();
     void eventJson();
     void recordFromManyThreads();
+    void journalWindows_data();
+    void journalWindows();
 };
 
 void tst_TimelineRecorder::spansFollowTheClock()
@@ -134,6 +136,67 @@ void tst_TimelineRecorder::recordFromManyThreads()
         delete th;
     }
     QCOMPARE(rec.events().size(), 4000);
+}
+
+void tst_TimelineRecorder::journalWindows_data()
+{
+    // Records as "kind host step wallMs"; expected events as "down|up host wallMs".
+    QTest::addColumn<QStringList>("records");
+    QTest::addColumn<QStringList>("expected");
+    QTest::newRow("a crash after the stop keeps the window open from the stop's intent")
+        << QStringList{u"run - - 100"_s, u"intent h1 gate 110"_s, u"done h1 gate 120"_s, u"intent h1 stop 130"_s,
+                       u"done h1 stop 190"_s, u"intent h1 backup 200"_s}
+        << QStringList{u"down h1 130"_s};
+    QTest::newRow("a host finished before the crash has its whole window")
+        << QStringList{u"intent h1 stop 130"_s, u"done h1 stop 190"_s, u"intent h1 start 300"_s, u"done h1 start 400"_s,
+                       u"done h1 recovery 500"_s, u"host-done h1 - 510"_s, u"intent h2 gate 520"_s}
+        << QStringList{u"down h1 130"_s, u"up h1 400"_s};
+    QTest::newRow("a repeated stop intent (adopted after a crash) opens the window once")
+        << QStringList{u"intent h1 stop 130"_s, u"resume - - 150"_s, u"intent h1 stop 160"_s, u"done h1 stop 170"_s}
+        << QStringList{u"down h1 130"_s};
+    QTest::newRow("a rollback opens a second window and closes it at rollback-start")
+        << QStringList{u"intent h2 stop 10"_s, u"done h2 start 20"_s, u"failed h2 verify-version 25"_s,
+                       u"intent h2 rollback-stop 30"_s, u"done h2 rollback-stop 35"_s, u"done h2 rollback-start 50"_s}
+        << QStringList{u"down h2 10"_s, u"up h2 20"_s, u"down h2 30"_s, u"up h2 50"_s};
+    QTest::newRow("hosts are kept apart")
+        << QStringList{u"intent h1 stop 1"_s, u"intent h2 stop 2"_s, u"done h1 start 3"_s}
+        << QStringList{u"down h1 1"_s, u"down h2 2"_s, u"up h1 3"_s};
+    QTest::newRow("a start without a stop closes nothing") << QStringList{u"done h1 start 3"_s} << QStringList{};
+}
+
+void tst_TimelineRecorder::journalWindows()
+{
+    QFETCH(QStringList, records);
+    QFETCH(QStringList, expected);
+    QList<JournalRecord> journal;
+    qint64 seq = 0;
+    for (const QString &r : records) {
+        const QStringList w = r.split(u' ');
+        JournalRecord rec;
+        rec.seq = ++seq;
+        rec.kind = w[0];
+        rec.host = w[1] == u"-"_s ? QString() : w[1];
+        rec.step = w[2] == u"-"_s ? QString() : w[2];
+        rec.wallMs = w[3].toLongLong();
+        journal << rec;
+    }
+    QStringList got;
+    const QList<EngineEvent> events = hostWindowEventsFromJournal(journal);
+    for (const EngineEvent &e : events) {
+        got << u"%1 %2 %3"_s.arg(e.kind == Kind::HostDown ? u"down"_s : e.kind == Kind::HostUp ? u"up"_s : u"?"_s, e.host)
+                   .arg(e.wallMs);
+    }
+    QCOMPARE(got, expected);
+    // Fed to a recorder, the journal's times make the windows (explicit times are kept).
+    GrayStep::Test::MockClock clock(9'000'000);
+    TimelineRecorder rec(clock);
+    for (const EngineEvent &e : events) {
+        rec.record(e);
+    }
+    for (const TimelineSpan &span : rec.hostWindows()) {
+        QVERIFY(span.startMs < 9'000'000);
+        QVERIFY(span.isOpen() || span.endMs >= span.startMs);
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_TimelineRecorder)

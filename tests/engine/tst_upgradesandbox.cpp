@@ -6,8 +6,11 @@
 // Environment switches: GRAYSTEP_FULL_KILL_MATRIX=1 runs every crash point (slow; CI runs a
 // deterministic sample), GRAYSTEP_FULL_TORN_RESUME=1 resumes from all 200 torn cuts (CI: a
 // sample; all 200 are loaded either way).
+#include "core/ddbversion.h"
 #include "core/upgradeprofile.h"
+#include "engine/clusteraccess.h"
 #include "engine/journal.h"
+#include "engine/upgraderunner.h"
 #include "support/testdata.h"
 
 #include <QCryptographicHash>
@@ -21,8 +24,12 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QStorageInfo>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 
 using namespace Qt::Literals::StringLiterals;
 using GrayStep::Test::binDir;
@@ -101,6 +108,12 @@ private Q_SLOTS:
     void brokenPackageOnTheSecondHostIsRolledBack();
     void stuckRecoveryStopsBeforeTheNextHost();
     void changedHostKeyIsRefusedBeforeAnyCommand();
+    void approvalPerHostWaitsBeforeEachHost();
+    void approvalWithoutATerminalStopsResumable();
+    void approvalOnATerminalAsksForEachHost();
+    void sandboxRunAsksForTheCompatibilityRisk();
+    void fullDiskStopsTheRunBeforeAnyStop();
+    void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
 
 private:
     bool up();
@@ -111,6 +124,10 @@ private:
     QStringList planOrder();
     QMap<QString, int> executions();     // detached step id -> launches
     QString hostDir(const QString &address) const;
+    QString approvalProfile();
+    // Every host has exactly one window in a resumed run's events; windows the journal shows
+    // opened before records <= crashAfter carry the journal's times.
+    void checkResumedWindows(const QByteArray &resumeOut, qint64 crashAfter);
 
     std::unique_ptr<QTemporaryDir> m_tmp;
     QString m_dir;
@@ -278,6 +295,17 @@ void tst_UpgradeSandbox::tutorialScenarioWithTheWriter()
     for (auto it = ex.cbegin(); it != ex.cend(); ++it) {
         QCOMPARE(it.value(), 1);
     }
+    // The compatibility verdict was asked for (a sandbox is no exception) and --yes confirmed it.
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    const QJsonObject runRecord = j->records.first().data;
+    QCOMPARE(j->records.first().kind, u"run"_s);
+    const auto from = GrayStep::Core::DdbVersion::parse(u"2.00.7.4"_s);
+    const auto to = GrayStep::Core::DdbVersion::parse(u"2.00.8.12"_s);
+    QVERIFY(from.ok() && to.ok());
+    const bool promised = GrayStep::Core::compatibilityOfUpgrade(*from, *to).rollingUpgradePromised();
+    QCOMPARE(runRecord.value(u"compatibilityPromised"_s).toBool(), promised);
+    QCOMPARE(runRecord.value(u"compatibilityConfirmedBy"_s).toString(), promised ? QString() : u"--yes"_s);
     // Figures for the note.
     qInfo("FIGURE tutorial: wall %lld ms (test-side %lld ms), unavoidable (stop/start/recovery) %lld ms, ratio %.2f",
           qint64(result.value(u"wallMs"_s).toDouble()), wall, qint64(result.value(u"unavoidableMs"_s).toDouble()),
@@ -319,6 +347,10 @@ void tst_UpgradeSandbox::killMatrixResumesToTheSameEndState()
         QCOMPARE(contents->records.size(), crashAfter);
         const Cli resume = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--json"_s});
         QVERIFY2(resume.exitCode == 0, resume.out.right(3000).constData());
+        checkResumedWindows(resume.out, crashAfter);
+        if (QTest::currentTestFailed()) {
+            return;
+        }
     }
     const QMap<QString, QString> v = versions();
     QCOMPARE(v.size(), 9);
@@ -495,6 +527,328 @@ void tst_UpgradeSandbox::changedHostKeyIsRefusedBeforeAnyCommand()
     const QMap<QString, QString> v = versions();
     for (auto it = v.cbegin(); it != v.cend(); ++it) {
         QVERIFY(it.value().startsWith(u"2.00.7.4"_s));
+    }
+}
+
+QString tst_UpgradeSandbox::approvalProfile()
+{
+    auto p = GrayStep::Core::UpgradeProfile::load(profile());
+    if (!p.ok()) {
+        return {};
+    }
+    p->approvalPerHost = true;
+    const QString path = m_dir + u"/approval.graystep.json"_s;
+    return p->save(path).ok() ? path : QString();
+}
+
+void tst_UpgradeSandbox::checkResumedWindows(const QByteArray &resumeOut, qint64 crashAfter)
+{
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    QMap<QString, GrayStep::Engine::JournalRecord> stopIntent;   // host -> first stop intent
+    for (const GrayStep::Engine::JournalRecord &r : j->records) {
+        if (r.kind == u"intent"_s && r.step == u"stop"_s && !stopIntent.contains(r.host)) {
+            stopIntent.insert(r.host, r);
+        }
+    }
+    QCOMPARE(stopIntent.size(), 3);
+    QMap<QString, QList<qint64>> down;
+    QMap<QString, QList<qint64>> up;
+    for (const QByteArray &line : resumeOut.split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        const QString kind = e.value(u"event"_s).toString();
+        if (kind == u"host-down"_s) {
+            down[e.value(u"host"_s).toString()] << qint64(e.value(u"t"_s).toDouble());
+        } else if (kind == u"host-up"_s) {
+            up[e.value(u"host"_s).toString()] << qint64(e.value(u"t"_s).toDouble());
+        }
+    }
+    for (auto it = stopIntent.cbegin(); it != stopIntent.cend(); ++it) {
+        const QString &host = it.key();
+        QVERIFY2(down.value(host).size() == 1, qPrintable(host + u": host-down events %1"_s.arg(down.value(host).size())));
+        QVERIFY2(up.value(host).size() == 1, qPrintable(host + u": host-up events %1"_s.arg(up.value(host).size())));
+        QVERIFY(down.value(host).first() <= up.value(host).first());
+        if (it->seq <= crashAfter) {
+            // Opened by the crashed process: the window starts at the journal's stop.
+            QCOMPARE(down.value(host).first(), it->wallMs);
+        } else {
+            QVERIFY(qAbs(down.value(host).first() - it->wallMs) < 5000);
+        }
+    }
+}
+
+void tst_UpgradeSandbox::approvalPerHostWaitsBeforeEachHost()
+{
+    // The engine on this thread's terms: approve the first two hosts, abort at the third.
+    const QString approval = approvalProfile();
+    QVERIFY(!approval.isEmpty());
+    auto p = GrayStep::Core::UpgradeProfile::load(approval);
+    QVERIFY(p.ok());
+    auto password = GrayStep::Engine::resolveApiPassword(*p);
+    QVERIFY(password.ok());
+    GrayStep::Engine::RunOptions o;
+    o.profilePath = approval;
+    o.journalPath = journal();
+    o.writer = false;
+    o.acceptCompatibilityRisk = true;
+    o.compatibilityConfirmedBy = u"test"_s;
+    GrayStep::Engine::UpgradeRunner runner(*p, *password, o);
+    QStringList asked;
+    QStringList askedEvents;
+    QStringList problems;   // checked after the run (a failed check here must not leave the runner waiting)
+    connect(&runner, &GrayStep::Engine::UpgradeRunner::event, this, [&](const GrayStep::Engine::EngineEvent &e) {
+        if (e.kind == GrayStep::Engine::EngineEvent::Kind::ApprovalRequested) {
+            askedEvents << e.host;
+            if (e.details.value(u"aliases"_s).toArray().size() != 3) {
+                problems << u"event without the 3 aliases: "_s + e.host;
+            }
+        }
+    });
+    connect(&runner, &GrayStep::Engine::UpgradeRunner::approvalRequested, this,
+            [&](const QString &host, const QStringList &aliases) {
+                asked << host;
+                if (aliases.size() != 3 || runner.pendingApproval() != host) {
+                    problems << u"request for %1: aliases %2, pending %3"_s.arg(host, aliases.join(u','), runner.pendingApproval());
+                }
+                // Nothing of this host was stopped yet: its nodes run the old version.
+                const QMap<QString, QString> v = versions();
+                for (const QString &a : aliases) {
+                    if (!v.value(a).startsWith(u"2.00.7.4"_s)) {
+                        problems << u"%1 runs '%2' while its host awaits approval"_s.arg(a, v.value(a));
+                    }
+                }
+                if (asked.size() <= 2) {
+                    runner.approve();
+                } else {
+                    runner.abort();
+                }
+            });
+    QSignalSpy finished(&runner, &GrayStep::Engine::UpgradeRunner::finished);
+    runner.start();
+    QVERIFY(finished.wait(900000));
+    QVERIFY(runner.wait(30000));
+    const GrayStep::Engine::RunSummary s = runner.summary();
+    QVERIFY2(s.paused, qPrintable(s.failure));
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u"; "_s)));
+    QCOMPARE(asked.size(), 3);
+    QCOMPARE(askedEvents, asked);
+    QCOMPARE(s.hostsDone, asked.mid(0, 2));
+    QVERIFY2(s.failure.contains(asked[2]), qPrintable(s.failure));
+    // Two hosts upgraded, the third untouched (only staged).
+    const QMap<QString, QString> v = versions();
+    int upgraded = 0;
+    for (const QString &ver : v) {
+        upgraded += ver.startsWith(u"2.00.8.12"_s) ? 1 : 0;
+    }
+    QCOMPARE(upgraded, 6);
+    const QMap<QString, int> ex = executions();
+    for (auto it = ex.cbegin(); it != ex.cend(); ++it) {
+        QCOMPARE(it.value(), 1);
+    }
+    // The journal: two approvals, a pause; `resume` (approval off) finishes with the windows
+    // of the earlier process's hosts tied to their journal times.
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    int approved = 0;
+    qint64 lastSeq = 0;
+    for (const GrayStep::Engine::JournalRecord &r : j->records) {
+        approved += r.kind == u"approved"_s ? 1 : 0;
+        lastSeq = r.seq;
+    }
+    QCOMPARE(approved, 2);
+    QCOMPARE(j->records.last().kind, u"paused"_s);
+    const Cli resume = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--profile"_s, profile(), u"--json"_s});
+    QVERIFY2(resume.exitCode == 0, resume.out.right(3000).constData());
+    QCOMPARE(resume.last().value(u"result"_s).toString(), u"ok"_s);
+    for (const QString &ver : versions()) {
+        QVERIFY(ver.startsWith(u"2.00.8.12"_s));
+    }
+    checkResumedWindows(resume.out, lastSeq);
+    const QMap<QString, int> after = executions();
+    for (auto it = after.cbegin(); it != after.cend(); ++it) {
+        QVERIFY2(it.value() == 1, qPrintable(u"%1 ran %2 times"_s.arg(it.key()).arg(it.value())));
+    }
+}
+
+void tst_UpgradeSandbox::approvalWithoutATerminalStopsResumable()
+{
+    const QString approval = approvalProfile();
+    QVERIFY(!approval.isEmpty());
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, approval, u"--yes"_s, u"--json"_s,
+                                                 u"--no-writer"_s, u"--journal"_s, journal()});
+    QVERIFY2(run.exitCode == 0, run.out.right(2000).constData());
+    const QJsonObject result = run.last();
+    QCOMPARE(result.value(u"result"_s).toString(), u"paused"_s);
+    QCOMPARE(result.value(u"hostsDone"_s).toArray().size(), 0);
+    const QString failure = result.value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"stdin is not a terminal"_s), qPrintable(failure));
+    QVERIFY2(failure.contains(order[0]), qPrintable(failure));
+    QVERIFY2(run.out.contains("\"event\":\"approval-requested\""), run.out.right(2000).constData());
+    // Nothing was stopped: only the packages were staged.
+    for (const QString &v : versions()) {
+        QVERIFY(v.startsWith(u"2.00.7.4"_s));
+    }
+    const QMap<QString, int> ex = executions();
+    QVERIFY(!ex.isEmpty());
+    for (auto it = ex.cbegin(); it != ex.cend(); ++it) {
+        QVERIFY2(it.key().endsWith(u"-upload"_s), qPrintable(it.key()));
+    }
+    // Resumable: the journal ends paused, and resume asks again (and stops again, no terminal).
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    QCOMPARE(j->records.last().kind, u"paused"_s);
+    const Cli again = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--json"_s, u"--no-writer"_s});
+    QVERIFY2(again.exitCode == 0, again.out.right(2000).constData());
+    QCOMPARE(again.last().value(u"result"_s).toString(), u"paused"_s);
+    QVERIFY(again.last().value(u"failure"_s).toString().contains(u"stdin is not a terminal"_s));
+}
+
+void tst_UpgradeSandbox::approvalOnATerminalAsksForEachHost()
+{
+    // graystep-cli on a pseudo-terminal (util-linux `script`): "y", "y", then "n".
+    const QString script = QStandardPaths::findExecutable(u"script"_s);
+    if (script.isEmpty()) {
+        QSKIP("util-linux script is not installed");
+    }
+    const QString approval = approvalProfile();
+    QVERIFY(!approval.isEmpty());
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    const QString command = u"'%1/graystep-cli' run --profile '%2' --yes --json --no-writer --journal '%3'"_s.arg(
+        binDir(), approval, journal());
+    QProcess p;
+    p.start(script, {u"-qec"_s, command, u"/dev/null"_s});
+    QVERIFY(p.waitForStarted(10000));
+    p.write("y\ny\nn\n");
+    QVERIFY(p.waitForFinished(600000));
+    p.closeWriteChannel();
+    const QByteArray out = p.readAllStandardOutput();
+    QCOMPARE(p.exitCode(), 0);
+    QJsonObject result;
+    for (const QByteArray &line : out.split('\n')) {
+        const QByteArray l = line.trimmed();
+        if (l.startsWith("{\"continuity\"") || l.contains("\"result\":")) {
+            result = QJsonDocument::fromJson(l).object();
+        }
+    }
+    QVERIFY2(!result.isEmpty(), out.right(3000).constData());
+    QCOMPARE(result.value(u"result"_s).toString(), u"paused"_s);
+    QCOMPARE(result.value(u"hostsDone"_s).toArray().size(), 2);
+    const QString failure = result.value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"was not approved at the prompt"_s), qPrintable(failure));
+    QVERIFY2(failure.contains(order[2]), qPrintable(failure));
+    // Asked once per host, in the plan's order, naming the host's nodes.
+    const QString text = QString::fromUtf8(out);
+    for (const QString &host : order) {
+        const QRegularExpression question(u"Upgrade host "_s + QRegularExpression::escape(host)
+                                          + u" \\([^)]+\\) now\\? \\[y/N\\]"_s);
+        int asked = 0;
+        for (auto it = question.globalMatch(text); it.hasNext(); it.next()) {
+            ++asked;
+        }
+        QVERIFY2(asked == 1, qPrintable(host + u" asked %1 times: "_s.arg(asked) + text.right(3000)));
+    }
+    int upgraded = 0;
+    for (const QString &v : versions()) {
+        upgraded += v.startsWith(u"2.00.8.12"_s) ? 1 : 0;
+    }
+    QCOMPARE(upgraded, 6);
+}
+
+void tst_UpgradeSandbox::sandboxRunAsksForTheCompatibilityRisk()
+{
+    const auto from = GrayStep::Core::DdbVersion::parse(u"2.00.7.4"_s);
+    const auto to = GrayStep::Core::DdbVersion::parse(u"2.00.8.12"_s);
+    QVERIFY(from.ok() && to.ok());
+    if (GrayStep::Core::compatibilityOfUpgrade(*from, *to).rollingUpgradePromised()) {
+        QSKIP("the sandbox path is promised (level 4 or above): nothing to confirm");
+    }
+    // No --yes, no --accept-compatibility-risk, stdin closed: the question gets no answer.
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--journal"_s, journal()});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains("Compatibility: "), run.err.right(2000).constData());
+    QVERIFY2(run.err.contains("compatibility risk was not confirmed"), run.err.right(2000).constData());
+    QVERIFY(!run.err.contains("not asked for"));
+    QVERIFY(!QFileInfo::exists(journal()));
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY(!QFileInfo::exists(m_dir + u"/host%1/.graystep"_s.arg(i)));
+    }
+}
+
+void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()
+{
+    const Cli fault = runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"disk-full"_s, u"2"_s, u"--json"_s});
+    QCOMPARE(fault.exitCode, 0);
+    auto p = GrayStep::Core::UpgradeProfile::load(profile());
+    QVERIFY(p.ok());
+    const qint64 package = QFileInfo(p->packagePath).size();
+    QStorageInfo disk(hostDir(p->hosts[1].address));
+    if (disk.bytesAvailable() > 4 * package) {
+        // The fault is the nodes' emulated quota (simSetFault): df does not see it. The check's
+        // logic is tested on LocalShell in tst_hostchecks.
+        QSKIP(qPrintable(u"the sandbox's disk-full fault leaves %1 bytes free on %2 (%3)"_s.arg(disk.bytesAvailable())
+                             .arg(disk.rootPath(), QString::fromUtf8(fault.out).simplified().left(200))));
+    }
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s,
+                                                 u"--no-writer"_s, u"--journal"_s, journal()});
+    QCOMPARE(run.exitCode, 1);
+    const QString failure = run.last().value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"too little disk space"_s), qPrintable(failure));
+    QVERIFY2(failure.contains(p->hosts[1].address), qPrintable(failure));
+    QVERIFY2(failure.contains(u"free "_s) && failure.contains(u"needed "_s), qPrintable(failure));
+    // Before any stop and any upload.
+    QVERIFY(executions().isEmpty());
+    for (const QString &v : versions()) {
+        QVERIFY(v.startsWith(u"2.00.7.4"_s));
+    }
+}
+
+void tst_UpgradeSandbox::packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop()
+{
+    // A zip whose central directory says it unpacks to more than the hosts' file system holds
+    // (entries of almost 4 GiB each; no data behind them: nothing reads past the directory
+    // before the disk check refuses).
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    const qint64 free = QStorageInfo(hostDir(order[1])).bytesAvailable();
+    QVERIFY(free > 0);
+    const int entries = int(free / 0xfffffffell) + 2;
+    QVERIFY(entries < 60000);
+    QByteArray cd;
+    for (int i = 0; i < entries; ++i) {
+        const QByteArray name = "server/part" + QByteArray::number(i);
+        QByteArray e(46, '\0');
+        qToLittleEndian<quint32>(0x02014b50u, e.data());
+        qToLittleEndian<quint32>(0xfffffffeu, e.data() + 24);
+        qToLittleEndian<quint16>(quint16(name.size()), e.data() + 28);
+        cd += e + name;
+    }
+    QByteArray eocd(22, '\0');
+    qToLittleEndian<quint32>(0x06054b50u, eocd.data());
+    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 8);
+    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 10);
+    qToLittleEndian<quint32>(quint32(cd.size()), eocd.data() + 12);
+    qToLittleEndian<quint32>(0u, eocd.data() + 16);
+    const QString huge = m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_huge.zip"_s;
+    QFile f(huge);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(cd + eocd);
+    f.close();
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
+                                                 u"--journal"_s, journal(), u"--package-for"_s, order[1] + u'=' + huge});
+    QCOMPARE(run.exitCode, 1);
+    const QString failure = run.last().value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(u"host %1 has too little disk space"_s.arg(order[1])), qPrintable(failure));
+    QVERIFY2(failure.contains(hostDir(order[1])), qPrintable(failure));   // the path
+    QVERIFY2(failure.contains(QRegularExpression(u"free \\d+ B .* needed \\d+ B"_s)), qPrintable(failure));
+    QVERIFY2(!failure.contains(u"host %1 has"_s.arg(order[0])), qPrintable(failure));
+    QVERIFY2(failure.contains(u"nothing was uploaded or stopped"_s), qPrintable(failure));
+    // Nothing ran on any host: no upload, no stop.
+    QVERIFY(executions().isEmpty());
+    for (const QString &v : versions()) {
+        QVERIFY(v.startsWith(u"2.00.7.4"_s));
     }
 }
 

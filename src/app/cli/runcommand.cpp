@@ -2,6 +2,7 @@
 // graystep-cli run --profile P: the upgrade, events streamed as lines (JSON lines with --json).
 #include "cli/upgradecli.h"
 
+#include "core/ddbversion.h"
 #include "engine/clusteraccess.h"
 #include "engine/upgradeplan.h"
 
@@ -15,6 +16,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <mutex>
+#include <utility>
+
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -26,6 +31,19 @@ int runAndReport(CliContext &ctx, const Core::UpgradeProfile &profile, const QSt
     Engine::UpgradeRunner runner(profile, password, options);
     QObject::connect(&runner, &Engine::UpgradeRunner::event, &runner,
                      [&ctx](const Engine::EngineEvent &e) { printEvent(ctx, e); }, Qt::DirectConnection);
+    // approvalPerHost: the worker announces the host; this thread asks (on a terminal) or
+    // declines (no terminal: the run stops paused, resumable, like a canary stop).
+    std::mutex approvalMutex;
+    QString approvalHost;
+    QString approvalQuestion;
+    QObject::connect(&runner, &Engine::UpgradeRunner::approvalRequested, &runner,
+                     [&](const QString &host, const QStringList &aliases) {
+                         std::lock_guard<std::mutex> lock(approvalMutex);
+                         approvalHost = host;
+                         approvalQuestion = u"%1 (%2)"_s.arg(host, aliases.join(u", "_s));
+                     },
+                     Qt::DirectConnection);
+    const bool terminal = ::isatty(STDIN_FILENO) == 1;
     // Ctrl-C once: pause after the current host; twice: abort at the next step boundary. Both
     // leave a resumable journal.
     static volatile std::sig_atomic_t interrupts = 0;
@@ -34,6 +52,29 @@ int runAndReport(CliContext &ctx, const Core::UpgradeProfile &profile, const QSt
     runner.start();
     int seen = 0;
     while (!runner.wait(200)) {
+        QString host;
+        QString question;
+        {
+            std::lock_guard<std::mutex> lock(approvalMutex);
+            host = std::exchange(approvalHost, QString());
+            question = std::exchange(approvalQuestion, QString());
+        }
+        if (!host.isEmpty()) {
+            if (!terminal) {
+                runner.declineApproval(
+                    u"approvalPerHost: host %1 awaits approval and stdin is not a terminal to ask on"_s.arg(question));
+            } else {
+                ctx.err << "Upgrade host " << question << " now? [y/N] ";
+                ctx.err.flush();
+                char line[64] = {};
+                const QString answer = std::fgets(line, sizeof line, stdin) ? QString::fromLatin1(line).trimmed() : QString();
+                if (answer.compare(u"y"_s, Qt::CaseInsensitive) == 0 || answer.compare(u"yes"_s, Qt::CaseInsensitive) == 0) {
+                    runner.approve();
+                } else {
+                    runner.declineApproval(u"host %1 was not approved at the prompt"_s.arg(question));
+                }
+            }
+        }
         if (interrupts > seen) {
             seen = interrupts;
             if (seen == 1) {
@@ -123,10 +164,13 @@ int runRunCommand(CliContext &ctx)
                         + QDateTime::currentDateTime().toString(u"yyyyMMdd-HHmmss"_s) + u".journal"_s;
     }
     o.journalPath = QFileInfo(o.journalPath).absoluteFilePath();
-    if (profile->sandbox && !o.acceptCompatibilityRisk) {
-        // A rehearsal on the emulator carries no vendor risk; the verdict is still shown and journaled.
-        ctx.err << "note: sandbox profile: the compatibility verdict is shown but not asked for\n";
+    // The compatibility verdict is asked for like on any profile (a sandbox rehearsal asks what
+    // the real run will ask); the journal records whether and how it was confirmed.
+    if (o.acceptCompatibilityRisk) {
+        o.compatibilityConfirmedBy = u"--accept-compatibility-risk"_s;
+    } else if (yes) {
         o.acceptCompatibilityRisk = true;
+        o.compatibilityConfirmedBy = u"--yes"_s;
     }
     if (!yes) {
         Core::Result<Engine::UpgradePlan> plan = QtConcurrent::run([&]() -> Core::Result<Engine::UpgradePlan> {
@@ -140,7 +184,26 @@ int runRunCommand(CliContext &ctx)
             ctx.printError(plan.error());
             return ExitProblem;
         }
-        ctx.err << plan->toText() << "\nType 'yes' to run this plan: ";
+        ctx.err << plan->toText();
+        const Core::Result<Core::DdbVersion> from = Core::DdbVersion::parse(plan->fromVersion);
+        const Core::Result<Core::DdbVersion> to = Core::DdbVersion::parse(profile->targetVersion);
+        if (from && to && !o.acceptCompatibilityRisk) {
+            const Core::CompatibilityVerdict verdict = Core::compatibilityOfUpgrade(*from, *to);
+            if (!verdict.rollingUpgradePromised()) {
+                ctx.err << "\nCompatibility: " << verdict.explanation
+                        << "\nType 'accept' to confirm the vendor's risk assessment for this path: ";
+                ctx.err.flush();
+                char answer[64] = {};
+                if (!std::fgets(answer, sizeof answer, stdin) || QString::fromLatin1(answer).trimmed() != u"accept"_s) {
+                    ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                               u"the compatibility risk was not confirmed; nothing was changed"_s));
+                    return ExitUsage;
+                }
+                o.acceptCompatibilityRisk = true;
+                o.compatibilityConfirmedBy = u"prompt"_s;
+            }
+        }
+        ctx.err << "\nType 'yes' to run this plan: ";
         ctx.err.flush();
         char line[64] = {};
         if (!std::fgets(line, sizeof line, stdin) || QString::fromLatin1(line).trimmed() != u"yes"_s) {
@@ -158,7 +221,10 @@ CliCommand runCommand()
     return {u"run"_s,
             u"run --profile P [--journal J] [--yes] [--canary] [--writer-rate N] [--no-writer] "
             "[--accept-compatibility-risk] [--package-for HOST=ZIP]"_s,
-            u"the upgrade, host by host, journaled; events as lines (JSON lines with --json)"_s, runRunCommand};
+            u"the upgrade, host by host, journaled; events as lines (JSON lines with --json). --yes answers the plan's "
+            "and the compatibility verdict's questions (journaled as such); with approvalPerHost each host is asked "
+            "for on a terminal, without one the run stops paused before the host"_s,
+            runRunCommand};
 }
 
 } // namespace GrayStep::Cli

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/hostchecks.h"
+
+#include "engine/hostcommands.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHostAddress>
+#include <QTcpSocket>
+#include <QThread>
+#include <QtEndian>
+
+#include <algorithm>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace GrayStep::Core;
+
+namespace GrayStep::Engine {
+
+namespace {
+
+quint32 le32(const QByteArray &data, qsizetype at)
+{
+    return qFromLittleEndian<quint32>(data.constData() + at);
+}
+quint16 le16(const QByteArray &data, qsizetype at)
+{
+    return qFromLittleEndian<quint16>(data.constData() + at);
+}
+
+QString bytesText(qint64 bytes)
+{
+    return u"%1 B (%2 MiB)"_s.arg(bytes).arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 1);
+}
+
+} // namespace
+
+Result<qint64> zipUncompressedSize(const QString &zipPath)
+{
+    QFile f(zipPath);
+    if (!f.open(QIODevice::ReadOnly)) {
+        return Error(ErrorCode::Io, u"cannot read %1"_s.arg(zipPath));
+    }
+    const qint64 size = f.size();
+    // The end of central directory record: 22 bytes plus a comment of at most 65535.
+    const qint64 tailSize = std::min<qint64>(size, 22 + 65535);
+    if (!f.seek(size - tailSize)) {
+        return Error(ErrorCode::Io, u"cannot read %1"_s.arg(zipPath));
+    }
+    const QByteArray tail = f.read(tailSize);
+    qsizetype eocd = -1;
+    for (qsizetype i = tail.size() - 22; i >= 0; --i) {
+        if (le32(tail, i) == 0x06054b50u) {
+            eocd = i;
+            break;
+        }
+    }
+    if (eocd < 0) {
+        return Error(ErrorCode::InvalidInput, u"%1 is not a zip file (no end of central directory)"_s.arg(zipPath));
+    }
+    const quint16 entries = le16(tail, eocd + 10);
+    const quint32 cdSize = le32(tail, eocd + 12);
+    const quint32 cdOffset = le32(tail, eocd + 16);
+    if (entries == 0xffff || cdSize == 0xffffffffu || cdOffset == 0xffffffffu) {
+        return Error(ErrorCode::InvalidInput, u"%1 is a ZIP64 archive"_s.arg(zipPath));
+    }
+    if (qint64(cdOffset) + cdSize > size || !f.seek(cdOffset)) {
+        return Error(ErrorCode::InvalidInput, u"%1: the central directory lies outside the file"_s.arg(zipPath));
+    }
+    const QByteArray cd = f.read(cdSize);
+    qint64 total = 0;
+    qsizetype at = 0;
+    for (int i = 0; i < entries; ++i) {
+        if (at + 46 > cd.size() || le32(cd, at) != 0x02014b50u) {
+            return Error(ErrorCode::InvalidInput, u"%1: central directory entry %2 is damaged"_s.arg(zipPath).arg(i));
+        }
+        const quint32 uncompressed = le32(cd, at + 24);
+        if (uncompressed == 0xffffffffu) {
+            return Error(ErrorCode::InvalidInput, u"%1 is a ZIP64 archive"_s.arg(zipPath));
+        }
+        total += uncompressed;
+        at += 46 + le16(cd, at + 28) + le16(cd, at + 30) + le16(cd, at + 32);
+    }
+    return total;
+}
+
+Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString &installDir, const QString &stateDir,
+                                         const StageDiskNeeds &needs)
+{
+    // df of the nearest existing ancestor: "df <index> <available KiB> <mount point>".
+    QString script = u"gs_df() { p=$2; while [ ! -e \"$p\" ] && [ \"$p\" != / ]; do p=$(dirname \"$p\"); done\n"
+                     "  df -Pk \"$p\" | awk -v i=\"$1\" 'NR==2 {print \"df\", i, $4, $6}'; }\n"_s;
+    script += u"gs_df 0 "_s + shellQuote(installDir) + u"\ngs_df 1 "_s + shellQuote(stateDir) + u'\n';
+    script += u"b=0; for d in"_s;
+    for (const QString &d : needs.metadataDirs) {
+        script += u' ' + shellQuote(d);
+    }
+    script += u"; do [ -e \"$d\" ] && b=$((b + $(du -sk \"$d\" | cut -f1))); done; echo \"du backup $b\"\n"_s;
+    script += u"k=0; for f in "_s + shellQuote(installDir) + u"/* "_s + shellQuote(installDir)
+              + u"/.[!.]*; do [ -e \"$f\" ] || continue; case \"${f##*/}\" in clusterDemo) continue ;; esac; "
+                "k=$((k + $(du -sk \"$f\" | cut -f1))); done; echo \"du binaries $k\"\n"_s;
+    Ssh::ExecOptions o;
+    o.totalTimeoutMs = 60000;
+    Result<Ssh::ExecResult> r = shell.exec(script, o);
+    if (!r) {
+        return r.error();
+    }
+    qint64 freeKiB[2] = {-1, -1};
+    QString mount[2];
+    qint64 backupKiB = -1;
+    qint64 binariesKiB = -1;
+    for (const QString &line : QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts)) {
+        const QStringList w = line.split(u' ', Qt::SkipEmptyParts);
+        if (w.size() >= 4 && w[0] == u"df"_s && (w[1] == u"0"_s || w[1] == u"1"_s)) {
+            const int i = w[1].toInt();
+            freeKiB[i] = w[2].toLongLong();
+            mount[i] = w.mid(3).join(u' ');
+        } else if (w.size() == 3 && w[0] == u"du"_s && w[1] == u"backup"_s) {
+            backupKiB = w[2].toLongLong();
+        } else if (w.size() == 3 && w[0] == u"du"_s && w[1] == u"binaries"_s) {
+            binariesKiB = w[2].toLongLong();
+        }
+    }
+    if (freeKiB[0] < 0 || freeKiB[1] < 0 || backupKiB < 0 || binariesKiB < 0) {
+        return Error(ErrorCode::Failed, u"cannot read the free space on %1 (%2): %3 %4"_s.arg(
+                                            shell.describe(), r->statusText(), QString::fromUtf8(r->stdoutData).trimmed(),
+                                            QString::fromUtf8(r->stderrData).trimmed()));
+    }
+    DiskArea install;
+    install.paths << installDir;
+    install.mount = mount[0];
+    install.freeBytes = freeKiB[0] * 1024;
+    install.neededBytes = binariesKiB * 1024 + needs.unpackedBytes + needs.marginBytes;
+    install.needs << u"old binaries kept %1"_s.arg(bytesText(binariesKiB * 1024))
+                  << u"new binaries %1"_s.arg(bytesText(needs.unpackedBytes));
+    DiskArea state;
+    state.paths << stateDir;
+    state.mount = mount[1];
+    state.freeBytes = freeKiB[1] * 1024;
+    state.neededBytes = needs.packageBytes + needs.unpackedBytes + backupKiB * 1024 + needs.marginBytes;
+    state.needs << u"package %1"_s.arg(bytesText(needs.packageBytes))
+                << u"unpacked package %1"_s.arg(bytesText(needs.unpackedBytes))
+                << u"metadata backup estimate %1"_s.arg(bytesText(backupKiB * 1024));
+    if (install.mount == state.mount) {
+        // One file system: everything adds up (one margin).
+        install.paths += state.paths;
+        install.neededBytes += state.neededBytes - needs.marginBytes;
+        install.needs += state.needs;
+        return QList<DiskArea>{install};
+    }
+    return QList<DiskArea>{install, state};
+}
+
+Status checkDiskAreas(const QString &host, const QList<DiskArea> &areas)
+{
+    QStringList problems;
+    for (const DiskArea &a : areas) {
+        if (a.freeBytes < a.neededBytes) {
+            problems << u"%1 (file system %2): free %3, needed %4 (%5)"_s.arg(
+                a.paths.join(u" and "_s), a.mount, bytesText(a.freeBytes), bytesText(a.neededBytes), a.needs.join(u", "_s));
+        }
+    }
+    if (problems.isEmpty()) {
+        return {};
+    }
+    return Error(ErrorCode::Failed, u"host %1 has too little disk space: %2"_s.arg(host, problems.join(u"; "_s)),
+                 u"host %1, step disk"_s.arg(host));
+}
+
+QString PortProbe::describe() const
+{
+    const QString what = state == State::Open ? u"open"_s : state == State::Closed ? u"closed"_s : u"no answer"_s;
+    return u"%1 (%2:%3): %4"_s.arg(alias, host).arg(port).arg(what);
+}
+
+QList<PortProbe> probeNodePorts(const QList<Core::ClusterNode> &nodes, int timeoutMs)
+{
+    QList<PortProbe> out;
+    for (const Core::ClusterNode &n : nodes) {
+        PortProbe p{n.alias, n.host, n.port, PortProbe::State::Closed};
+        QTcpSocket s;
+        s.connectToHost(n.host, n.port);
+        if (s.waitForConnected(timeoutMs)) {
+            p.state = PortProbe::State::Open;
+            s.abort();
+        } else if (s.error() == QAbstractSocket::SocketTimeoutError) {
+            p.state = PortProbe::State::NoAnswer;
+        }
+        out << p;
+    }
+    return out;
+}
+
+Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &nodes, int graceMs, int probeTimeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    for (;;) {
+        QStringList notClosed;
+        for (const PortProbe &p : probeNodePorts(nodes, probeTimeoutMs)) {
+            if (p.state != PortProbe::State::Closed) {
+                notClosed << p.describe();
+            }
+        }
+        if (notClosed.isEmpty()) {
+            return {};
+        }
+        if (t.elapsed() >= graceMs) {
+            return Error(ErrorCode::Failed,
+                         u"node port(s) still accept connections after the stop: %1"_s.arg(notClosed.join(u", "_s)),
+                         u"host %1, step verify-stopped"_s.arg(host));
+        }
+        QThread::msleep(250);
+    }
+}
+
+Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutput, qint64 beforeMs, qint64 afterMs)
+{
+    bool ok = false;
+    const qint64 remoteMs = dateOutput.trimmed().toLongLong(&ok);
+    if (!ok || remoteMs < 1000000000000ll) {
+        return Error(ErrorCode::Failed, u"host %1: `date +%s%3N` answered '%2', not milliseconds since 1970"_s.arg(
+                                            host, dateOutput.trimmed().left(40)));
+    }
+    HostClock c;
+    c.host = host;
+    c.offsetMs = remoteMs - (beforeMs + afterMs) / 2;
+    c.uncertaintyMs = (afterMs - beforeMs + 1) / 2;
+    c.evidence = u"%1: %2 ms (± %3 ms)"_s.arg(host).arg(c.offsetMs).arg(c.uncertaintyMs);
+    return c;
+}
+
+Result<HostClock> sampleHostClock(Ssh::RemoteShell &shell, const QString &host)
+{
+    Ssh::ExecOptions o;
+    o.totalTimeoutMs = 15000;
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    Result<Ssh::ExecResult> r = shell.exec(u"date +%s%3N"_s, o);
+    const qint64 after = QDateTime::currentMSecsSinceEpoch();
+    if (!r) {
+        return r.error();
+    }
+    return hostClockFromDate(host, QString::fromUtf8(r->stdoutData), before, after);
+}
+
+PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs)
+{
+    PreflightItem item;
+    item.id = u"clock-spread"_s;
+    item.title = u"Clock skew between the hosts"_s;
+    if (clocks.size() < 2) {
+        item.verdict = PreflightItem::Verdict::Pass;
+        item.evidence = u"%1 host clock(s) read: nothing to compare"_s.arg(clocks.size());
+        return item;
+    }
+    const auto [lo, hi] = std::minmax_element(clocks.begin(), clocks.end(), [](const HostClock &a, const HostClock &b) {
+        return a.offsetMs < b.offsetMs;
+    });
+    const qint64 spread = hi->offsetMs - lo->offsetMs;
+    // What the measurement cannot tell apart from no skew.
+    const qint64 uncertainty = hi->uncertaintyMs + lo->uncertaintyMs;
+    const qint64 surely = std::max<qint64>(0, spread - uncertainty);
+    QList<HostClock> sorted = clocks;
+    std::sort(sorted.begin(), sorted.end(), [](const HostClock &a, const HostClock &b) { return a.host < b.host; });
+    QStringList perHost;
+    for (const HostClock &c : sorted) {
+        perHost << c.evidence;
+    }
+    item.verdict = surely > failMs   ? PreflightItem::Verdict::Fail
+                   : surely > warnMs ? PreflightItem::Verdict::Warn
+                                     : PreflightItem::Verdict::Pass;
+    item.evidence = u"spread %1 ms (± %2 ms) between %3 (slowest) and %4 (fastest); offsets against this machine: %5"_s
+                        .arg(spread)
+                        .arg(uncertainty)
+                        .arg(lo->host, hi->host, perHost.join(u"; "_s));
+    if (item.verdict != PreflightItem::Verdict::Pass) {
+        item.fixHint = u"synchronise the hosts' clocks (NTP/chrony): above %1 ms the hosts' logs and the timeline "
+                       "disagree; above %2 ms the pre-flight fails"_s.arg(warnMs).arg(failMs);
+    }
+    return item;
+}
+
+} // namespace GrayStep::Engine

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "core/clustertopology.h"
+#include "core/result.h"
+#include "engine/preflight.h"
+#include "ssh/remoteshell.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+// Read-only checks the runner and the pre-flight make on hosts: free disk space before
+// staging, node ports closed after a stop, clock offsets and their spread across hosts.
+namespace GrayStep::Engine {
+
+// ---- disk space before staging
+
+// The sum of the uncompressed sizes of a zip file's entries (read from its central directory).
+// Fails for files that are not zips and for ZIP64 archives (sizes not in the 32-bit fields).
+Core::Result<qint64> zipUncompressedSize(const QString &zipPath);
+
+// One file system area a step writes to, with what it needs there.
+struct DiskArea
+{
+    QStringList paths;       // the directories that live on this file system
+    QString mount;           // its mount point (df)
+    qint64 freeBytes = 0;    // available to the user (df)
+    qint64 neededBytes = 0;
+    QStringList needs;       // "package 12345 B", "backup estimate …", for the message
+};
+
+struct StageDiskNeeds
+{
+    qint64 packageBytes = 0;      // the zip staged in the state directory
+    qint64 unpackedBytes = 0;     // the zip unpacked there during install, and copied over the install
+    QStringList metadataDirs;     // this host's metadata directories (the backup copies them)
+    qint64 marginBytes = 16ll * 1024 * 1024;
+};
+
+// Measures, with one command on the host, the free space of the install directory's and the
+// state directory's file systems (the nearest existing ancestor when a directory does not
+// exist yet), the size of the metadata directories (backup estimate) and of the install's
+// binaries (kept as <installDir>.bak-<old> by the install). Needs per area:
+//   state directory: package + unpacked package + backup estimate + margin
+//   install directory: kept binaries + unpacked package + margin
+// Areas on the same file system are merged (their needs add up).
+Core::Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString &installDir,
+                                               const QString &stateDir, const StageDiskNeeds &needs);
+
+// Fails when an area has less free space than it needs, naming host, path, free and needed bytes.
+Core::Status checkDiskAreas(const QString &host, const QList<DiskArea> &areas);
+
+// ---- node ports after a stop
+
+struct PortProbe
+{
+    enum class State { Closed, Open, NoAnswer };
+    QString alias;
+    QString host;
+    int port = 0;
+    State state = State::Closed;
+    QString describe() const;   // "node43 (127.0.0.1:8848): open"
+};
+
+// Tries to connect to every node's port (blocking; worker threads only): refused means closed.
+// A port that accepts a connection is Open; one that neither accepts nor refuses within
+// timeoutMs is NoAnswer (not proven closed).
+QList<PortProbe> probeNodePorts(const QList<Core::ClusterNode> &nodes, int timeoutMs = 2000);
+
+// verify-stopped: every node port of the host is closed, probed again until graceMs passed.
+// Fails naming each node and port that still accepts a connection (or does not answer).
+Core::Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &nodes, int graceMs = 5000,
+                               int probeTimeoutMs = 2000);
+
+// ---- clocks
+
+struct HostClock
+{
+    QString host;
+    qint64 offsetMs = 0;        // host clock minus this machine's, at the middle of the round trip
+    qint64 uncertaintyMs = 0;   // half the round trip
+    QString evidence;           // what was read
+};
+
+// From the host's `date +%s%3N` answer read between the local times before and after.
+Core::Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutput, qint64 beforeMs,
+                                          qint64 afterMs);
+// Runs `date +%s%3N` on the host.
+Core::Result<HostClock> sampleHostClock(Ssh::RemoteShell &shell, const QString &host);
+
+// The pre-flight item "clock-spread": max - min of the hosts' offsets (less the measurement
+// uncertainty), with each host's offset as evidence. Warn above warnMs, fail above failMs.
+PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs);
+
+} // namespace GrayStep::Engine

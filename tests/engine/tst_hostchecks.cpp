@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/hostchecks.h"
+
+#include "ssh/localshell.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace GrayStep;
+using namespace GrayStep::Engine;
+
+namespace {
+
+// A shell whose `date +%s%3N` answers this machine's time plus a fixed skew (or a fixed text).
+class SkewedDateShell final : public Ssh::RemoteShell
+{
+public:
+    explicit SkewedDateShell(qint64 skewMs, QString fixedAnswer = {})
+        : m_skewMs(skewMs)
+        , m_fixed(std::move(fixedAnswer))
+    {}
+    QString describe() const override { return u"fake"_s; }
+    Core::Status connect() override { return {}; }
+    void disconnect() override {}
+    bool isConnected() const override { return true; }
+    Core::Result<Ssh::ExecResult> exec(const QString &command, const Ssh::ExecOptions &) override
+    {
+        Ssh::ExecResult r;
+        if (command.trimmed() != u"date +%s%3N"_s) {
+            r.exitCode = 127;
+            return r;
+        }
+        r.exitCode = 0;
+        r.stdoutData = m_fixed.isEmpty() ? QByteArray::number(QDateTime::currentMSecsSinceEpoch() + m_skewMs) + '\n'
+                                         : m_fixed.toUtf8();
+        return r;
+    }
+    Core::Result<Ssh::UploadResult> upload(const QString &, const QString &, const Ssh::UploadOptions &) override
+    {
+        return Core::Error(Core::ErrorCode::Internal, u"not in this fake"_s);
+    }
+    Core::Result<QByteArray> download(const QString &, qint64) override
+    {
+        return Core::Error(Core::ErrorCode::Internal, u"not in this fake"_s);
+    }
+    Core::Result<Ssh::FreeSpace> freeSpace(const QString &) override
+    {
+        return Core::Error(Core::ErrorCode::Internal, u"not in this fake"_s);
+    }
+
+private:
+    qint64 m_skewMs;
+    QString m_fixed;
+};
+
+void writeFile(const QString &path, qint64 bytes)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QByteArray chunk(4096, 'x');
+    for (qint64 left = bytes; left > 0; left -= chunk.size()) {
+        f.write(chunk.constData(), qMin<qint64>(left, chunk.size()));
+    }
+}
+
+} // namespace
+
+class tst_HostChecks final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void zipSizeIsTheSumOfTheEntries();
+    void zipSizeRefusesOtherFiles();
+    void diskAreasOnALocalHost();
+    void diskCheckNamesHostPathFreeAndNeeded_data();
+    void diskCheckNamesHostPathFreeAndNeeded();
+    void portsOpenAndClosed();
+    void verifyStoppedNamesAnOpenPortAndItsNode();
+    void clockFromASkewedShell();
+    void clockSpread_data();
+    void clockSpread();
+};
+
+void tst_HostChecks::zipSizeIsTheSumOfTheEntries()
+{
+    const QString zip = QStandardPaths::findExecutable(u"zip"_s);
+    if (zip.isEmpty()) {
+        QSKIP("the zip tool is not installed");
+    }
+    QTemporaryDir dir;
+    writeFile(dir.filePath(u"pkg/server/dolphindb"_s), 300000);
+    writeFile(dir.filePath(u"pkg/server/lib/libx.so"_s), 12345);
+    writeFile(dir.filePath(u"pkg/server/empty"_s), 0);
+    QProcess p;
+    p.setWorkingDirectory(dir.filePath(u"pkg"_s));
+    p.start(zip, {u"-q"_s, u"-r"_s, dir.filePath(u"p.zip"_s), u"server"_s});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 0);
+    const Core::Result<qint64> size = zipUncompressedSize(dir.filePath(u"p.zip"_s));
+    QVERIFY2(size.ok(), qPrintable(size.ok() ? QString() : size.error().message));
+    QCOMPARE(*size, qint64(300000 + 12345));
+    // The compressed file is much smaller (the content repeats): the size is not the file's.
+    QVERIFY(QFileInfo(dir.filePath(u"p.zip"_s)).size() < 100000);
+}
+
+void tst_HostChecks::zipSizeRefusesOtherFiles()
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath(u"not.zip"_s), 5000);
+    QVERIFY(!zipUncompressedSize(dir.filePath(u"not.zip"_s)).ok());
+    QVERIFY(!zipUncompressedSize(dir.filePath(u"missing.zip"_s)).ok());
+}
+
+void tst_HostChecks::diskAreasOnALocalHost()
+{
+    // A real install tree on this machine through LocalShell: the state directory does not
+    // exist yet (its nearest ancestor is measured), both share one file system.
+    QTemporaryDir dir;
+    const QString install = dir.filePath(u"server"_s);
+    writeFile(install + u"/dolphindb"_s, 200 * 1024);
+    writeFile(install + u"/clusterDemo/data/big"_s, 3 * 1024 * 1024);   // not counted as binaries
+    writeFile(dir.filePath(u"meta/CHUNK_METADATA/a"_s), 100 * 1024);
+    Ssh::LocalShell shell;
+    StageDiskNeeds needs;
+    needs.packageBytes = 1000;
+    needs.unpackedBytes = 5000;
+    needs.metadataDirs << dir.filePath(u"meta/CHUNK_METADATA"_s) << dir.filePath(u"meta/absent"_s);
+    needs.marginBytes = 0;
+    const Core::Result<QList<DiskArea>> areas = measureStageDisk(shell, install, dir.filePath(u".graystep"_s), needs);
+    QVERIFY2(areas.ok(), qPrintable(areas.ok() ? QString() : areas.error().message));
+    QCOMPARE(areas->size(), 1);
+    const DiskArea &a = areas->first();
+    QCOMPARE(a.paths, (QStringList{install, dir.filePath(u".graystep"_s)}));
+    QVERIFY(a.freeBytes > 0);
+    // binaries (>= 200 KiB, < the 3 MiB of clusterDemo) + 2 x unpacked + package + backup (>= 100 KiB).
+    QVERIFY2(a.neededBytes >= 200 * 1024 + 100 * 1024 + 2 * 5000 + 1000, qPrintable(QString::number(a.neededBytes)));
+    QVERIFY2(a.neededBytes < 3 * 1024 * 1024, qPrintable(QString::number(a.neededBytes)));
+    QVERIFY(checkDiskAreas(u"127.0.80.9"_s, *areas).ok());
+    // The same host, with a package larger than the free space: refused, naming it all.
+    needs.unpackedBytes = a.freeBytes;
+    const Core::Result<QList<DiskArea>> big = measureStageDisk(shell, install, dir.filePath(u".graystep"_s), needs);
+    QVERIFY(big.ok());
+    const Core::Status refused = checkDiskAreas(u"127.0.80.9"_s, *big);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().message.contains(u"127.0.80.9"_s), qPrintable(refused.error().message));
+    QVERIFY2(refused.error().message.contains(install), qPrintable(refused.error().message));
+    QVERIFY2(refused.error().message.contains(u"free %1 B"_s.arg(big->first().freeBytes)),
+             qPrintable(refused.error().message));
+    QVERIFY2(refused.error().message.contains(u"needed %1 B"_s.arg(big->first().neededBytes)),
+             qPrintable(refused.error().message));
+}
+
+void tst_HostChecks::diskCheckNamesHostPathFreeAndNeeded_data()
+{
+    QTest::addColumn<qint64>("installFree");
+    QTest::addColumn<qint64>("installNeeded");
+    QTest::addColumn<qint64>("stateFree");
+    QTest::addColumn<qint64>("stateNeeded");
+    QTest::addColumn<QString>("refusedPath");   // empty: passes
+    QTest::newRow("both areas have room") << 1000ll << 999ll << 5000ll << 5000ll << QString();
+    QTest::newRow("the install directory is short by one byte") << 1000ll << 1001ll << 5000ll << 1ll << u"/opt/ddb/server"_s;
+    QTest::newRow("the state directory is full") << 1000ll << 1ll << 0ll << 4096ll << u"/opt/ddb/.graystep"_s;
+}
+
+void tst_HostChecks::diskCheckNamesHostPathFreeAndNeeded()
+{
+    QFETCH(qint64, installFree);
+    QFETCH(qint64, installNeeded);
+    QFETCH(qint64, stateFree);
+    QFETCH(qint64, stateNeeded);
+    QFETCH(QString, refusedPath);
+    const QList<DiskArea> areas{{{u"/opt/ddb/server"_s}, u"/opt"_s, installFree, installNeeded, {}},
+                                {{u"/opt/ddb/.graystep"_s}, u"/var"_s, stateFree, stateNeeded, {}}};
+    const Core::Status s = checkDiskAreas(u"10.10.11.2"_s, areas);
+    QCOMPARE(s.ok(), refusedPath.isEmpty());
+    if (!s.ok()) {
+        QVERIFY(s.error().message.contains(u"10.10.11.2"_s));
+        QVERIFY2(s.error().message.contains(refusedPath + u" (file system"_s), qPrintable(s.error().message));
+        const DiskArea &bad = refusedPath == u"/opt/ddb/server"_s ? areas[0] : areas[1];
+        QVERIFY(s.error().message.contains(u"free %1 B"_s.arg(bad.freeBytes)));
+        QVERIFY(s.error().message.contains(u"needed %1 B"_s.arg(bad.neededBytes)));
+    }
+}
+
+void tst_HostChecks::portsOpenAndClosed()
+{
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress(u"127.0.80.61"_s), 0));
+    const quint16 port = server.serverPort();
+    Core::ClusterNode node;
+    node.alias = u"node43"_s;
+    node.host = u"127.0.80.61"_s;
+    node.port = port;
+    QList<PortProbe> probes = probeNodePorts({node}, 2000);
+    QCOMPARE(probes.size(), 1);
+    QCOMPARE(probes[0].state, PortProbe::State::Open);
+    QVERIFY(probes[0].describe().contains(u"node43 (127.0.80.61:%1): open"_s.arg(port)));
+    server.close();
+    probes = probeNodePorts({node}, 2000);
+    QCOMPARE(probes[0].state, PortProbe::State::Closed);
+}
+
+void tst_HostChecks::verifyStoppedNamesAnOpenPortAndItsNode()
+{
+    QTcpServer stillServing;
+    QVERIFY(stillServing.listen(QHostAddress(u"127.0.80.62"_s), 0));
+    QTcpServer gone;
+    QVERIFY(gone.listen(QHostAddress(u"127.0.80.62"_s), 0));
+    const quint16 closedPort = gone.serverPort();
+    gone.close();
+    Core::ClusterNode a;
+    a.alias = u"agent45"_s;
+    a.host = u"127.0.80.62"_s;
+    a.port = closedPort;
+    Core::ClusterNode d;
+    d.alias = u"node45"_s;
+    d.host = u"127.0.80.62"_s;
+    d.port = stillServing.serverPort();
+    QVERIFY(verifyPortsClosed(u"h3"_s, {a}, 0).ok());
+    const Core::Status s = verifyPortsClosed(u"h3"_s, {a, d}, 300);
+    QVERIFY(!s.ok());
+    QVERIFY2(s.error().message.contains(u"node45 (127.0.80.62:%1): open"_s.arg(d.port)), qPrintable(s.error().message));
+    QVERIFY2(!s.error().message.contains(u"agent45"_s), qPrintable(s.error().message));
+    QCOMPARE(s.error().where, u"host h3, step verify-stopped"_s);
+    // A port that closes within the grace time passes.
+    QTimer::singleShot(400, &stillServing, [&stillServing] { stillServing.close(); });
+    std::atomic<bool> done{false};
+    Core::Status late;
+    QThread *worker = QThread::create([&] {
+        late = verifyPortsClosed(u"h3"_s, {a, d}, 5000);
+        done = true;
+    });
+    worker->start();
+    QTRY_VERIFY_WITH_TIMEOUT(done.load(), 10000);
+    QVERIFY(worker->wait(1000));
+    delete worker;
+    QVERIFY2(late.ok(), qPrintable(late.ok() ? QString() : late.error().message));
+}
+
+void tst_HostChecks::clockFromASkewedShell()
+{
+    SkewedDateShell ahead(7000);
+    const Core::Result<HostClock> c = sampleHostClock(ahead, u"h2"_s);
+    QVERIFY(c.ok());
+    QVERIFY2(qAbs(c->offsetMs - 7000) <= c->uncertaintyMs + 5, qPrintable(c->evidence));
+    QVERIFY(c->evidence.startsWith(u"h2: "_s));
+    SkewedDateShell garbage(0, u"Wed Nov 25\n"_s);
+    QVERIFY(!sampleHostClock(garbage, u"h3"_s).ok());
+    // Three hosts: two in step, one 7 s ahead -> the spread fails at 5 s, names the hosts.
+    SkewedDateShell inStep(0);
+    SkewedDateShell inStepToo(20);
+    QList<HostClock> clocks{*sampleHostClock(inStep, u"h1"_s), *c, *sampleHostClock(inStepToo, u"h3"_s)};
+    const PreflightItem item = clockSpreadItem(clocks, 1000, 5000);
+    QCOMPARE(item.verdict, PreflightItem::Verdict::Fail);
+    QVERIFY2(item.evidence.contains(u"and h2 (fastest)"_s), qPrintable(item.evidence));
+    QVERIFY2(item.evidence.contains(u"h1: "_s) && item.evidence.contains(u"h3: "_s), qPrintable(item.evidence));
+    QVERIFY(!item.fixHint.isEmpty());
+}
+
+void tst_HostChecks::clockSpread_data()
+{
+    QTest::addColumn<QList<qint64>>("offsets");
+    QTest::addColumn<qint64>("uncertainty");
+    QTest::addColumn<int>("verdict");
+    QTest::addColumn<qint64>("spread");
+    using V = PreflightItem::Verdict;
+    QTest::newRow("one host has nothing to compare") << QList<qint64>{50000} << 0ll << int(V::Pass) << -1ll;
+    QTest::newRow("hosts within a second pass") << QList<qint64>{-300, 200, 400} << 5ll << int(V::Pass) << 700ll;
+    QTest::newRow("all hosts equally far from this machine pass") << QList<qint64>{9000, 9000, 9000} << 5ll << int(V::Pass)
+                                                                << 0ll;
+    QTest::newRow("a spread above the warn limit warns") << QList<qint64>{0, 2500, 100} << 5ll << int(V::Warn) << 2500ll;
+    QTest::newRow("a spread above the fail limit fails") << QList<qint64>{-20000, 20000} << 5ll << int(V::Fail) << 40000ll;
+    QTest::newRow("a spread within the measurement uncertainty passes")
+        << QList<qint64>{0, 1500} << 300ll << int(V::Pass) << 1500ll;
+}
+
+void tst_HostChecks::clockSpread()
+{
+    QFETCH(QList<qint64>, offsets);
+    QFETCH(qint64, uncertainty);
+    QFETCH(int, verdict);
+    QFETCH(qint64, spread);
+    QList<HostClock> clocks;
+    for (int i = 0; i < offsets.size(); ++i) {
+        const QString host = u"10.10.11.%1"_s.arg(i + 1);
+        clocks << HostClock{host, offsets[i], uncertainty, u"%1: %2 ms"_s.arg(host).arg(offsets[i])};
+    }
+    const PreflightItem item = clockSpreadItem(clocks, 1000, 30000);
+    QCOMPARE(item.id, u"clock-spread"_s);
+    QCOMPARE(int(item.verdict), verdict);
+    if (spread >= 0) {
+        QVERIFY2(item.evidence.startsWith(u"spread %1 ms"_s.arg(spread)), qPrintable(item.evidence));
+        for (const HostClock &c : clocks) {
+            QVERIFY(item.evidence.contains(c.evidence));
+        }
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_HostChecks)
+#include "tst_hostchecks.moc"
