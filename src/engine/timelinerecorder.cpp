@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/timelinerecorder.h"
 
+#include <QHash>
 #include <QMutexLocker>
 #include <QSet>
 
@@ -103,9 +104,26 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
 
 QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
 {
-    // The same windows the live run records (HostDown .. HostUp), so a report made later
-    // from the journal ties findings to the hosts exactly as the run did.
-    return pairSpans(hostWindowEventsFromJournal(records), EngineEvent::Kind::HostDown, EngineEvent::Kind::HostUp, false);
+    QList<TimelineSpan> spans;
+    QHash<QString, qsizetype> open;  // host -> index of its open window
+    for (const JournalRecord &r : records) {
+        if (r.host.isEmpty()) {
+            continue;
+        }
+        const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
+        const bool closes = r.kind == u"done"_s && (r.step == u"recovery"_s || r.step == u"rollback-start"_s);
+        const auto it = open.constFind(r.host);
+        if (opens && it == open.cend()) {
+            open.insert(r.host, spans.size());
+            spans.append(TimelineSpan{r.host, u"down"_s, r.wallMs, -1, EngineEvent::Outcome::None});
+        } else if (closes && it != open.cend()) {
+            TimelineSpan &span = spans[*it];
+            span.endMs = qMax(r.wallMs, span.startMs);
+            span.outcome = EngineEvent::Outcome::Ok;
+            open.erase(it);
+        }
+    }
+    return spans;
 }
 
 } // namespace GrayStep::Engine

@@ -257,8 +257,14 @@ void tst_UpgradeSandbox::tutorialScenarioWithTheWriter()
     }
     // The writer: attempts made, none lost.
     const QJsonObject c = result.value(u"continuity"_s).toObject();
-    QVERIFY2(c.value(u"attempts"_s).toObject().value(u"acknowledged"_s).toInt() > 50,
-             QJsonDocument(c).toJson().left(2000).constData());
+    // The writer wrote throughout (the --fast run lasts a few seconds; after a stall the
+    // writer skips the backlog beyond 250 ms, so the count depends on the stalls) and every
+    // attempt is classified.
+    const QJsonObject attempts = c.value(u"attempts"_s).toObject();
+    QVERIFY2(attempts.value(u"acknowledged"_s).toInt() >= 10, QJsonDocument(c).toJson().left(2000).constData());
+    QCOMPARE(attempts.value(u"acknowledged"_s).toInt() + attempts.value(u"failed"_s).toInt()
+                 + attempts.value(u"indeterminate"_s).toInt(),
+             attempts.value(u"total"_s).toInt());
     QCOMPARE(c.value(u"totals"_s).toObject().value(u"lost"_s).toInt(), 0);
     // Every chunk COMPLETE at the end: the journal's last recovery steps waited for it; the
     // events say so, and no event reports a stalled recovery.
