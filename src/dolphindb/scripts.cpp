@@ -230,17 +230,28 @@ Core::Result<QString> createStockTable(const QString &dbPath, const QString &tab
         .arg(dbPath, dateLiteral(firstDay), dateLiteral(lastDay), table, longIds ? u"LONG"_s : u"INT"_s);
 }
 
-Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
-                                 const QString &timeColumn)
+namespace {
+
+// loadTable(...) for the continuity reads, once the id and time column names are checked.
+Core::Result<QString> idTimeTable(const QString &dbPath, const QString &table, const QString &idColumn,
+                                  const QString &timeColumn)
 {
-    auto t = loadTable(dbPath, table);
-    if (!t) {
-        return t.error();
-    }
     for (const QString &c : {idColumn, timeColumn}) {
         if (const Core::Status st = checkColumn(c); !st) {
             return st.error();
         }
+    }
+    return loadTable(dbPath, table);
+}
+
+} // namespace
+
+Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
+                                 const QString &timeColumn)
+{
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
+    if (!t) {
+        return t.error();
     }
     return u"select count(*) as rows, min(%1) as minId, max(%1) as maxId, min(%2) as minTime, "
            "max(%2) as maxTime from %3"_s
@@ -250,14 +261,9 @@ Core::Result<QString> tableStats(const QString &dbPath, const QString &table, co
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
                                  const QString &timeColumn, qint64 afterId, int limit)
 {
-    auto t = loadTable(dbPath, table);
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
         return t.error();
-    }
-    for (const QString &c : {idColumn, timeColumn}) {
-        if (const Core::Status st = checkColumn(c); !st) {
-            return st.error();
-        }
     }
     if (limit <= 0) {
         return invalid(u"page size must be positive"_s);
@@ -270,14 +276,9 @@ Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, co
 Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
                               const QString &timeColumn, qint64 first, qint64 last)
 {
-    auto t = loadTable(dbPath, table);
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
         return t.error();
-    }
-    for (const QString &c : {idColumn, timeColumn}) {
-        if (const Core::Status st = checkColumn(c); !st) {
-            return st.error();
-        }
     }
     if (last < first) {
         return invalid(u"empty id range %1..%2"_s.arg(first).arg(last));
@@ -290,14 +291,9 @@ Core::Result<QString> idRange(const QString &dbPath, const QString &table, const
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
                                 const QString &timeColumn)
 {
-    auto t = loadTable(dbPath, table);
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
         return t.error();
-    }
-    for (const QString &c : {idColumn, timeColumn}) {
-        if (const Core::Status st = checkColumn(c); !st) {
-            return st.error();
-        }
     }
     return u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t);
 }

@@ -17,6 +17,28 @@ namespace GrayStep::Sim::DurableFile {
 using Core::Error;
 using Core::ErrorCode;
 
+namespace {
+
+// write(2) until every byte is out; 0, or the errno that stopped it (a write of 0 bytes
+// counts as ENOSPC).
+int writeAll(int fd, const QByteArray &bytes)
+{
+    qsizetype done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
+        if (n > 0) {
+            done += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            return n < 0 ? errno : ENOSPC;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
 Core::Status append(const QString &path, const QByteArray &bytes, qint64 *previousSize)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());
@@ -30,19 +52,7 @@ Core::Status append(const QString &path, const QByteArray &bytes, qint64 *previo
     const off_t before = ::lseek(fd, 0, SEEK_END);
     if (previousSize)
         *previousSize = qint64(before);
-    qsizetype done = 0;
-    int err = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n > 0) {
-            done += n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            err = n < 0 ? errno : ENOSPC;
-            break;
-        }
-    }
+    int err = writeAll(fd, bytes);
     if (err != 0 && before >= 0)
         (void)::ftruncate(fd, before); // shrinking needs no space: no torn line stays behind
     ::close(fd);
@@ -67,19 +77,7 @@ Core::Status replace(const QString &path, const QByteArray &bytes)
     const int fd = ::open(tmp.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return Error(ErrorCode::Io, QString::fromLocal8Bit(std::strerror(errno)), path);
-    qsizetype done = 0;
-    int err = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.constData() + done, size_t(bytes.size() - done));
-        if (n > 0) {
-            done += n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            err = n < 0 ? errno : ENOSPC;
-            break;
-        }
-    }
+    int err = writeAll(fd, bytes);
     if (::close(fd) != 0 && err == 0)
         err = errno;
     if (err == 0 && ::rename(tmp.constData(), QFile::encodeName(path).constData()) != 0)
