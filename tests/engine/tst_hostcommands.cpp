@@ -280,6 +280,8 @@ void tst_HostCommands::stopWaitsForTheProcesses()
     const QString pid = QString::fromUtf8(readFile(inst + u"/pids"_s)).trimmed();
     if (replaceBinary) {
         // The upgrade replaces the file under a running process: /proc says "(deleted)".
+        // Only once the process runs the file (else it would exec the replacement, or nothing).
+        QTRY_COMPARE_WITH_TIMEOUT(QFileInfo(u"/proc/"_s + pid + u"/exe"_s).symLinkTarget(), inst + u"/dolphindb"_s, 10000);
         QVERIFY(QFile::remove(inst + u"/dolphindb"_s));
         QVERIFY(QFile::copy(QStandardPaths::findExecutable(u"sleep"_s), inst + u"/dolphindb"_s));
     }
