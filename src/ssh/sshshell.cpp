@@ -398,6 +398,41 @@ public:
     Status verifyHostKey();
     Status authenticate();
     void tuneSocket();
+    // Acknowledges at once what was just read. sshd does not set TCP_NODELAY on command
+    // sessions: right after authentication it sends hostkeys-00@openssh.com, then holds the
+    // channel confirmation until that is acknowledged, and Linux delays the ACK by 40 ms
+    // (measured: the first command on a connection took 46 ms, 3 ms with this).
+    void quickAck()
+    {
+#ifdef TCP_QUICKACK
+        if (fd >= 0) {
+            setIntOption(socket_t(fd), IPPROTO_TCP, TCP_QUICKACK, 1);
+        }
+#endif
+    }
+    // Runs a libssh call that waits for the server in non-blocking mode, acknowledging each
+    // read (see quickAck()). Returns SSH_AGAIN when cancelled or out of time.
+    template<typename Call>
+    int pumpNonBlocking(Call call, qint64 timeoutMs)
+    {
+        ssh_set_blocking(session, 0);
+        QDeadlineTimer deadline(qMax<qint64>(1, timeoutMs));
+        int rc = SSH_AGAIN;
+        for (;;) {
+            rc = call();
+            quickAck();
+            if (rc != SSH_AGAIN || q->isCancelled() || deadline.hasExpired()) {
+                break;
+            }
+            if (const socket_t s = ssh_get_fd(session); s != SSH_INVALID_SOCKET) {
+                pollSocket(s, int(qBound(qint64(1), deadline.remainingTime(), qint64(50))));
+            } else {
+                break;
+            }
+        }
+        ssh_set_blocking(session, 1);
+        return rc;
+    }
     Result<ExecResult> execImpl(const QString &command, const ExecOptions &options);
     bool killRemoteGroup(qint64 pgid);
     Result<UploadResult> uploadImpl(const QString &localPath, const QString &remotePath, const UploadOptions &options);
@@ -969,14 +1004,23 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     int openRc;
     {
         BlockingScope blocking(this, q);
-        openRc = ssh_channel_open_session(ch);
-        if (openRc == SSH_OK && ssh_channel_request_exec(ch, wrapped.constData()) != SSH_OK) {
-            openRc = SSH_ERROR - 1;
+        const qint64 budget = boundedTimeout(options.idleTimeoutMs);
+        openRc = pumpNonBlocking([&] { return ssh_channel_open_session(ch); }, budget);
+        if (openRc == SSH_OK) {
+            const int rc = pumpNonBlocking([&] { return ssh_channel_request_exec(ch, wrapped.constData()); }, budget);
+            openRc = rc == SSH_OK ? SSH_OK : rc == SSH_AGAIN ? SSH_AGAIN : SSH_ERROR - 1;
         }
     }
     if (openRc == SSH_ERROR - 1) {
         freeChannel(false);
         return transportError(what);
+    }
+    if (openRc == SSH_AGAIN && !q->isCancelled()) {
+        freeChannel(false);
+        drop();
+        return Error(ErrorCode::Timeout, u"the server did not start the command within %1 s"_s.arg(
+                                             boundedTimeout(options.idleTimeoutMs) / 1000.0),
+                     where());
     }
     if (openRc != SSH_OK) {
         const Error e = Error(ErrorCode::Network, u"cannot open a channel: %1"_s.arg(sessionError()), where());
@@ -1066,6 +1110,7 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
                                    where()));
         }
         const int n = ssh_channel_read_timeout(ch, buf.data(), uint32_t(buf.size()), 0, pollMs);
+        quickAck();
         if (n == SSH_ERROR) {
             freeChannel(false);
             return transportError(u"command"_s);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // bench_ssh_throughput: SFTP upload throughput of SshShell on loopback (target >= 150 MB/s) and
-// exec round-trip latency, against a private sshd on 127.0.30.40:2222. Prints figures; not a test.
+// exec round-trip latency, and a fresh connection's login and first command, against a private
+// sshd on 127.0.30.40:2222. Prints figures; not a test.
 //
-//   bench_ssh_throughput [--size-mb N] [--runs N] [--execs N]
+//   bench_ssh_throughput [--size-mb N] [--runs N] [--execs N] [--logins N]
 #include "sim/sshd/sshdserver.h"
 #include "ssh/localshell.h"
 #include "ssh/sshshell.h"
@@ -55,6 +56,7 @@ int main(int argc, char *argv[])
     const int sizeMb = intArg(args, u"--size-mb"_s, 200);
     const int runs = intArg(args, u"--runs"_s, 3);
     const int execs = intArg(args, u"--execs"_s, 200);
+    const int logins = intArg(args, u"--logins"_s, 30);
 
     if (const QString why = Sim::SshdServer::unavailableReason(); !why.isEmpty()) {
         std::printf("bench_ssh_throughput: skipped, %s\n", qPrintable(why));
@@ -184,8 +186,33 @@ int main(int argc, char *argv[])
         }
         loc << double(t.nsecsElapsed()) / 1e6;
     }
+    // A fresh connection each time: login, then the first command on it (the pre-flight's and
+    // the runner's pattern: one connection per host, few commands).
+    QList<double> login;
+    QList<double> first;
+    for (int i = 0; i < logins; ++i) {
+        Ssh::SshShell fresh(cfg);
+        QElapsedTimer t;
+        t.start();
+        if (const auto c = fresh.connect(); !c) {
+            std::printf("connect failed: %s\n", qPrintable(c.error().message));
+            return 1;
+        }
+        login << double(t.nsecsElapsed()) / 1e6;
+        t.restart();
+        const auto r = fresh.exec(u"true"_s);
+        if (!r || r->exitCode != 0) {
+            std::printf("exec failed\n");
+            return 1;
+        }
+        first << double(t.nsecsElapsed()) / 1e6;
+    }
     const Stats s = stats(ssh);
     const Stats l = stats(loc);
+    const Stats li = stats(login);
+    const Stats f = stats(first);
+    std::printf("fresh connection (%d x): login median %.2f ms, p95 %.2f ms; first `true` median %.2f ms, p95 %.2f ms\n",
+                logins, li.median, li.p95, f.median, f.p95);
     std::printf("exec round trip (%d x `true`): SshShell median %.2f ms, p95 %.2f ms, min %.2f ms\n", execs, s.median,
                 s.p95, s.min);
     std::printf("                               LocalShell median %.2f ms, p95 %.2f ms, min %.2f ms\n", l.median, l.p95,
