@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QThread>
 #include <QtEndian>
@@ -217,11 +218,20 @@ Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &no
 
 Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutput, qint64 beforeMs, qint64 afterMs)
 {
-    bool ok = false;
-    const qint64 remoteMs = dateOutput.trimmed().toLongLong(&ok);
-    if (!ok || remoteMs < 1000000000000ll) {
-        return Error(ErrorCode::Failed, u"host %1: `date +%s%3N` answered '%2', not milliseconds since 1970"_s.arg(
-                                            host, dateOutput.trimmed().left(40)));
+    // Milliseconds (`date +%s%3N`) or seconds with a fraction (bash's EPOCHREALTIME, whose
+    // separator follows the locale; `date +%s.%N`).
+    static const QRegularExpression re(u"^(\\d{10,})(?:[.,](\\d{1,9}))?$"_s);
+    const QString text = dateOutput.trimmed();
+    const QRegularExpressionMatch m = re.match(text);
+    qint64 remoteMs = 0;
+    if (m.hasMatch() && m.hasCaptured(2)) {
+        remoteMs = m.captured(1).toLongLong() * 1000 + QString(m.captured(2) + u"00"_s).left(3).toLongLong();
+    } else if (m.hasMatch()) {
+        remoteMs = m.captured(1).toLongLong();
+    }
+    if (remoteMs < 1000000000000ll) {
+        return Error(ErrorCode::Failed, u"host %1: the clock answered '%2', not the time since 1970"_s.arg(
+                                            host, text.left(40)));
     }
     HostClock c;
     c.host = host;

@@ -83,7 +83,8 @@ struct HostClock
     QString evidence;           // what was read
 };
 
-// From the host's `date +%s%3N` answer read between the local times before and after.
+// From the host's clock read between the local times before and after: milliseconds since
+// 1970 (`date +%s%3N`) or seconds with a fraction (bash's $EPOCHREALTIME, `date +%s.%N`).
 Core::Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutput, qint64 beforeMs,
                                           qint64 afterMs);
 // Runs `date +%s%3N` on the host.

@@ -236,8 +236,10 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
             files << f;
         }
     }
-    // One command per host (each command costs the host a login shell): the install tree's
-    // files, the clock, the metadata's size and the free space, each answer on its own tagged line.
+    // One command per host (each command costs the host a login shell), and as few processes
+    // as the shell allows (30 hosts' sshd and shells are most of a large pre-flight's cost):
+    // builtins for the files and the clock (bash's EPOCHREALTIME, `date` elsewhere), one `du`
+    // for all metadata directories, one `df`. Each answer follows its tag line.
     const QList<BackupItem> items = backupItemsForHost(topology, host);
     QString dirs;
     for (const BackupItem &b : items) {
@@ -246,10 +248,9 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     const QString script =
         u"if cd "_s + shellQuote(install) + u"; then for f in "_s + files.join(u' ')
         + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else echo \"@missing "_s + install
-        + u"\"; fi\necho \"@now $(date +%s%3N)\"\ns=0; for d in"_s + dirs
-        + u"; do [ -e \"$d\" ] && s=$((s + $(du -sk \"$d\" | cut -f1))); done; echo \"@meta $s\"\n"_s
-        + u"echo \"@free $(df -Pk "_s + shellQuote(QFileInfo(install).absolutePath())
-        + u" | awk 'NR==2 {print $4}')\"\n"_s;
+        + u"\"; fi\necho \"@now ${EPOCHREALTIME:-$(date +%s.%N)}\"\nset --; for d in"_s + dirs
+        + u"; do [ -e \"$d\" ] && set -- \"$@\" \"$d\"; done\necho @du\n[ $# -eq 0 ] || du -sk -- \"$@\"\n"_s
+        + u"echo @df\ndf -Pk "_s + shellQuote(QFileInfo(install).absolutePath()) + u"\n"_s;
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(30000));
     const qint64 after = QDateTime::currentMSecsSinceEpoch();
@@ -259,13 +260,21 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     }
     QStringList missing;
     QMap<QString, QString> answers;
+    QString section;
+    qint64 metaKiB = 0;
     for (const QString &line : QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts)) {
         const QString tag = line.section(u' ', 0, 0);
         const QString value = line.section(u' ', 1).trimmed();
         if (tag == u"@missing"_s) {
             missing << value;
         } else if (tag.startsWith(u'@')) {
-            answers.insert(tag.mid(1), value);
+            section = tag.mid(1);
+            answers.insert(section, value);
+        } else if (section == u"du"_s) {
+            metaKiB += line.section(u'\t', 0, 0).toLongLong(); // "<KiB>\t<dir>"
+        } else if (section == u"df"_s && !line.startsWith(u"Filesystem"_s)) {
+            const QStringList f = line.simplified().split(u' ');
+            answers.insert(u"free"_s, f.value(3)); // POSIX: fs, blocks, used, available, capacity, mount
         }
     }
     if (!r->succeeded() || !missing.isEmpty() || !answers.contains(u"now"_s)) {
@@ -287,7 +296,6 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     }
 
     // Disk: metadata size + package + margin at the state directory's file system.
-    const qint64 metaKiB = answers.value(u"meta"_s).toLongLong();
     bool freeOk = false;
     qint64 freeKiB = answers.value(u"free"_s).toLongLong(&freeOk);
     if (!freeOk) {

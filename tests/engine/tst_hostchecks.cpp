@@ -90,6 +90,8 @@ private Q_SLOTS:
     void portsOpenAndClosed();
     void verifyStoppedNamesAnOpenPortAndItsNode();
     void clockFromASkewedShell();
+    void clockAnswers_data();
+    void clockAnswers();
     void clockSpread_data();
     void clockSpread();
 };
@@ -268,6 +270,38 @@ void tst_HostChecks::clockFromASkewedShell()
     QVERIFY2(item.evidence.contains(u"and h2 (fastest)"_s), qPrintable(item.evidence));
     QVERIFY2(item.evidence.contains(u"h1: "_s) && item.evidence.contains(u"h3: "_s), qPrintable(item.evidence));
     QVERIFY(!item.fixHint.isEmpty());
+}
+
+void tst_HostChecks::clockAnswers_data()
+{
+    // Read at local 1700000000000..1700000000010 ms: the middle is ...005.
+    QTest::addColumn<QString>("answer");
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<qint64>("offsetMs");
+    QTest::newRow("milliseconds (date +%s%3N)") << u"1700000001005\n"_s << true << 1000ll;
+    QTest::newRow("EPOCHREALTIME, microseconds") << u"1700000001.005999"_s << true << 1000ll;
+    QTest::newRow("EPOCHREALTIME, decimal comma locale") << u"1700000000,505000"_s << true << 500ll;
+    QTest::newRow("date +%s.%N, nanoseconds") << u"1699999999.005000000"_s << true << -1000ll;
+    QTest::newRow("one fraction digit is tenths") << u"1700000002.5"_s << true << 2495ll;
+    QTest::newRow("seconds alone are ambiguous") << u"1700000000"_s << false << 0ll;
+    QTest::newRow("busybox date without %N") << u"1700000000%3N"_s << false << 0ll;
+    QTest::newRow("a date in words") << u"Wed Nov 25 21:00:00 UTC 2026"_s << false << 0ll;
+    QTest::newRow("empty") << QString() << false << 0ll;
+}
+
+void tst_HostChecks::clockAnswers()
+{
+    QFETCH(QString, answer);
+    QFETCH(bool, ok);
+    QFETCH(qint64, offsetMs);
+    const Core::Result<HostClock> c = hostClockFromDate(u"h1"_s, answer, 1700000000000ll, 1700000000010ll);
+    QCOMPARE(c.ok(), ok);
+    if (ok) {
+        QCOMPARE(c->offsetMs, offsetMs);
+        QCOMPARE(c->uncertaintyMs, 5ll);
+    } else {
+        QVERIFY2(c.error().message.contains(u"h1"_s), qPrintable(c.error().message));
+    }
 }
 
 void tst_HostChecks::clockSpread_data()
