@@ -2,13 +2,13 @@
 #include "engine/preflight.h"
 
 #include "core/ddbversion.h"
+#include "core/filedigest.h"
 #include "dolphindb/scripts.h"
 #include "engine/clusteraccess.h"
 #include "engine/hostchecks.h"
 #include "engine/hostcommands.h"
 #include "engine/upgradeplan.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -153,15 +153,13 @@ PreflightItem item(const QString &id, const QString &title, V v, const QString &
 void checkPackage(const UpgradeProfile &profile, Collector &out)
 {
     const QString path = profile.packagePath;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        out.add(item(u"package"_s, u"Package readable"_s, V::Fail, u"cannot open %1: %2"_s.arg(path, f.errorString()),
-                      u"check package.path in the profile"_s));
+    const Result<QString> digest = cachedFileSha256(path);
+    if (!digest) {
+        out.add(item(u"package"_s, u"Package readable"_s, V::Fail, digest.error().message,
+                     u"check package.path in the profile"_s));
         return;
     }
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    h.addData(&f);
-    const QString sha = QString::fromLatin1(h.result().toHex());
+    const QString sha = *digest;
     if (!profile.packageSha256.isEmpty() && sha != profile.packageSha256) {
         out.add(item(u"package-sha256"_s, u"Package SHA-256 matches the profile"_s, V::Fail,
                      u"%1 has %2, the profile expects %3"_s.arg(path, sha, profile.packageSha256),

@@ -2,6 +2,7 @@
 #include "engine/upgraderunner.h"
 
 #include "core/ddbversion.h"
+#include "core/filedigest.h"
 #include "dolphindb/scripts.h"
 #include "engine/clusteraccess.h"
 #include "engine/continuityanalyzer.h"
@@ -14,7 +15,6 @@
 #include "engine/writerlog.h"
 #include "engine/writerprobe.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -593,13 +593,12 @@ Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
     const QString local = packageFor(host);
     QString expected = local == m_profile.packagePath ? m_profile.packageSha256 : QString();
     if (expected.isEmpty()) {
-        QFile f(local);
-        if (!f.open(QIODevice::ReadOnly)) {
-            return stepError(host, u"stage"_s, u"cannot read the package %1"_s.arg(local));
+        // Hashed once per run (every host stages the same file), not once per host.
+        const Result<QString> sha = cachedFileSha256(local);
+        if (!sha) {
+            return stepError(host, u"stage"_s, u"cannot read the package: %1"_s.arg(sha.error().message));
         }
-        QCryptographicHash h(QCryptographicHash::Sha256);
-        h.addData(&f);
-        expected = QString::fromLatin1(h.result().toHex());
+        expected = *sha;
     }
     const QString remote = stagedPackagePath(a, local);
     // Keep the old binaries and unpack the package now, while the nodes still run, so that the

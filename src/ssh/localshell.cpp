@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ssh/localshell.h"
 
+#include "core/filedigest.h"
 #include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
 #include "ssh/uploadprogress.h"
 
-#include <QCryptographicHash>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QElapsedTimer>
@@ -58,23 +58,6 @@ QString signalName(int sig)
 QString mb(qint64 bytes)
 {
     return QString::number(double(bytes) / (1024.0 * 1024.0), 'f', 1) + u" MiB"_s;
-}
-
-Result<QString> fileSha256(const QString &path, const RemoteShell &shell)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        return Error(ErrorCode::NotFound, u"cannot read %1: %2"_s.arg(path, f.errorString()));
-    }
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    QByteArray chunk;
-    while (!(chunk = f.read(1024 * 1024)).isEmpty()) {
-        if (shell.isCancelled()) {
-            return Error(ErrorCode::Cancelled, u"checksum of %1 cancelled"_s.arg(path));
-        }
-        hash.addData(chunk);
-    }
-    return QString::fromLatin1(hash.result().toHex());
 }
 
 } // namespace
@@ -232,7 +215,7 @@ Result<UploadResult> LocalShell::upload(const QString &localPath, const QString 
     if (target.isEmpty() || target.endsWith(u'/')) {
         return Error(ErrorCode::InvalidInput, u"invalid destination path '%1'"_s.arg(remotePath), describe());
     }
-    Result<QString> localSum = fileSha256(localPath, *this);
+    Result<QString> localSum = Core::fileSha256(localPath, [this] { return isCancelled(); });
     if (!localSum) {
         return localSum.error();
     }
@@ -326,7 +309,7 @@ Result<UploadResult> LocalShell::upload(const QString &localPath, const QString 
     ::fsync(out.handle());
 #endif
     out.close();
-    Result<QString> remoteSum = fileSha256(part, *this);
+    Result<QString> remoteSum = Core::fileSha256(part, [this] { return isCancelled(); });
     if (!remoteSum || *remoteSum != *localSum) {
         QFile::remove(part);
         return Error(ErrorCode::Failed,
@@ -373,7 +356,7 @@ Result<FreeSpace> LocalShell::freeSpace(const QString &remoteDir)
 
 Result<QString> LocalShell::sha256(const QString &remotePath)
 {
-    return fileSha256(expand(remotePath), *this);
+    return Core::fileSha256(expand(remotePath), [this] { return isCancelled(); });
 }
 
 } // namespace GrayStep::Ssh

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ssh/sshshell.h"
 
+#include "core/filedigest.h"
 #include "ssh/busyguard.h"
 #include "ssh/logging.h"
 #include "ssh/outputsink.h"
@@ -237,26 +238,7 @@ public:
 private:
     void run(const QString &path)
     {
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly)) {
-            return;
-        }
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        QByteArray buf(1024 * 1024, Qt::Uninitialized);
-        for (;;) {
-            if (m_stop.load()) {
-                return;
-            }
-            const qint64 n = f.read(buf.data(), buf.size());
-            if (n < 0) {
-                return;
-            }
-            if (n == 0) {
-                break;
-            }
-            hash.addData(QByteArrayView(buf.constData(), n));
-        }
-        m_result = QString::fromLatin1(hash.result().toHex());
+        m_result = Core::fileSha256(path, [this] { return m_stop.load(); }).valueOr(QString());
     }
 
     std::atomic<bool> m_stop{false};
