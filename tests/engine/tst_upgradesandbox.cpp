@@ -112,6 +112,7 @@ private Q_SLOTS:
     void approvalWithoutATerminalStopsResumable();
     void approvalOnATerminalAsksForEachHost();
     void sandboxRunAsksForTheCompatibilityRisk();
+    void realProfileYesDoesNotAcceptTheCompatibilityRisk();
     void fullDiskStopsTheRunBeforeAnyStop();
     void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
 
@@ -311,7 +312,7 @@ void tst_UpgradeSandbox::tutorialScenarioWithTheWriter()
     QVERIFY(from.ok() && to.ok());
     const bool promised = GrayStep::Core::compatibilityOfUpgrade(*from, *to).rollingUpgradePromised();
     QCOMPARE(runRecord.value(u"compatibilityPromised"_s).toBool(), promised);
-    QCOMPARE(runRecord.value(u"compatibilityConfirmedBy"_s).toString(), promised ? QString() : u"--yes"_s);
+    QCOMPARE(runRecord.value(u"compatibilityConfirmedBy"_s).toString(), promised ? QString() : u"--yes (sandbox profile)"_s);
     // Figures for the note.
     qInfo("FIGURE tutorial: wall %lld ms (test-side %lld ms), unavoidable (stop/start/recovery) %lld ms, ratio %.2f",
           qint64(result.value(u"wallMs"_s).toDouble()), wall, qint64(result.value(u"unavoidableMs"_s).toDouble()),
@@ -781,6 +782,56 @@ void tst_UpgradeSandbox::sandboxRunAsksForTheCompatibilityRisk()
     for (int i = 1; i <= 3; ++i) {
         QVERIFY(!QFileInfo::exists(m_dir + u"/host%1/.graystep"_s.arg(i)));
     }
+}
+
+void tst_UpgradeSandbox::realProfileYesDoesNotAcceptTheCompatibilityRisk()
+{
+    const auto from = GrayStep::Core::DdbVersion::parse(u"2.00.7.4"_s);
+    const auto to = GrayStep::Core::DdbVersion::parse(u"2.00.8.12"_s);
+    QVERIFY(from.ok() && to.ok());
+    if (GrayStep::Core::compatibilityOfUpgrade(*from, *to).rollingUpgradePromised()) {
+        QSKIP("the sandbox path is promised (level 4 or above): nothing to confirm");
+    }
+    // The same cluster described by a real profile (the password from the environment).
+    auto p = GrayStep::Core::UpgradeProfile::load(profile());
+    QVERIFY(p.ok());
+    p->sandbox = false;
+    p->apiPassword = {GrayStep::Core::SecretRef::Kind::Env, u"GRAYSTEP_TEST_API_PASSWORD"_s};
+    const QString real = m_dir + u"/real.graystep.json"_s;
+    QVERIFY(p->save(real).ok());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"GRAYSTEP_TEST_API_PASSWORD"_s, u"123456"_s);
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, real, u"--yes"_s, u"--json"_s, u"--no-writer"_s,
+                                                 u"--journal"_s, journal()},
+                            env);
+    QVERIFY2(run.exitCode != 0, run.out.right(2000).constData());
+    QVERIFY2(run.out.contains("--accept-compatibility-risk") || run.err.contains("--accept-compatibility-risk"),
+             QByteArray(run.out.right(1500) + run.err.right(1500)).constData());
+    // Refused before anything: no run record, nothing staged, every node still on the old version.
+    if (QFileInfo::exists(journal())) {
+        auto j = GrayStep::Engine::Journal::read(journal());
+        QVERIFY(j.ok());
+        for (const GrayStep::Engine::JournalRecord &r : j->records) {
+            QVERIFY2(r.kind != u"run"_s && r.kind != u"intent"_s, qPrintable(r.kind + u' ' + r.step));
+        }
+    }
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY(!QFileInfo::exists(m_dir + u"/host%1/.graystep"_s.arg(i)));
+    }
+    for (const QString &v : versions()) {
+        QVERIFY2(v.startsWith(u"2.00.7.4"_s), qPrintable(v));
+    }
+    // With the flag it is accepted, and the journal says by what.
+    const QString acceptedJournal = m_dir + u"/accepted.journal"_s;
+    const Cli accepted = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, real, u"--yes"_s, u"--accept-compatibility-risk"_s,
+                                                      u"--json"_s, u"--no-writer"_s, u"--canary"_s, u"--journal"_s, acceptedJournal},
+                                 env);
+    auto j = GrayStep::Engine::Journal::read(acceptedJournal);
+    QVERIFY(j.ok());
+    const auto runRecord = std::find_if(j->records.begin(), j->records.end(),
+                                        [](const GrayStep::Engine::JournalRecord &r) { return r.kind == u"run"_s; });
+    QVERIFY2(runRecord != j->records.end(), accepted.out.right(2000).constData());
+    QCOMPARE(runRecord->data.value(u"compatibilityConfirmedBy"_s).toString(), u"--accept-compatibility-risk"_s);
 }
 
 void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()

@@ -165,12 +165,14 @@ int runRunCommand(CliContext &ctx)
     }
     o.journalPath = QFileInfo(o.journalPath).absoluteFilePath();
     // The compatibility verdict is asked for like on any profile (a sandbox rehearsal asks what
-    // the real run will ask); the journal records whether and how it was confirmed.
+    // the real run will ask); the journal records whether and how it was confirmed. On a real
+    // cluster a path below level 4 needs its own flag: --yes answers questions, it does not
+    // accept a risk the vendor does not cover (the runner refuses before changing anything).
     if (o.acceptCompatibilityRisk) {
         o.compatibilityConfirmedBy = u"--accept-compatibility-risk"_s;
-    } else if (yes) {
+    } else if (yes && profile->sandbox) {
         o.acceptCompatibilityRisk = true;
-        o.compatibilityConfirmedBy = u"--yes"_s;
+        o.compatibilityConfirmedBy = u"--yes (sandbox profile)"_s;
     }
     if (!yes) {
         Core::Result<Engine::UpgradePlan> plan = QtConcurrent::run([&]() -> Core::Result<Engine::UpgradePlan> {
@@ -222,8 +224,9 @@ CliCommand runCommand()
             u"run --profile P [--journal J] [--yes] [--canary] [--writer-rate N] [--no-writer] "
             "[--accept-compatibility-risk] [--package-for HOST=ZIP]"_s,
             u"the upgrade, host by host, journaled; events as lines (JSON lines with --json). --yes answers the plan's "
-            "and the compatibility verdict's questions (journaled as such); with approvalPerHost each host is asked "
-            "for on a terminal, without one the run stops paused before the host"_s,
+            "question, and on a sandbox profile the compatibility verdict's too (journaled as such); on a real cluster "
+            "a path below level 4 needs --accept-compatibility-risk. With approvalPerHost each host is asked for on a "
+            "terminal; without one the run stops paused before the host"_s,
             runRunCommand};
 }
 
