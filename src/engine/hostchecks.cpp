@@ -209,7 +209,9 @@ Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &no
         }
         if (t.elapsed() >= graceMs) {
             return Error(ErrorCode::Failed,
-                         u"node port(s) still accept connections after the stop: %1"_s.arg(notClosed.join(u", "_s)),
+                         u"node port(s) still accept connections after the stop: %1. The host's nodes are stopped and "
+                         "nothing was installed; find what still serves the port (ss -ltnp on the host), end it, then "
+                         "resume"_s.arg(notClosed.join(u", "_s)),
                          u"host %1, step verify-stopped"_s.arg(host));
         }
         QThread::msleep(250);

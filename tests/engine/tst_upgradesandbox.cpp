@@ -24,6 +24,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStorageInfo>
@@ -113,6 +114,7 @@ private Q_SLOTS:
     void approvalOnATerminalAsksForEachHost();
     void sandboxRunAsksForTheCompatibilityRisk();
     void realProfileYesDoesNotAcceptTheCompatibilityRisk();
+    void portStillOpenAfterTheStopHaltsTheRun();
     void fullDiskStopsTheRunBeforeAnyStop();
     void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
 
@@ -832,6 +834,88 @@ void tst_UpgradeSandbox::realProfileYesDoesNotAcceptTheCompatibilityRisk()
                                         [](const GrayStep::Engine::JournalRecord &r) { return r.kind == u"run"_s; });
     QVERIFY2(runRecord != j->records.end(), accepted.out.right(2000).constData());
     QCOMPARE(runRecord->data.value(u"compatibilityConfirmedBy"_s).toString(), u"--accept-compatibility-risk"_s);
+}
+
+void tst_UpgradeSandbox::portStillOpenAfterTheStopHaltsTheRun()
+{
+    // Something else holds a data node's port once the host's nodes are stopped (here: this
+    // test, listening on it as soon as the stop step reports done). verify-stopped must see the
+    // host as not really down: the run stops there, before any backup or install, naming the
+    // node and the port; once the port is free, resume finishes the upgrade.
+    const QString first = planOrder().value(0);
+    QVERIFY(!first.isEmpty());
+    QString alias;
+    quint16 port = 0;
+    for (const QJsonValue &n : status().value(u"nodes"_s).toArray()) {
+        const QJsonObject o = n.toObject();
+        if (o.value(u"host"_s).toString() == first && o.value(u"mode"_s).toString() == u"datanode"_s) {
+            alias = o.value(u"alias"_s).toString();
+            port = quint16(o.value(u"port"_s).toInt());
+        }
+    }
+    QVERIFY2(port != 0, qPrintable(first));
+    QProcess run;
+    run.start(binDir() + u"/graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
+                                               u"--journal"_s, journal()});
+    run.closeWriteChannel();
+    QTcpServer squatter;
+    QByteArray out;
+    QByteArray pending;
+    bool listening = false;
+    QElapsedTimer t;
+    t.start();
+    while (run.state() != QProcess::NotRunning && t.elapsed() < 300000) {
+        run.waitForReadyRead(100);
+        pending += run.readAllStandardOutput();
+        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+            const QByteArray line = pending.left(nl);
+            pending.remove(0, nl + 1);
+            out += line + '\n';
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (!listening && e.value(u"event"_s).toString() == u"step-finished"_s && e.value(u"host"_s).toString() == first
+                && e.value(u"step"_s).toString() == u"stop"_s) {
+                QVERIFY2(e.value(u"outcome"_s).toString() == u"ok"_s, line.constData());
+                QVERIFY2(squatter.listen(QHostAddress(first), port), qPrintable(squatter.errorString()));
+                listening = true;
+            }
+        }
+    }
+    run.waitForFinished(10000);
+    out += pending + run.readAllStandardOutput();
+    const QByteArray err = run.readAllStandardError();
+    QVERIFY2(listening, out.right(3000).constData());
+    QVERIFY2(run.exitStatus() == QProcess::NormalExit && run.exitCode() != 0, out.right(2000).constData());
+    const QByteArray expected = u"%1 (%2:%3)"_s.arg(alias, first).arg(port).toUtf8();
+    const QByteArray all = out + err;
+    QVERIFY2(all.contains("still accept connections") && all.contains(expected),
+             QByteArray(expected + " not in: " + out.right(2500) + err.right(1500)).constData());
+    // Nothing after verify-stopped ran on that host, and no other host was touched.
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    QSet<QString> stepsOnFirst;
+    for (const GrayStep::Engine::JournalRecord &r : j->records) {
+        if (r.kind == u"intent"_s && r.step != u"stage"_s) {
+            QVERIFY2(r.host == first, qPrintable(r.host + u' ' + r.step));
+            stepsOnFirst.insert(r.step);
+        }
+    }
+    QVERIFY2(!stepsOnFirst.contains(u"backup"_s) && !stepsOnFirst.contains(u"install"_s),
+             qPrintable(QStringList(stepsOnFirst.begin(), stepsOnFirst.end()).join(u", "_s)));
+    const QMap<QString, QString> before = versions();
+    for (const QJsonValue &n : status().value(u"nodes"_s).toArray()) {
+        const QJsonObject o = n.toObject();
+        if (o.value(u"host"_s).toString() != first) {
+            QVERIFY2(before.value(o.value(u"alias"_s).toString()).startsWith(u"2.00.7.4"_s), qPrintable(o.value(u"alias"_s).toString()));
+        }
+    }
+    // The port is free again: resume re-verifies the stop and finishes the upgrade.
+    squatter.close();
+    const Cli resume = runTool(u"graystep-cli"_s, {u"resume"_s, u"--journal"_s, journal(), u"--json"_s, u"--no-writer"_s});
+    QVERIFY2(resume.exitCode == 0, resume.out.right(3000).constData());
+    for (auto it = before.cbegin(); it != before.cend(); ++it) {
+        const QString v = versions().value(it.key());
+        QVERIFY2(v.startsWith(u"2.00.8.12"_s), qPrintable(it.key() + u": "_s + v));
+    }
 }
 
 void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()
