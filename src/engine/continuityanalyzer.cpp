@@ -751,6 +751,12 @@ QJsonObject continuityReportToJson(const ContinuityReport &report, const QList<H
     }
     o.insert(u"findings"_s, list);
     o.insert(u"findingsTruncated"_s, report.findingsTruncated);
+    // The host windows the findings were tied to (a finding's "host" names one of them).
+    QJsonArray spans;
+    for (const HostWindow &w : windows) {
+        spans.append(QJsonObject{{u"host"_s, w.host}, {u"startMs"_s, jsonNumber(w.startMs)}, {u"endMs"_s, jsonNumber(w.endMs)}});
+    }
+    o.insert(u"windows"_s, spans);
     return o;
 }
 

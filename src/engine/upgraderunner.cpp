@@ -1164,8 +1164,15 @@ void UpgradeRunner::Work::finishWriter()
         m_summary.continuity = QJsonObject{{u"error"_s, cols.error().message}};
         return;
     }
+    // Findings are tied to the hosts' windows as the journal has them (those a crashed process
+    // opened too), each lasting until the host's recovery is done: writes that stall while its
+    // chunks recover belong to that host. These are the windows `graystep-cli continuity
+    // --journal` reports, so the live report and a later one attribute alike. (The timeline's
+    // HostDown..HostUp band is the shorter time the host's nodes were not serving.)
+    const Result<JournalContents> journal = Journal::read(m_options.journalPath);
+    const QList<TimelineSpan> spans = journal ? hostWindowsFromJournal(journal->records) : q->m_timeline.hostWindows();
     QList<HostWindow> windows;
-    for (const TimelineSpan &s : q->m_timeline.hostWindows()) {
+    for (const TimelineSpan &s : spans) {
         windows.append({s.host, s.startMs, s.isOpen() ? QDateTime::currentMSecsSinceEpoch() : s.endMs});
     }
     ContinuityOptions co;

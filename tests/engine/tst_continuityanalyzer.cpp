@@ -458,6 +458,15 @@ void tst_ContinuityAnalyzer::findingsCarryTimesNodesAndHostWindows()
     const QJsonObject first = json.value(u"findings"_s).toArray().at(0).toObject();
     QCOMPARE(first.value(u"host"_s).toString(), u"127.0.60.1"_s);
     QCOMPARE(first.value(u"node"_s).toString(), u"dn3"_s);
+    // The windows go out with the findings (a chart draws them under the findings).
+    const QJsonArray spans = json.value(u"windows"_s).toArray();
+    QCOMPARE(spans.size(), windows.size());
+    for (qsizetype i = 0; i < windows.size(); ++i) {
+        const QJsonObject w = spans.at(i).toObject();
+        QCOMPARE(w.value(u"host"_s).toString(), windows.at(i).host);
+        QCOMPARE(qint64(w.value(u"startMs"_s).toDouble()), windows.at(i).startMs);
+        QCOMPARE(qint64(w.value(u"endMs"_s).toDouble()), windows.at(i).endMs);
+    }
 }
 
 void tst_ContinuityAnalyzer::fatalKindsDecideTheVerdict()

@@ -269,6 +269,28 @@ void tst_UpgradeSandbox::tutorialScenarioWithTheWriter()
                  + attempts.value(u"indeterminate"_s).toInt(),
              attempts.value(u"total"_s).toInt());
     QCOMPARE(c.value(u"totals"_s).toObject().value(u"lost"_s).toInt(), 0);
+    // Findings are tied to each host's window from its stop to its recovery done, as the
+    // journal records them (the windows `continuity --journal` reports too).
+    {
+        auto j = GrayStep::Engine::Journal::read(journal());
+        QVERIFY(j.ok());
+        QMap<QString, std::pair<qint64, qint64>> expected; // host -> first stop intent, recovery done
+        for (const GrayStep::Engine::JournalRecord &r : j->records) {
+            if (r.kind == u"intent"_s && r.step == u"stop"_s && !expected.contains(r.host)) {
+                expected.insert(r.host, {r.wallMs, -1});
+            } else if (r.kind == u"done"_s && r.step == u"recovery"_s && expected.contains(r.host)) {
+                expected[r.host].second = r.wallMs;
+            }
+        }
+        const QJsonArray windows = c.value(u"windows"_s).toArray();
+        QCOMPARE(windows.size(), 3);
+        for (const QJsonValue &w : windows) {
+            const QString host = w.toObject().value(u"host"_s).toString();
+            QVERIFY2(expected.contains(host), qPrintable(host));
+            QCOMPARE(qint64(w.toObject().value(u"startMs"_s).toDouble()), expected.value(host).first);
+            QCOMPARE(qint64(w.toObject().value(u"endMs"_s).toDouble()), expected.value(host).second);
+        }
+    }
     // Every chunk COMPLETE at the end: the journal's last recovery steps waited for it; the
     // events say so, and no event reports a stalled recovery.
     QVERIFY(!run.out.contains("recovery stalled"));
