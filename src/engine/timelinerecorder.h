@@ -59,8 +59,9 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
 // own report at its end, and `graystep-cli continuity --journal J` after the fact): unlike the
 // HostDown..HostUp events above (the time the host's nodes were not serving: the timeline's
 // "down" band), a window here lasts until the host's recovery is done (or "rollback-start"
-// is), since writes that stall while its chunks recover belong to that host too. Opens at the first "stop" (or
-// "rollback-stop") intent; a window still open at the journal's end stays open (endMs -1).
+// is), since writes that stall while its chunks recover belong to that host too. Opens at the
+// first "stop" (or "rollback-stop") intent; a window still open at the journal's end stays
+// open (endMs -1).
 QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records);
 
 } // namespace GrayStep::Engine
