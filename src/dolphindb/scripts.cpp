@@ -520,6 +520,46 @@ Core::Result<QList<ChunkStatus>> readChunkStatus(const DdbValue &value)
     return out;
 }
 
+bool RecoveryTask::isPending() const
+{
+    return status.compare(u"Finished"_s, Qt::CaseInsensitive) != 0 && status.compare(u"Aborted"_s, Qt::CaseInsensitive) != 0;
+}
+
+Core::Result<QList<RecoveryTask>> readRecoveryTasks(const DdbValue &value)
+{
+    if (value.isVoid() || (value.isScalar() && value.isNull())) {
+        return QList<RecoveryTask>();
+    }
+    if (!value.isTable()) {
+        return shape(u"expected the getRecoveryTaskStatus table"_s, value);
+    }
+    const DdbVector *status = col(value, u"Status"_s);
+    if (!status) {
+        return value.rowCount() == 0 ? Core::Result<QList<RecoveryTask>>(QList<RecoveryTask>())
+                                     : shape(u"expected a 'Status' column"_s, value);
+    }
+    const DdbVector *start = col(value, u"StartTime"_s);
+    QList<RecoveryTask> out;
+    for (qint64 r = 0; r < value.rowCount(); ++r) {
+        RecoveryTask t;
+        t.taskId = textAt(col(value, u"TaskId"_s), r);
+        t.type = textAt(col(value, u"TaskType"_s), r);
+        t.chunkId = textAt(col(value, u"ChunkId"_s), r);
+        t.chunkPath = textAt(col(value, u"ChunkPath"_s), r);
+        t.source = textAt(col(value, u"Source"_s), r);
+        t.dest = textAt(col(value, u"Dest"_s), r);
+        t.status = textAt(status, r).trimmed();
+        t.attempts = intOr(col(value, u"AttemptCount"_s), r, 0);
+        t.startMs = start ? toMs(*start, r) : NULL_LONG;
+        t.failureReason = textAt(col(value, u"FailureReason"_s), r);
+        out << t;
+    }
+    std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
+        return a.chunkPath != b.chunkPath ? a.chunkPath < b.chunkPath : a.taskId < b.taskId;
+    });
+    return out;
+}
+
 Core::Result<QString> readText(const DdbValue &value)
 {
     if (value.isVoid() || (value.isScalar() && value.isNull())) {

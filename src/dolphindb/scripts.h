@@ -173,6 +173,26 @@ Core::Result<QList<ChunkStatus>> readChunkStatus(const DdbValue &value);
 // "P1-node1:2:0,P2-node1:2:0" -> replicas.
 QList<ChunkReplica> parseReplicas(const QString &text);
 
+// getRecoveryTaskStatus (controller): one row per replica recovery or rebalance task.
+struct RecoveryTask
+{
+    QString taskId;
+    QString type;         // "ChunkRecovery", "LoadRebalance"
+    QString chunkId;
+    QString chunkPath;
+    QString source;       // node the data comes from
+    QString dest;         // node that receives it
+    QString status;       // "Waiting", "In-Progress", "Finished", "Aborted"
+    qint64 attempts = 0;
+    qint64 startMs = NULL_LONG;
+    QString failureReason;
+    // Waiting or in progress (anything but Finished and Aborted).
+    bool isPending() const;
+};
+// Accepts the table (STRING or SYMBOL columns), an empty table or VOID. Needs the Status
+// column. Sorted by chunk path, then task id.
+Core::Result<QList<RecoveryTask>> readRecoveryTasks(const DdbValue &value);
+
 // pnodeRun(getConfig{`key}): one row per node; a null value is an empty string.
 struct NodeConfigValue
 {

@@ -440,6 +440,29 @@ void checkCluster(ClusterAccess &cluster, const UpgradeProfile &profile, Collect
                  incomplete.isEmpty() ? u"getClusterChunksStatus: %1 chunks, all COMPLETE"_s.arg(chunks->size())
                                       : u"not COMPLETE: "_s + incomplete.mid(0, 20).join(u", "_s),
                  incomplete.isEmpty() ? QString() : u"wait for recovery to finish before upgrading"_s));
+    // Recovery and rebalance tasks still queued or running (a chunk may read COMPLETE while a
+    // rebalance moves it).
+    Result<DdbValue> rt = cluster.runOnLeader(Scripts::recoveryTasks());
+    Result<QList<RecoveryTask>> tasks = rt ? readRecoveryTasks(*rt) : Result<QList<RecoveryTask>>(rt.error());
+    if (!tasks) {
+        out.add(item(u"recovery-tasks"_s, u"No recovery or rebalance task pending"_s, V::Warn,
+                     u"getRecoveryTaskStatus: "_s + tasks.error().message,
+                     u"check the recovery tasks on the controller's web console before upgrading"_s));
+    } else {
+        QStringList pending;
+        for (const RecoveryTask &t : *tasks) {
+            if (t.isPending()) {
+                pending << u"%1 %2 -> %3 (%4 %5)"_s.arg(t.chunkPath.isEmpty() ? t.chunkId : t.chunkPath, t.source, t.dest,
+                                                        t.type, t.status);
+            }
+        }
+        out.add(item(u"recovery-tasks"_s, u"No recovery or rebalance task pending"_s, pending.isEmpty() ? V::Pass : V::Fail,
+                     pending.isEmpty()
+                         ? u"getRecoveryTaskStatus: %1 task(s), none waiting or in progress"_s.arg(tasks->size())
+                         : u"%1 pending: %2%3"_s.arg(pending.size())
+                               .arg(pending.mid(0, 20).join(u"; "_s), pending.size() > 20 ? u"; …"_s : QString()),
+                     u"wait until every task is Finished (a stuck one: see the controller log for its chunk)"_s));
+    }
     QSet<QString> alive;
     if (perf) {
         for (const DolphinDb::ClusterNode &n : *perf) {

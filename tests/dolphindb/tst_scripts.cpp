@@ -40,6 +40,8 @@ private Q_SLOTS:
     void clusterPerfToleratesTypeVariations_data();
     void clusterPerfToleratesTypeVariations();
     void clusterPerfNeedsItsKeyColumns();
+    void recoveryTasks_data();
+    void recoveryTasks();
     void chunkStatus_data();
     void chunkStatus();
     void replicasAreParsed();
@@ -226,6 +228,62 @@ void tst_Scripts::clusterPerfNeedsItsKeyColumns()
     const auto bad = readClusterPerf(table({u"host"_s}, {DdbVector::strings({u"h"_s})}));
     QVERIFY(!bad.ok());
     QVERIFY(bad.error().message.contains(u"expected columns"_s));
+}
+
+void tst_Scripts::recoveryTasks_data()
+{
+    QTest::addColumn<DdbValue>("value");
+    QTest::addColumn<QStringList>("pending");   // "path source>dest status" of the pending tasks
+    QTest::addColumn<int>("total");
+    QTest::newRow("VOID: no tasks") << DdbValue() << QStringList() << 0;
+    QTest::newRow("empty table without columns") << table({}, {}) << QStringList() << 0;
+    QTest::newRow("empty table") << table({u"TaskId"_s, u"Status"_s}, {DdbVector::strings({}), DdbVector::strings({})})
+                                 << QStringList() << 0;
+    const QStringList ids{u"t3"_s, u"t1"_s, u"t2"_s, u"t4"_s};
+    const QStringList paths{u"/stock/20230103/stock"_s, u"/stock/20230101/stock"_s, u"/stock/20230102/stock"_s,
+                            u"/stock/20230104/stock"_s};
+    const QStringList statuses{u"In-Progress"_s, u"Finished"_s, u"Waiting"_s, u"Aborted"_s};
+    QTest::newRow("documented columns, finished and aborted are not pending")
+        << table({u"TaskId"_s, u"TaskType"_s, u"ChunkId"_s, u"ChunkPath"_s, u"Source"_s, u"Dest"_s, u"Status"_s,
+                  u"AttemptCount"_s, u"StartTime"_s},
+                 {DdbVector::strings(ids), DdbVector::strings(QStringList(4, u"ChunkRecovery"_s)),
+                  DdbVector::strings({u"c3"_s, u"c1"_s, u"c2"_s, u"c4"_s}), DdbVector::strings(paths),
+                  DdbVector::strings(QStringList(4, u"node43"_s)), DdbVector::strings(QStringList(4, u"node44"_s)),
+                  DdbVector::strings(statuses), DdbVector::int32s(DataType::Int, {1, 1, 0, 3}),
+                  DdbVector::int64s(DataType::Timestamp, {1672531200000LL, 1672531200000LL, NULL_LONG, 1672531200000LL})})
+        << QStringList{u"/stock/20230102/stock node43>node44 Waiting"_s, u"/stock/20230103/stock node43>node44 In-Progress"_s}
+        << 4;
+    QTest::newRow("SYMBOL columns, lower-case names") << table(
+        {u"chunkpath"_s, u"source"_s, u"dest"_s, u"status"_s},
+        {DdbVector::symbols({u"/a"_s}), DdbVector::symbols({u"n1"_s}), DdbVector::symbols({u"n2"_s}), DdbVector::symbols({u"In-Progress"_s})})
+        << QStringList{u"/a n1>n2 In-Progress"_s} << 1;
+}
+
+void tst_Scripts::recoveryTasks()
+{
+    QFETCH(DdbValue, value);
+    QFETCH(QStringList, pending);
+    QFETCH(int, total);
+    const auto tasks = readRecoveryTasks(value);
+    QVERIFY2(tasks.ok(), qPrintable(tasks.ok() ? QString() : tasks.error().message));
+    QCOMPARE(tasks->size(), total);
+    QStringList got;
+    for (const RecoveryTask &t : *tasks) {
+        if (t.isPending()) {
+            got << u"%1 %2>%3 %4"_s.arg(t.chunkPath, t.source, t.dest, t.status);
+        }
+    }
+    QCOMPARE(got, pending);
+    if (total == 4) {
+        QCOMPARE(tasks->first().taskId, u"t1"_s);
+        QCOMPARE(tasks->first().attempts, 1);
+        QCOMPARE(tasks->at(1).startMs, NULL_LONG);
+    }
+    // A table without the Status column cannot be judged.
+    const auto bad = readRecoveryTasks(table({u"TaskId"_s}, {DdbVector::strings({u"x"_s})}));
+    QVERIFY(!bad.ok());
+    QVERIFY2(bad.error().message.contains(u"Status"_s), qPrintable(bad.error().message));
+    QVERIFY(!readRecoveryTasks(DdbValue::string(u"x"_s)).ok());
 }
 
 void tst_Scripts::chunkStatus_data()

@@ -2,7 +2,8 @@
 // The pre-flight checklist against a live sandbox (3 hosts, real sshd on 127.0.81.x): a healthy
 // cluster passes every item but the compatibility confirmation; each broken host precondition
 // fails the item of that host, names what is wrong and leaves the other hosts' items passing;
-// a data node down fails nodes-up and names the chunks a host's stop would take offline.
+// a data node down fails nodes-up and names the chunks a host's stop would take offline; a
+// recovery that does not finish fails the chunk and recovery-task items, naming the replicas.
 #include "core/upgradeprofile.h"
 #include "dolphindb/scripts.h"
 #include "engine/preflight.h"
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void brokenHostFailsOnlyItsOwnItems_data();
     void brokenHostFailsOnlyItsOwnItems();
     void downDataNodeFailsNodesUpAndNamesTheChunksAtRisk();
+    void unfinishedRecoveryFailsChunksAndRecoveryTasks();
 
 private:
     PreflightReport preflight(const Core::UpgradeProfile &profile) const
@@ -166,6 +168,9 @@ void tst_PreflightSandbox::healthyClusterPassesAllButTheConfirmation()
     const PreflightItem *chunks = find(r, u"chunks"_s);
     QVERIFY(chunks);
     QVERIFY2(chunks->evidence.contains(u"all COMPLETE"_s), qPrintable(chunks->evidence));
+    const PreflightItem *tasks = find(r, u"recovery-tasks"_s);
+    QVERIFY(tasks);
+    QVERIFY2(tasks->evidence.contains(u"none waiting or in progress"_s), qPrintable(tasks->evidence));
     QVERIFY(!r.leaderAlias.isEmpty());
     QVERIFY(r.leaderHost.startsWith(u"127.0.81."_s));
     // The disk item says what it measured.
@@ -282,6 +287,47 @@ void tst_PreflightSandbox::downDataNodeFailsNodesUpAndNamesTheChunksAtRisk()
     QVERIFY2(named >= 1, qPrintable(r.toText()));
     // Host 2 itself holds no live replica now: stopping it loses nothing more.
     QCOMPARE(find(r, u"whatif:"_s + host(2))->verdict, V::Pass);
+}
+
+void tst_PreflightSandbox::unfinishedRecoveryFailsChunksAndRecoveryTasks()
+{
+    // Continues the last test (node44 down): rows are written while it is down, recovery is
+    // made to hang, node44 comes back. Its stale replicas recover, and do not finish.
+    QCOMPARE(runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"stuck-recovery"_s}), 0);
+    {
+        Test::SimClient client;
+        QVERIFY(client.open(host(1), 8922));
+        QList<qint64> times;
+        QList<qint32> ids;
+        const qint64 day0 = QDateTime(QDate(2023, 1, 1), QTime(10, 0), Qt::UTC).toMSecsSinceEpoch();
+        for (int i = 0; i < 10; ++i) {
+            times << day0 + qint64(i) * 86400000;
+            ids << 100 + i;
+        }
+        using namespace DolphinDb;
+        const auto table = DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
+                                           {DdbVector::int64s(DataType::Timestamp, times),
+                                            DdbVector::symbols(QStringList(10, u"Apple"_s)), DdbVector::int32s(DataType::Int, ids)});
+        QVERIFY(table);
+        const auto inserted = client.call(*DolphinDb::Scripts::tableInsertFunction(u"dfs://stock"_s, u"stock"_s), {*table});
+        QVERIFY2(inserted, qPrintable(inserted ? QString() : inserted.error().toString()));
+        const auto started = client.run(u"startDataNode(\"node44\")"_s);
+        QVERIFY2(started, qPrintable(started ? QString() : started.error().toString()));
+    }
+    PreflightReport r;
+    const auto failing = [&](const QString &id) { return find(r, id) && find(r, id)->verdict == V::Fail; };
+    QTRY_VERIFY_WITH_TIMEOUT((r = preflight(m_profile), failing(u"chunks"_s) && failing(u"recovery-tasks"_s)), 30000);
+    const PreflightItem *tasks = find(r, u"recovery-tasks"_s);
+    // Each pending task by its partition, source and destination.
+    QVERIFY2(tasks->evidence.contains(u"/stock/2023010"_s), qPrintable(tasks->evidence));
+    QVERIFY2(tasks->evidence.contains(u" -> node44 (ChunkRecovery "_s), qPrintable(tasks->evidence));
+    QVERIFY2(!tasks->fixHint.isEmpty(), qPrintable(r.toText()));
+    QVERIFY2(find(r, u"chunks"_s)->evidence.contains(u"RECOVERING"_s), qPrintable(find(r, u"chunks"_s)->evidence));
+    // Recovery allowed again: both items pass once it is done.
+    QCOMPARE(runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"normal-recovery"_s}), 0);
+    QTRY_VERIFY_WITH_TIMEOUT((r = preflight(m_profile), find(r, u"recovery-tasks"_s)->verdict == V::Pass
+                                                            && find(r, u"chunks"_s)->verdict == V::Pass),
+                             60000);
 }
 
 QTEST_GUILESS_MAIN(tst_PreflightSandbox)

@@ -512,11 +512,31 @@ void tst_SimCluster::aWriteToARecoveringChunkWaitsForTheRecovery()
     });
     QCOMPARE(pending.wait_for(std::chrono::milliseconds(700)), std::future_status::timeout);
     QVERIFY(chunkStates().contains(u"RECOVERING"_s));
+    // The controller lists the recovery as a task: from a current replica to the victim.
+    const auto recoveryTasks = [&] {
+        return DolphinDb::readRecoveryTasks(Test::runOnce(m_cluster.host(writer), 8922,
+                                                          u"rpc(getControllerAlias(), getRecoveryTaskStatus)"_s)
+                                                .valueOr(DolphinDb::DdbValue::string(u"error"_s)));
+    };
+    {
+        const auto tasks = recoveryTasks();
+        QVERIFY2(tasks.ok(), qPrintable(tasks.ok() ? QString() : tasks.error().message));
+        QVERIFY(!tasks->isEmpty());
+        bool found = false;
+        for (const DolphinDb::RecoveryTask &t : *tasks) {
+            QCOMPARE(t.type, u"ChunkRecovery"_s);
+            QVERIFY(t.isPending());
+            QVERIFY(!t.source.isEmpty() && t.source != t.dest);
+            found = found || (t.chunkPath == u"/stock/20230101/stock"_s && t.dest == victim);
+        }
+        QVERIFY(found);
+    }
     QVERIFY(Test::runOnce(m_cluster.host(writer), 8922, u"simSetFault(\"recovery\", \"normal\")"_s).ok());
     QCOMPARE(pending.wait_for(std::chrono::seconds(15)), std::future_status::ready);
     QCOMPARE(pending.get(), 2);
     // It was written after the recovery: both replicas hold the same, newest version.
     QTRY_VERIFY_WITH_TIMEOUT(!chunkStates().contains(u"RECOVERING"_s), 10000);
+    QVERIFY(recoveryTasks().ok() && recoveryTasks()->isEmpty());
     auto status = Test::runOnce(m_cluster.host(writer), 8922,
                                 u"select version, replicas from rpc(getControllerAlias(), getClusterChunksStatus) where file = \"/stock/20230101/stock\""_s);
     QVERIFY(status.ok());

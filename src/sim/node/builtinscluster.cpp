@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Built-in functions that belong to the (leader) controller: getClusterPerf,
-// getClusterChunksStatus, getActiveMaster, startDataNode/stopDataNode, DFS listings.
+// getClusterChunksStatus, getRecoveryTaskStatus, getActiveMaster, startDataNode/stopDataNode,
+// DFS listings.
 // On a follower controller they fail with <NotLeader>host:port:alias; on data nodes and agents
 // they are forwarded to the leader.
 #include "sim/node/builtins_p.h"
@@ -10,7 +11,9 @@
 #include "sim/node/simnode.h"
 #include "sim/node/tableops.h"
 
+#include <QDateTime>
 #include <QJsonArray>
+#include <QUuid>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::DolphinDb;
@@ -157,6 +160,57 @@ Core::Result<Value> chunksStatus(Interpreter &in, QList<Value> &)
     return data(TableOps::toDdb(t));
 }
 
+// One ChunkRecovery task per recovering replica (the emulator keeps no history of finished
+// ones): from a current replica to the stale one, "In-Progress" once its start time has come,
+// "Waiting" before. Columns as documented for getRecoveryTaskStatus.
+Core::Result<Value> recoveryTaskStatus(Interpreter &in, QList<Value> &)
+{
+    SimNode *node = in.node();
+    SimTable t;
+    t.columns = {column(u"TaskId"_s, DdbType::String),        column(u"TaskType"_s, DdbType::String),
+                 column(u"ChunkId"_s, DdbType::String),       column(u"ChunkPath"_s, DdbType::String),
+                 column(u"Source"_s, DdbType::String),        column(u"Dest"_s, DdbType::String),
+                 column(u"Status"_s, DdbType::String),        column(u"AttemptCount"_s, DdbType::Int),
+                 column(u"DeleteSource"_s, DdbType::Bool),    column(u"StartTime"_s, DdbType::Timestamp),
+                 column(u"LastDequeueTime"_s, DdbType::Timestamp), column(u"LastStartTime"_s, DdbType::Timestamp),
+                 column(u"FinishTime"_s, DdbType::Timestamp), column(u"IsIncrementalRecovery"_s, DdbType::Bool),
+                 column(u"IsAsyncRecovery"_s, DdbType::Bool), column(u"ChangeFromIncrementalToFull"_s, DdbType::Bool),
+                 column(u"ChangeToSyncTime"_s, DdbType::Timestamp), column(u"FailureReason"_s, DdbType::String)};
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    runOnMain([&] {
+        for (const ChunkInfo &c : node->controller()->meta().chunks()) {
+            for (const ReplicaInfo &r : c.replicas) {
+                if (!r.recovering)
+                    continue;
+                QString source;
+                for (const ReplicaInfo &s : c.replicas)
+                    if (!s.recovering && s.version == c.version && source.isEmpty())
+                        source = s.alias;
+                const bool started = now >= r.recoverStartMs;
+                t.columns[0].texts << QUuid::createUuidV5(QUuid::fromString(c.id), r.alias).toString(QUuid::WithoutBraces);
+                t.columns[1].texts << u"ChunkRecovery"_s;
+                t.columns[2].texts << c.id;
+                t.columns[3].texts << c.file();
+                t.columns[4].texts << source;
+                t.columns[5].texts << r.alias;
+                t.columns[6].texts << (started ? u"In-Progress"_s : u"Waiting"_s);
+                t.columns[7].ints << (started ? 1 : 0);
+                t.columns[8].ints << 0;
+                t.columns[9].ints << r.recoverStartMs;
+                t.columns[10].ints << (started ? r.recoverStartMs : SimColumn::kNullInt);
+                t.columns[11].ints << (started ? r.recoverStartMs : SimColumn::kNullInt);
+                t.columns[12].ints << SimColumn::kNullInt;
+                t.columns[13].ints << 1;
+                t.columns[14].ints << 0;
+                t.columns[15].ints << 0;
+                t.columns[16].ints << SimColumn::kNullInt;
+                t.columns[17].texts << QString();
+            }
+        }
+    });
+    return data(TableOps::toDdb(t));
+}
+
 Core::Result<Value> startStop(Interpreter &in, QList<Value> &args, bool start)
 {
     const QString fn = start ? u"startDataNode"_s : u"stopDataNode"_s;
@@ -196,6 +250,7 @@ void registerCluster(Table &t)
 {
     t.insert(u"getClusterPerf"_s, leaderOnly(u"getClusterPerf"_s, clusterPerf));
     t.insert(u"getClusterChunksStatus"_s, leaderOnly(u"getClusterChunksStatus"_s, chunksStatus));
+    t.insert(u"getRecoveryTaskStatus"_s, leaderOnly(u"getRecoveryTaskStatus"_s, recoveryTaskStatus));
     t.insert(u"getActiveMaster"_s, leaderOnly(u"getActiveMaster"_s, [](Interpreter &in, QList<Value> &) -> Core::Result<Value> {
                  return data(DdbValue::string(in.node()->context().self.alias));
              }));
