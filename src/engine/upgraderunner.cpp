@@ -1251,6 +1251,14 @@ RunSummary UpgradeRunner::Work::run()
     }
     for (const JournalRecord &r : existing) {
         if (r.kind == u"finished"_s && r.data.value(u"ok"_s).toBool()) {
+            // Nothing left to do; the events still tell the run as the journal has it (its
+            // hosts' windows and which hosts are done), like any resumed run's.
+            replayHostWindows(existing);
+            for (const JournalRecord &h : existing) {
+                if (h.kind == u"host-done"_s && !m_summary.hostsDone.contains(h.host)) {
+                    m_summary.hostsDone << h.host;
+                }
+            }
             m_summary.ok = true;
             m_summary.failure.clear();
             emitEvent(EngineEvent::Kind::RunFinished, Outcome::Ok, {}, {}, u"the journal's run already finished"_s);
