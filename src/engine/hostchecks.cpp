@@ -256,6 +256,85 @@ Result<HostClock> sampleHostClock(Ssh::RemoteShell &shell, const QString &host)
     return hostClockFromDate(host, QString::fromUtf8(r->stdoutData), before, after);
 }
 
+QList<InstalledPlugin> parsePluginListing(const QString &listing)
+{
+    static const QRegularExpression descriptor(u"^\\s*([A-Za-z0-9_]+)\\s*,\\s*([^,\\s]+\\.(?:so|dll|dylib))\\s*(?:,\\s*([0-9][0-9.]*))?"_s);
+    QList<InstalledPlugin> out;
+    for (const QString &line : listing.split(u'\n', Qt::SkipEmptyParts)) {
+        const QString path = line.section(u'\t', 0, 0);
+        const QString first = line.section(u'\t', 1);
+        const QString dir = path.section(u'/', -2, -2);
+        const QRegularExpressionMatch m = descriptor.match(first);
+        if (dir.isEmpty() || !m.hasMatch()
+            || std::any_of(out.cbegin(), out.cend(), [&](const InstalledPlugin &p) { return p.directory == dir; })) {
+            continue;
+        }
+        out.append(InstalledPlugin{dir, m.captured(1), m.captured(3)});
+    }
+    std::sort(out.begin(), out.end(), [](const InstalledPlugin &a, const InstalledPlugin &b) { return a.directory < b.directory; });
+    return out;
+}
+
+QStringList preloadedPlugins(const QString &preloadModules)
+{
+    QStringList names;
+    for (const QString &entry : preloadModules.split(u',', Qt::SkipEmptyParts)) {
+        const QString e = entry.trimmed();
+        if (e.startsWith(u"plugins::"_s, Qt::CaseInsensitive) && e.size() > 9) {
+            names << e.mid(9).toLower();
+        }
+    }
+    return names;
+}
+
+PreflightItem pluginItem(const QString &host, const QString &installDir, const QList<InstalledPlugin> &plugins,
+                         const QStringList &packagePluginDirs, const QMap<QString, QStringList> &preloadedBy,
+                         const QString &targetVersion)
+{
+    // "2.00.8.12 2023.01.10" -> "2.00.8"
+    const auto firstThree = [](const QString &v) { return v.section(u' ', 0, 0).section(u'.', 0, 2); };
+    const QString target = firstThree(targetVersion);
+    PreflightItem item;
+    item.id = u"plugins:"_s + host;
+    item.title = u"Plugins match the target version"_s;
+    const QString dir = installDir + u"/plugins"_s;
+    if (plugins.isEmpty()) {
+        item.verdict = PreflightItem::Verdict::Pass;
+        item.evidence = u"no plugin in %1"_s.arg(dir);
+        return item;
+    }
+    QStringList evidence;
+    QStringList stale;
+    bool preloadedStale = false;
+    for (const InstalledPlugin &p : plugins) {
+        const QStringList by = preloadedBy.value(p.name.toLower()) + preloadedBy.value(p.directory.toLower());
+        QStringList nodes = by;
+        nodes.removeDuplicates();
+        const QString who = nodes.isEmpty() ? QString() : u", preloaded by "_s + nodes.join(u", "_s);
+        const QString shown = p.version.isEmpty() ? u"%1 (no version)"_s.arg(p.name) : u"%1 %2"_s.arg(p.name, p.version);
+        if (packagePluginDirs.contains(p.directory, Qt::CaseInsensitive)) {
+            evidence << u"%1: the package brings its own%2"_s.arg(shown, who);
+        } else if (!p.version.isEmpty() && firstThree(p.version) == target) {
+            evidence << u"%1: matches%2"_s.arg(shown, who);
+        } else {
+            evidence << u"%1: does not match %2%3"_s.arg(shown, target, who);
+            stale << p.directory;
+            preloadedStale = preloadedStale || !nodes.isEmpty();
+        }
+    }
+    item.verdict = preloadedStale ? PreflightItem::Verdict::Fail
+                   : stale.isEmpty() ? PreflightItem::Verdict::Pass
+                                     : PreflightItem::Verdict::Warn;
+    item.evidence = dir + u": "_s + evidence.join(u"; "_s);
+    if (!stale.isEmpty()) {
+        item.fixHint = u"put the %1 build of %2 into %3 before the upgrade (%4)"_s.arg(
+            target, stale.join(u", "_s), dir,
+            preloadedStale ? u"a node that preloads a plugin of another version does not start"_s
+                           : u"loadPlugin fails on a version mismatch"_s);
+    }
+    return item;
+}
+
 PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs)
 {
     PreflightItem item;

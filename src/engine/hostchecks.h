@@ -94,4 +94,32 @@ Core::Result<HostClock> sampleHostClock(Ssh::RemoteShell &shell, const QString &
 // uncertainty), with each host's offset as evidence. Warn above warnMs, fail above failMs.
 PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs);
 
+// ---- plugins
+
+// A plugin installed on a host: one directory under <installDir>/plugins with its descriptor,
+// whose first line reads "name,library[,version]" (Plugin<Name>.txt; older plugins: no version).
+struct InstalledPlugin
+{
+    QString directory;   // "mysql" (the directory under plugins/)
+    QString name;        // the descriptor's first field
+    QString version;     // "2.00.8" (empty when the descriptor has none)
+};
+
+// The plugins in `listing`: lines "<dir>/<file>\t<first line of the file>" (what the
+// pre-flight's host command prints for plugins/*/*.txt and *.cfg). Lines whose first line is
+// not a descriptor (a README, ...) are skipped; one plugin per directory.
+QList<InstalledPlugin> parsePluginListing(const QString &listing);
+
+// The plugins a node loads at start: the "plugins::name" entries of its preloadModules.
+QStringList preloadedPlugins(const QString &preloadModules);
+
+// The pre-flight item "plugins:<host>". A plugin must match the target's first three version
+// components after the upgrade (PROCEDURE.md), unless the new package brings its own build
+// (packagePluginDirs: the directories under server/plugins/ in the zip). A mismatch warns; a
+// mismatch in a plugin that a node of this host preloads fails (that node would not start).
+// preloadedBy: plugin name (lower case) -> the aliases of this host's nodes that preload it.
+PreflightItem pluginItem(const QString &host, const QString &installDir, const QList<InstalledPlugin> &plugins,
+                         const QStringList &packagePluginDirs, const QMap<QString, QStringList> &preloadedBy,
+                         const QString &targetVersion);
+
 } // namespace GrayStep::Engine

@@ -127,6 +127,27 @@ public:
         QMutexLocker lock(&m_mutex);
         return m_clocks;
     }
+    // What the hosts and the package say about plugins, judged once all have answered.
+    void addPlugins(const QString &host, QList<InstalledPlugin> plugins)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_plugins.insert(host, std::move(plugins));
+    }
+    QMap<QString, QList<InstalledPlugin>> plugins() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_plugins;
+    }
+    void setPackagePluginDirs(QStringList dirs)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_packagePluginDirs = std::move(dirs);
+    }
+    QStringList packagePluginDirs() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_packagePluginDirs;
+    }
 
 private:
     mutable QMutex m_mutex;
@@ -137,6 +158,8 @@ private:
         return t;
     }();
     QList<HostClock> m_clocks;
+    QMap<QString, QList<InstalledPlugin>> m_plugins;
+    QStringList m_packagePluginDirs;
 };
 
 PreflightItem item(const QString &id, const QString &title, V v, const QString &evidence, const QString &fix = {})
@@ -178,6 +201,14 @@ void checkPackage(const UpgradeProfile &profile, Collector &out)
         return;
     }
     const QStringList names = QString::fromUtf8(unzip.readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
+    QStringList pluginDirs;
+    for (const QString &n : names) {
+        if (n.startsWith(u"server/plugins/"_s) && n.count(u'/') >= 3) {
+            pluginDirs << n.section(u'/', 2, 2);
+        }
+    }
+    pluginDirs.removeDuplicates();
+    out.setPackagePluginDirs(pluginDirs);
     if (!names.contains(u"server/dolphindb"_s)) {
         out.add(item(u"package"_s, u"Package is a readable zip with server/dolphindb"_s, V::Fail,
                      u"%1 entries, no server/dolphindb"_s.arg(names.size()), u"use the Linux64 server package"_s));
@@ -243,12 +274,15 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     for (const BackupItem &b : items) {
         dirs += u' ' + shellQuote(b.sourceDir);
     }
+    // The plugins' descriptors: the first line of each plugins/*/*.txt and *.cfg (read builtin).
     const QString script =
-        u"if cd "_s + shellQuote(install) + u"; then for f in "_s + files.join(u' ')
-        + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else echo \"@missing "_s + install
+        u"if cd "_s + shellQuote(install) + u"; then in=1; for f in "_s + files.join(u' ')
+        + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else in=; echo \"@missing "_s + install
         + u"\"; fi\necho \"@now ${EPOCHREALTIME:-$(date +%s.%N)}\"\nset --; for d in"_s + dirs
         + u"; do [ -e \"$d\" ] && set -- \"$@\" \"$d\"; done\necho @du\n[ $# -eq 0 ] || du -sk -- \"$@\"\n"_s
-        + u"echo @df\ndf -Pk "_s + shellQuote(QFileInfo(install).absolutePath()) + u"\n"_s;
+        + u"echo @df\ndf -Pk "_s + shellQuote(QFileInfo(install).absolutePath()) + u"\n"_s
+        + u"echo @plugins\n[ -n \"$in\" ] && for f in plugins/*/*.txt plugins/*/*.cfg; do [ -f \"$f\" ] || continue; "
+          "l=; IFS= read -r l < \"$f\"; printf '%s\\t%s\\n' \"$f\" \"$l\"; done\n"_s;
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(30000));
     const qint64 after = QDateTime::currentMSecsSinceEpoch();
@@ -260,6 +294,7 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     QMap<QString, QString> answers;
     QString section;
     qint64 metaKiB = 0;
+    QString pluginListing;
     for (const QString &line : QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts)) {
         const QString tag = line.section(u' ', 0, 0);
         const QString value = line.section(u' ', 1).trimmed();
@@ -273,7 +308,12 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
         } else if (section == u"df"_s && !line.startsWith(u"Filesystem"_s)) {
             const QStringList f = line.simplified().split(u' ');
             answers.insert(u"free"_s, f.value(3)); // POSIX: fs, blocks, used, available, capacity, mount
+        } else if (section == u"plugins"_s) {
+            pluginListing += line + u'\n';
         }
+    }
+    if (answers.contains(u"plugins"_s)) {
+        out.addPlugins(id, parsePluginListing(pluginListing));
     }
     if (!r->succeeded() || !missing.isEmpty() || !answers.contains(u"now"_s)) {
         out.add(item(u"install:"_s + id, u"Install directory and scripts present"_s, V::Fail,
@@ -580,6 +620,21 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
     // The hosts' clocks against each other (the continuity windows and the hosts' logs are
     // compared across hosts).
     items.append(clockSpreadItem(out.clocks(), options.clockSpreadWarnMs, options.clockSpreadFailMs));
+    // Plugins, per host that answered: against the target and what the package brings.
+    const QMap<QString, QList<InstalledPlugin>> plugins = out.plugins();
+    for (const HostAccess &h : profile.hosts) {
+        if (!plugins.contains(h.address)) {
+            continue;
+        }
+        QMap<QString, QStringList> preloadedBy;
+        for (const Core::ClusterNode &n : topo.nodesOnHost(h.address)) {
+            for (const QString &name : preloadedPlugins(n.config.value(u"preloadModules"_s))) {
+                preloadedBy[name] << n.alias;
+            }
+        }
+        items.append(pluginItem(h.address, QDir::cleanPath(h.installDir), plugins.value(h.address), out.packagePluginDirs(),
+                                preloadedBy, profile.targetVersion));
+    }
     std::sort(items.begin(), items.end(), [](const PreflightItem &a, const PreflightItem &b) { return a.id < b.id; });
     {
         QMutexLocker lock(&reportMutex);

@@ -94,6 +94,9 @@ private Q_SLOTS:
     void clockAnswers();
     void clockSpread_data();
     void clockSpread();
+    void pluginListingIsParsed();
+    void pluginVerdict_data();
+    void pluginVerdict();
 };
 
 void tst_HostChecks::zipSizeIsTheSumOfTheEntries()
@@ -341,6 +344,78 @@ void tst_HostChecks::clockSpread()
             QVERIFY(item.evidence.contains(c.evidence));
         }
     }
+}
+
+void tst_HostChecks::pluginListingIsParsed()
+{
+    const QString listing = u"plugins/mysql/PluginMySQL.txt\tmysql,libPluginMySQL.so,2.00.8\n"
+                            "plugins/mysql/README.txt\tThe MySQL plugin\n"
+                            "plugins/odbc/odbc.cfg\todbc,libODBC.so\n"
+                            "plugins/zip/PluginZip.txt\t zip , libPluginZip.so , 2.00.7.4\n"
+                            "plugins/notes/notes.txt\tsome notes, not a plugin\n"
+                            "plugins/win/PluginWin.txt\twin,libPluginWin.dll,2.00.8\r\n"_s;
+    const QList<InstalledPlugin> p = parsePluginListing(listing);
+    QCOMPARE(p.size(), 4);
+    QCOMPARE(p.at(0).directory, u"mysql"_s);
+    QCOMPARE(p.at(0).name, u"mysql"_s);
+    QCOMPARE(p.at(0).version, u"2.00.8"_s);
+    QCOMPARE(p.at(1).directory, u"odbc"_s);
+    QCOMPARE(p.at(1).version, QString());
+    QCOMPARE(p.at(2).directory, u"win"_s);
+    QCOMPARE(p.at(3).name, u"zip"_s);
+    QCOMPARE(p.at(3).version, u"2.00.7.4"_s);
+    QVERIFY(parsePluginListing(QString()).isEmpty());
+    QCOMPARE(preloadedPlugins(u"plugins::mysql, plugins::ODBC,modules::ta,plugins::"_s), (QStringList{u"mysql"_s, u"odbc"_s}));
+    QVERIFY(preloadedPlugins(QString()).isEmpty());
+}
+
+void tst_HostChecks::pluginVerdict_data()
+{
+    QTest::addColumn<QString>("listing");
+    QTest::addColumn<QStringList>("packageDirs");
+    QTest::addColumn<QString>("preloaded");   // "plugin=alias,alias"
+    QTest::addColumn<int>("verdict");
+    QTest::addColumn<QStringList>("evidence"); // each must appear
+    using V = PreflightItem::Verdict;
+    const QString mysql7 = u"plugins/mysql/PluginMySQL.txt\tmysql,libPluginMySQL.so,2.00.7\n"_s;
+    const QString mysql8 = u"plugins/mysql/PluginMySQL.txt\tmysql,libPluginMySQL.so,2.00.8.3\n"_s;
+    const QString odbcOld = u"plugins/odbc/odbc.cfg\todbc,libODBC.so\n"_s;
+    QTest::newRow("no plugins") << QString() << QStringList() << QString() << int(V::Pass) << QStringList{u"no plugin in"_s};
+    QTest::newRow("a build of the target's 2.00.8 passes") << mysql8 << QStringList() << u"mysql=node44"_s << int(V::Pass)
+                                                             << QStringList{u"mysql 2.00.8.3: matches, preloaded by node44"_s};
+    QTest::newRow("an old build warns") << mysql7 << QStringList() << QString() << int(V::Warn)
+                                        << QStringList{u"mysql 2.00.7: does not match 2.00.8"_s};
+    QTest::newRow("an old build a node preloads fails") << mysql7 << QStringList() << u"mysql=node44,node47"_s << int(V::Fail)
+                                                        << QStringList{u"preloaded by node44, node47"_s, u"does not start"_s};
+    QTest::newRow("the package brings its own build") << mysql7 << QStringList{u"mysql"_s} << u"mysql=node44"_s << int(V::Pass)
+                                                      << QStringList{u"the package brings its own"_s};
+    QTest::newRow("no version in the descriptor cannot be shown to match") << odbcOld << QStringList() << QString()
+                                                                          << int(V::Warn) << QStringList{u"odbc (no version)"_s};
+    QTest::newRow("one stale preloaded among good ones fails") << mysql8 + odbcOld << QStringList() << u"odbc=node45"_s
+                                                               << int(V::Fail)
+                                                               << QStringList{u"mysql 2.00.8.3: matches"_s, u"into /d/server/plugins"_s};
+}
+
+void tst_HostChecks::pluginVerdict()
+{
+    QFETCH(QString, listing);
+    QFETCH(QStringList, packageDirs);
+    QFETCH(QString, preloaded);
+    QFETCH(int, verdict);
+    QFETCH(QStringList, evidence);
+    QMap<QString, QStringList> by;
+    if (!preloaded.isEmpty()) {
+        by.insert(preloaded.section(u'=', 0, 0), preloaded.section(u'=', 1).split(u','));
+    }
+    const PreflightItem item = pluginItem(u"10.10.11.2"_s, u"/d/server"_s, parsePluginListing(listing), packageDirs, by,
+                                          u"2.00.8.12"_s);
+    QCOMPARE(item.id, u"plugins:10.10.11.2"_s);
+    QCOMPARE(int(item.verdict), verdict);
+    const QString all = item.evidence + u" | "_s + item.fixHint;
+    for (const QString &e : evidence) {
+        QVERIFY2(all.contains(e), qPrintable(all));
+    }
+    QCOMPARE(item.fixHint.isEmpty(), verdict == int(PreflightItem::Verdict::Pass));
 }
 
 QTEST_GUILESS_MAIN(tst_HostChecks)

@@ -94,6 +94,7 @@ private Q_SLOTS:
     void healthyClusterPassesAllButTheConfirmation();
     void brokenHostFailsOnlyItsOwnItems_data();
     void brokenHostFailsOnlyItsOwnItems();
+    void pluginsAreJudgedAgainstTheTarget();
     void downDataNodeFailsNodesUpAndNamesTheChunksAtRisk();
     void unfinishedRecoveryFailsChunksAndRecoveryTasks();
 
@@ -257,6 +258,53 @@ void tst_PreflightSandbox::brokenHostFailsOnlyItsOwnItems()
             QCOMPARE(find(r, u"install:"_s + host(other))->verdict, V::Pass);
         }
     }
+}
+
+void tst_PreflightSandbox::pluginsAreJudgedAgainstTheTarget()
+{
+    const auto write = [](const QString &path, const QByteArray &text) {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
+    };
+    const QString pluginDir = m_profile.hosts.at(1).installDir + u"/plugins"_s;
+    const QString descriptor = pluginDir + u"/mysql/PluginMySQL.txt"_s;
+    const QString clusterCfg = m_profile.clusterCfg;
+    QFile cfg(clusterCfg);
+    QVERIFY(cfg.open(QIODevice::ReadOnly));
+    const QByteArray originalCfg = cfg.readAll();
+    cfg.close();
+    const auto verdictOf = [&](const PreflightReport &r, int i) {
+        const PreflightItem *item = find(r, u"plugins:"_s + host(i));
+        return item ? int(item->verdict) : -1;
+    };
+    // No plugins anywhere.
+    PreflightReport r = preflight(m_profile);
+    for (int i = 1; i <= 3; ++i) {
+        QCOMPARE(verdictOf(r, i), int(V::Pass));
+    }
+    QVERIFY2(find(r, u"plugins:"_s + host(2))->evidence.startsWith(u"no plugin in "_s), qPrintable(r.toText()));
+    // Host 2 has the 2.00.7 build of mysql: a warning naming it, the other hosts still pass.
+    QVERIFY(write(descriptor, "mysql,libPluginMySQL.so,2.00.7\nmysqlConnect,connect,system,1,5,0\n"));
+    QVERIFY(write(pluginDir + u"/mysql/README.txt"_s, "MySQL plugin for DolphinDB\n"));
+    r = preflight(m_profile);
+    QCOMPARE(verdictOf(r, 2), int(V::Warn));
+    QCOMPARE(verdictOf(r, 1), int(V::Pass));
+    const PreflightItem *item = find(r, u"plugins:"_s + host(2));
+    QVERIFY2(item->evidence.contains(u"mysql 2.00.7: does not match 2.00.8"_s), qPrintable(item->evidence));
+    QVERIFY2(item->fixHint.contains(pluginDir), qPrintable(item->fixHint));
+    // node44 preloads it (cluster.cfg): the node would not start on 2.00.8, so it fails.
+    QVERIFY(write(clusterCfg, originalCfg + "\nnode44.preloadModules=plugins::mysql\n"));
+    r = preflight(m_profile);
+    QCOMPARE(verdictOf(r, 2), int(V::Fail));
+    item = find(r, u"plugins:"_s + host(2));
+    QVERIFY2(item->evidence.contains(u"preloaded by node44"_s), qPrintable(item->evidence));
+    // The 2.00.8 build in place: passes.
+    QVERIFY(write(descriptor, "mysql,libPluginMySQL.so,2.00.8.4\n"));
+    r = preflight(m_profile);
+    QCOMPARE(verdictOf(r, 2), int(V::Pass));
+    QVERIFY(write(clusterCfg, originalCfg));
+    QVERIFY(QDir(pluginDir).removeRecursively());
 }
 
 void tst_PreflightSandbox::downDataNodeFailsNodesUpAndNamesTheChunksAtRisk()
