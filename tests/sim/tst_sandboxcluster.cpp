@@ -159,6 +159,7 @@ private Q_SLOTS:
     void tutorialProcedureOnHost1ThroughSsh();
     void killAndFailStartFaults();
     void diskFullAndElectionStormFaults();
+    void loseWriteFaultAcknowledgesAndStoresNothing();
     void brokenPackageFailsAtStartAndRollsBack();
     void downLeavesNoProcess();
     void upWithoutSsh();
@@ -562,6 +563,39 @@ void tst_SandboxCluster::killAndFailStartFaults()
     QVERIFY(m_launcher->fault(u"fail-start"_s, {u"node45"_s, u"--clear"_s}).ok());
     QTRY_VERIFY_WITH_TIMEOUT(startDataNodes({u"node45"_s}), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8922, u"version"_s).ok(), 20000);
+}
+
+void tst_SandboxCluster::loseWriteFaultAcknowledgesAndStoresNothing()
+{
+    const auto armed = [this](const QString &address) {
+        auto f = callOn(address, 8922, u"simGetFaults"_s);
+        return f ? f->toJson().toObject().value(u"loseNextAppend"_s).toString() : QString();
+    };
+    auto fault = m_launcher->fault(u"lose-write"_s, {u"node43"_s});
+    QVERIFY2(fault.ok(), qPrintable(fault.ok() ? QString() : fault.error().toString()));
+    QCOMPARE(fault->value(u"nodes"_s).toArray(), QJsonArray{u"node43"_s});
+    QCOMPARE(armed(u"127.0.50.1"_s), u"1"_s);
+    QCOMPARE(armed(u"127.0.50.2"_s), u"0"_s);
+    const qint64 before = rowCount(u"127.0.50.2"_s);
+    QVERIFY(before >= 0);
+    // The next append through node43 is acknowledged with its row count, and not stored.
+    auto lied = callOn(u"127.0.50.1"_s, 8922, u"tableInsert{loadTable('dfs://stock', 'stock')}"_s, {stockRows(800000, 7)});
+    QVERIFY2(lied.ok(), qPrintable(lied.ok() ? QString() : lied.error().toString()));
+    QCOMPARE(lied->toInt64(), 7);
+    QCOMPARE(rowCount(u"127.0.50.2"_s), before);
+    QCOMPARE(armed(u"127.0.50.1"_s), u"0"_s);   // one-shot
+    // The one after is stored.
+    auto stored = callOn(u"127.0.50.1"_s, 8922, u"tableInsert{loadTable('dfs://stock', 'stock')}"_s, {stockRows(800100, 5)});
+    QVERIFY(stored.ok());
+    QCOMPARE(rowCount(u"127.0.50.2"_s), before + 5);
+    // Every running data node at once, and --clear disarms them.
+    fault = m_launcher->fault(u"lose-write"_s, {});
+    QVERIFY(fault.ok());
+    QCOMPARE(fault->value(u"nodes"_s).toArray().size(), 3);
+    QVERIFY(m_launcher->fault(u"lose-write"_s, {u"--clear"_s}).ok());
+    for (const QString &a : {u"127.0.50.1"_s, u"127.0.50.2"_s, u"127.0.50.3"_s}) {
+        QCOMPARE(armed(a), u"0"_s);
+    }
 }
 
 void tst_SandboxCluster::diskFullAndElectionStormFaults()

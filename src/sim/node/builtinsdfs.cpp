@@ -343,6 +343,19 @@ Core::Result<Value> tableInsert(Interpreter &in, QList<Value> &args)
     const qint64 total = rows->rows();
     if (total == 0)
         return data(DdbValue::int32(0));
+    // Fault: a lying server acknowledges this append and stores nothing (one-shot), so that a
+    // continuity check has acknowledged rows to find missing.
+    bool lose = false;
+    SimNode *self = in.node();
+    runOnMain([&] {
+        lose = self->localFault(u"loseNextAppend"_s) == "1"_L1;
+        if (lose)
+            self->setLocalFault(u"loseNextAppend"_s, u"0"_s);
+    });
+    if (lose) {
+        NodeLog::instance().warning(u"Fault loseNextAppend: %1 row(s) acknowledged, not stored"_s.arg(total));
+        return data(DdbValue::int32(int(total)));
+    }
     // Group the rows by partition.
     const int schemeType = def->value(u"stype"_s).toInt();
     const SimColumn &pc = rows->columns.at(partIndex);

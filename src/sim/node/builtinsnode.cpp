@@ -351,9 +351,11 @@ void registerNode(Table &t)
             {u"diskFull"_s, {u"0"_s, u"1"_s}},
             {u"electionStorm"_s, {u"0"_s, u"1"_s}},
             {u"dropNextReply"_s, {u"0"_s, u"1"_s}},
+            {u"loseNextAppend"_s, {u"0"_s, u"1"_s}},
         };
         if (!allowed.contains(*kind))
-            return error(u"simSetFault: unknown fault kind '%1' (recovery, diskFull, electionStorm, dropNextReply)"_s.arg(*kind));
+            return error(u"simSetFault: unknown fault kind '%1' (recovery, diskFull, electionStorm, dropNextReply, "
+                         "loseNextAppend)"_s.arg(*kind));
         if (!allowed.value(*kind).contains(*value))
             return error(u"simSetFault: invalid value '%1' for %2 (%3)"_s.arg(*value, *kind, allowed.value(*kind).join(u'|')));
         if (*kind == "recovery"_L1) {
@@ -390,7 +392,8 @@ void registerNode(Table &t)
         }
         SimNode *node = in.node();
         add(u"dropNextReply"_s, u"0"_s);
-        for (const QString &k : {u"diskFull"_s, u"electionStorm"_s, u"dropNextReply"_s}) {
+        add(u"loseNextAppend"_s, u"0"_s);
+        for (const QString &k : {u"diskFull"_s, u"electionStorm"_s, u"dropNextReply"_s, u"loseNextAppend"_s}) {
             QString v;
             runOnMain([&] { v = node->localFault(k); });
             if (!v.isEmpty())

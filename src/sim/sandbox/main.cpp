@@ -29,7 +29,10 @@ const char *const Usage = R"(usage: graystep-sandbox COMMAND [options]
   fault [--dir D] KIND [ARGS] [--clear]
         slow-recovery | stuck-recovery | normal-recovery | fail-start ALIAS | kill ALIAS
         | disk-full HOST | stop-sshd HOST | start-sshd HOST | election-storm
-        (HOST = address or index; --clear undoes fail-start, disk-full, election-storm)
+        | lose-write [ALIAS]   (each running data node, or ALIAS, acknowledges its next
+                                append and stores nothing)
+        (HOST = address or index; --clear undoes fail-start, disk-full, election-storm,
+        lose-write)
 up, down and fault always print JSON on stdout (--json is accepted); progress goes to stderr.
 Defaults: --dir ./graystep-sandbox, --hosts 3, --version 2.00.7.4, --base-address 127.0.10.1.
 )";

@@ -1048,7 +1048,7 @@ Result<QJsonObject> SandboxLauncher::status()
 QStringList SandboxLauncher::faultKinds()
 {
     return {u"slow-recovery"_s, u"stuck-recovery"_s, u"normal-recovery"_s, u"fail-start"_s, u"kill"_s,
-            u"disk-full"_s, u"stop-sshd"_s, u"start-sshd"_s, u"election-storm"_s};
+            u"disk-full"_s, u"stop-sshd"_s, u"start-sshd"_s, u"election-storm"_s, u"lose-write"_s};
 }
 
 Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringList &argsIn)
@@ -1119,6 +1119,28 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
         }
         ::kill(pid_t(pid), SIGKILL);
         out[u"pid"_s] = pid;
+        return out;
+    }
+    if (kind == "lose-write"_L1) {
+        // Every running data node (or the one named) acknowledges its next append and stores
+        // nothing: acknowledged rows for a continuity check to find missing.
+        QJsonArray targets;
+        for (const SandboxHost &h : spec->hosts) {
+            for (const QString &a : h.dataNodeAliases()) {
+                if ((!args.value(0).isEmpty() && a != args.value(0)) || nodePid(h, a) <= 0) {
+                    continue;
+                }
+                if (Status s = setFault(h, *h.node(a), u"loseNextAppend"_s, clear ? u"0"_s : u"1"_s); !s) {
+                    return s.error();
+                }
+                targets.append(a);
+            }
+        }
+        if (targets.isEmpty()) {
+            return Error(ErrorCode::NotFound, u"no running data node%1"_s.arg(args.value(0).isEmpty() ? QString() : u" "_s + args.value(0)),
+                         kind);
+        }
+        out[u"nodes"_s] = targets;
         return out;
     }
     if (kind == "disk-full"_L1) {
