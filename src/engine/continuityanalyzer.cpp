@@ -687,6 +687,20 @@ QString nodeName(const QStringList &names, int node)
 
 } // namespace
 
+WindowAttempts attemptsInWindow(const std::vector<WriterAttempt> &all, qint64 startMs, qint64 cutoffMs)
+{
+    WindowAttempts w;
+    for (const WriterAttempt &a : all) {
+        if (a.sendMs < startMs || a.sendMs > cutoffMs) {
+            continue;
+        }
+        w.attempts.push_back(a);
+        w.firstId = w.firstId == NULL_VALUE ? a.id : std::min(w.firstId, a.id);
+        w.lastId = w.lastId == NULL_VALUE ? a.id : std::max(w.lastId, a.id);
+    }
+    return w;
+}
+
 QJsonObject continuityReportToJson(const ContinuityReport &report, const QList<HostWindow> &windows,
                                    const QStringList &nodeNames)
 {

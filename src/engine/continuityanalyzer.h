@@ -105,6 +105,18 @@ struct ContinuityReport
 // - latency = outcome time - send time; stalls use every attempt with an outcome time,
 //   the percentiles only acknowledged ones;
 // - a finding's host window is the first window its time span intersects.
+// The attempts of one host window, for the checkpoint after that host: those sent within
+// [startMs, cutoffMs] (later ones may not be visible in a read yet), in send order, and the id
+// range they cover (NULL_VALUE when there are none). Reading the table back over that range
+// and analysing it with these attempts judges the window alone.
+struct WindowAttempts
+{
+    std::vector<WriterAttempt> attempts;
+    qint64 firstId = NULL_VALUE;
+    qint64 lastId = NULL_VALUE;
+};
+WindowAttempts attemptsInWindow(const std::vector<WriterAttempt> &all, qint64 startMs, qint64 cutoffMs);
+
 class ContinuityAnalyzer final
 {
 public:

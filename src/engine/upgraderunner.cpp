@@ -25,7 +25,9 @@
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep::Core;
@@ -503,6 +505,9 @@ public:
     }
     void startWriter();
     void finishWriter();
+    Result<QJsonObject> continuityCheckpoint(const QString &host);
+    // One script on the first data node that answers (reads that any replica can serve).
+    Result<DdbValue> runOnAnyDataNode(const QString &script, int timeoutMs);
     Status checkStageDisk();
     Status checkPortsClosed(const QString &host);
 };
@@ -1053,11 +1058,135 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     if (!r) {
         return r.error();
     }
+
+    // 9. Continuity checkpoint: the writer's attempts in this host's window against the table.
+    if (m_writer && m_writerLog) {
+        r = step(host, u"continuity"_s, [&]() -> Result<QJsonObject> { return continuityCheckpoint(host); });
+        if (!r) {
+            return r.error();
+        }
+    }
     if (Status s = record(u"host-done"_s, host); !s) {
         return s;
     }
     emitEvent(EngineEvent::Kind::HostFinished, Outcome::Ok, host, {}, host + u" runs "_s + target);
     return {};
+}
+
+Result<DdbValue> UpgradeRunner::Work::runOnAnyDataNode(const QString &script, int timeoutMs)
+{
+    QStringList errors;
+    for (const Core::ClusterNode &n : m_cluster->topology().nodesWithMode(Core::NodeMode::DataNode)) {
+        Result<DdbValue> r = m_cluster->runOn(n.alias, script, timeoutMs);
+        if (r) {
+            return r;
+        }
+        errors << n.alias + u": "_s + r.error().message;
+    }
+    return Error(ErrorCode::Network, errors.join(u"; "_s));
+}
+
+// Before the next host: every attempt the writer sent since the last checkpoint, up to the
+// end of this host's window (its stop to its recovery done, as journaled), against the table
+// read back over their id range. Acknowledged rows missing beyond gates.maxLostRows stop the
+// run; the rest is reported, findings tied to this host's window when they fall in it. Each
+// attempt is judged by exactly one checkpoint (the last one's end is journaled).
+Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &host)
+{
+    HostWindow window{host, NULL_VALUE, QDateTime::currentMSecsSinceEpoch()};
+    qint64 fromMs = NULL_VALUE;
+    for (const JournalRecord &r : m_journal->records()) {
+        if (r.kind == u"done"_s && r.step == u"continuity"_s && r.data.contains(u"toMs"_s)) {
+            fromMs = qint64(r.data.value(u"toMs"_s).toDouble());
+        }
+    }
+    for (const TimelineSpan &s : hostWindowsFromJournal(m_journal->records())) {
+        if (s.host == host) {
+            window.startMs = s.startMs;
+            window.endMs = s.isOpen() ? window.endMs : s.endMs;
+        }
+    }
+    if (window.startMs == NULL_VALUE) {
+        return QJsonObject{{u"skipped"_s, u"no window in the journal"_s}};
+    }
+    // An append acknowledged just before the window's end may not be visible to a read yet.
+    if (const qint64 wait = window.endMs + 1000 - QDateTime::currentMSecsSinceEpoch(); wait > 0) {
+        QThread::msleep(ulong(std::min<qint64>(wait, 1000)));
+    }
+    (void)m_writerLog->sync();
+    const WriterLogContents log = m_writerLog->snapshot();
+    const WindowAttempts w = attemptsInWindow(log.attempts, fromMs == NULL_VALUE ? std::numeric_limits<qint64>::min() : fromMs + 1,
+                                              window.endMs);
+    if (w.attempts.empty()) {
+        message(u"continuity %1: the writer made no attempt since the last checkpoint"_s.arg(host), host);
+        emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, u"continuity"_s,
+                  u"no write attempt since the last checkpoint"_s);
+        return QJsonObject{{u"attempts"_s, 0}, {u"toMs"_s, window.endMs}};
+    }
+    Result<QString> script = Scripts::idRange(m_profile.writer.database, m_profile.writer.table, u"id"_s, u"time"_s,
+                                              w.firstId, w.lastId);
+    if (!script) {
+        return script.error();
+    }
+    ContinuityOptions co;
+    co.timeGapMs = m_profile.gates.maxGapMs;
+    ContinuityReport report;
+    for (int attempt = 0;; ++attempt) {
+        Result<DdbValue> v = runOnAnyDataNode(*script, 60000);
+        Result<IdTimePage> page = v ? readIdTimePage(*v, u"id"_s, u"time"_s) : Result<IdTimePage>(v.error());
+        ContinuityColumns cols;
+        Status read = page ? appendColumns(page->ids, page->times, cols) : Status(page.error());
+        if (!read) {
+            // Not judged here; the run's final check reads the whole table again.
+            message(u"continuity %1: cannot read ids %2..%3 back: %4"_s.arg(host).arg(w.firstId).arg(w.lastId).arg(
+                        read.error().message),
+                    host);
+            emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, u"continuity"_s,
+                      u"the window could not be read back: "_s + read.error().message);
+            return QJsonObject{{u"error"_s, read.error().message}};
+        }
+        ContinuityInput in;
+        in.ids = cols.ids;
+        in.times = cols.times;
+        in.attempts = w.attempts;
+        in.hasWriterLog = true;
+        in.extraNullIdRows = cols.nullIdRows;
+        in.windows = {window};
+        report = ContinuityAnalyzer(co).analyze(in);
+        if (report.total(FindingKind::Lost) > 0 && attempt == 0) {
+            QThread::msleep(3000); // rule out a read that raced the last appends' visibility
+            continue;
+        }
+        break;
+    }
+    const qint64 lost = report.total(FindingKind::Lost);
+    const bool breach = lost > m_profile.gates.maxLostRows;
+    const QString text = u"writer up to the end of %1's window (ids %2..%3): %4 attempts, %5 acknowledged, %6 lost, "
+                         "%7 duplicate, max latency %8 ms"_s
+                             .arg(host)
+                             .arg(w.firstId)
+                             .arg(w.lastId)
+                             .arg(report.attempts)
+                             .arg(report.acknowledged)
+                             .arg(lost)
+                             .arg(report.total(FindingKind::Duplicate))
+                             .arg(report.latencyMaxMs == NULL_VALUE ? 0 : report.latencyMaxMs);
+    emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, host, u"continuity"_s, text,
+              continuityReportToJson(report, {window}, log.nodes));
+    if (breach) {
+        QStringList ids;
+        for (const ContinuityFinding &f : report.findingsOf(FindingKind::Lost).mid(0, 10)) {
+            ids << (f.firstId == f.lastId ? QString::number(f.firstId) : u"%1..%2"_s.arg(f.firstId).arg(f.lastId));
+        }
+        return stepError(host, u"continuity"_s,
+                         u"%1 acknowledged row(s) lost up to the end of the host's window (ids %2; gate: at most %3); "
+                         "the run stops before the next host"_s.arg(lost).arg(ids.join(u", "_s)).arg(m_profile.gates.maxLostRows));
+    }
+    return QJsonObject{{u"attempts"_s, report.attempts}, {u"acknowledged"_s, report.acknowledged},
+                       {u"lost"_s, lost},                {u"duplicate"_s, report.total(FindingKind::Duplicate)},
+                       {u"firstId"_s, w.firstId},        {u"lastId"_s, w.lastId},
+                       {u"fromMs"_s, fromMs == NULL_VALUE ? QJsonValue() : QJsonValue(double(fromMs))},
+                       {u"toMs"_s, double(window.endMs)}};
 }
 
 void UpgradeRunner::Work::startWriter()
@@ -1120,35 +1249,14 @@ void UpgradeRunner::Work::finishWriter()
         message(u"continuity: "_s + ref.error().message);
         return;
     }
-    const QStringList dataNodes = [&] {
-        QStringList l;
-        for (const Core::ClusterNode &n : m_cluster->topology().nodesWithMode(Core::NodeMode::DataNode)) {
-            l << n.alias;
-        }
-        return l;
-    }();
     for (int attempt = 0;; ++attempt) {
     Result<ContinuityColumns> cols = readContinuityColumns(
-        [&](const QString &script) -> Result<DdbValue> {
-            QStringList errors;
-            for (const QString &alias : dataNodes) {
-                Result<DdbValue> r = m_cluster->runOn(alias, script, 60000);
-                if (r) {
-                    return r;
-                }
-                errors << r.error().message;
-            }
-            return Error(ErrorCode::Network, errors.join(u"; "_s));
-        },
-        *ref);
+        [&](const QString &script) -> Result<DdbValue> { return runOnAnyDataNode(script, 60000); }, *ref);
     if (!cols) {
         // Fallback: one read of both columns (servers without `top`/`order by`).
         message(u"continuity: paged read failed (%1); reading the columns in one request"_s.arg(cols.error().message));
         Result<QString> script = Scripts::idTimeAll(ref->database, ref->table, ref->idColumn, ref->timeColumn);
-        Result<DdbValue> all = script ? m_cluster->runOn(dataNodes.value(0), *script, 120000) : Result<DdbValue>(script.error());
-        for (int i = 1; !all && i < dataNodes.size(); ++i) {
-            all = m_cluster->runOn(dataNodes.value(i), *script, 120000);
-        }
+        Result<DdbValue> all = script ? runOnAnyDataNode(*script, 120000) : Result<DdbValue>(script.error());
         if (all) {
             Result<IdTimePage> page = readIdTimePage(*all, ref->idColumn, ref->timeColumn);
             if (page) {

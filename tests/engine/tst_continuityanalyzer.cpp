@@ -201,6 +201,9 @@ private Q_SLOTS:
     void jsonAndText();
     void extremeValuesSaturateInsteadOfOverflowing();
     void nullIdRowsCountedByTheServerAreReported();
+    void attemptsOfAWindow_data();
+    void attemptsOfAWindow();
+    void aWindowIsJudgedOnItsIdRangeAlone();
 };
 
 void tst_ContinuityAnalyzer::plantedFindings_data()
@@ -541,6 +544,82 @@ void tst_ContinuityAnalyzer::nullIdRowsCountedByTheServerAreReported()
     QCOMPARE(render(r), QStringList{u"null-id _ n3"_s});
     QCOMPARE(r.rows, 13);
     QCOMPARE(r.nullIdRows, 3);
+}
+
+void tst_ContinuityAnalyzer::attemptsOfAWindow_data()
+{
+    // Attempt i (id 100 + i) sent at 1000 + 10 i ms.
+    QTest::addColumn<qint64>("startMs");
+    QTest::addColumn<qint64>("cutoffMs");
+    QTest::addColumn<int>("count");
+    QTest::addColumn<qint64>("firstId");
+    QTest::addColumn<qint64>("lastId");
+    QTest::newRow("the middle, both ends included") << 1100ll << 1200ll << 11 << 110ll << 120ll;
+    QTest::newRow("everything") << 0ll << 99999ll << 50 << 100ll << 149ll;
+    QTest::newRow("before the first attempt") << 0ll << 999ll << 0 << NULL_VALUE << NULL_VALUE;
+    QTest::newRow("after the last attempt") << 1491ll << 99999ll << 0 << NULL_VALUE << NULL_VALUE;
+    QTest::newRow("one attempt") << 1250ll << 1250ll << 1 << 125ll << 125ll;
+}
+
+void tst_ContinuityAnalyzer::attemptsOfAWindow()
+{
+    QFETCH(qint64, startMs);
+    QFETCH(qint64, cutoffMs);
+    QFETCH(int, count);
+    QFETCH(qint64, firstId);
+    QFETCH(qint64, lastId);
+    std::vector<WriterAttempt> all;
+    for (int i = 0; i < 50; ++i) {
+        all.push_back(WriterAttempt{100 + i, 1000 + 10 * i, 1003 + 10 * i, AttemptOutcome::Acknowledged, 0});
+    }
+    const WindowAttempts w = attemptsInWindow(all, startMs, cutoffMs);
+    QCOMPARE(int(w.attempts.size()), count);
+    QCOMPARE(w.firstId, firstId);
+    QCOMPARE(w.lastId, lastId);
+    for (const WriterAttempt &a : w.attempts) {
+        QVERIFY(a.sendMs >= startMs && a.sendMs <= cutoffMs);
+    }
+}
+
+void tst_ContinuityAnalyzer::aWindowIsJudgedOnItsIdRangeAlone()
+{
+    // A long run (ids 1..1000, one per 10 ms), a host window over ids 400..600: the read-back
+    // of that range alone, with one acknowledged row missing and one doubled, finds exactly
+    // those, tied to the host, and nothing about the rows outside the range.
+    std::vector<WriterAttempt> all;
+    for (qint64 id = 1; id <= 1000; ++id) {
+        all.push_back(WriterAttempt{id, T0 + id * 10, T0 + id * 10 + 4, AttemptOutcome::Acknowledged, 1});
+    }
+    const HostWindow window{u"10.10.11.2"_s, T0 + 4000, T0 + 6000};
+    const WindowAttempts w = attemptsInWindow(all, window.startMs, window.endMs);
+    QCOMPARE(w.firstId, 400);
+    QCOMPARE(w.lastId, 600);
+    std::vector<qint64> ids;
+    std::vector<qint64> times;
+    for (qint64 id = w.firstId; id <= w.lastId; ++id) {
+        if (id == 517) {
+            continue; // lost
+        }
+        ids.push_back(id);
+        times.push_back(T0 + id * 10 + 2);
+        if (id == 450) {
+            ids.push_back(id); // duplicate
+            times.push_back(T0 + id * 10 + 2);
+        }
+    }
+    ContinuityInput in;
+    in.ids = ids;
+    in.times = times;
+    in.attempts = w.attempts;
+    in.hasWriterLog = true;
+    in.windows = {window};
+    const ContinuityReport r = ContinuityAnalyzer().analyze(in);
+    QCOMPARE(r.attempts, 201);
+    QCOMPARE(r.total(FindingKind::Lost), 1);
+    QCOMPARE(r.findingsOf(FindingKind::Lost).at(0).firstId, 517);
+    QCOMPARE(r.findingsOf(FindingKind::Lost).at(0).window, 0);
+    QCOMPARE(r.total(FindingKind::Duplicate), 1);
+    QCOMPARE(r.total(FindingKind::MissingIds), 0);
 }
 
 QTEST_APPLESS_MAIN(tst_ContinuityAnalyzer)

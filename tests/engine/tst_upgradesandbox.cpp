@@ -115,6 +115,7 @@ private Q_SLOTS:
     void sandboxRunAsksForTheCompatibilityRisk();
     void realProfileYesDoesNotAcceptTheCompatibilityRisk();
     void portStillOpenAfterTheStopHaltsTheRun();
+    void lostRowsInAHostWindowStopTheRunBeforeTheNextHost();
     void fullDiskStopsTheRunBeforeAnyStop();
     void packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop();
 
@@ -269,6 +270,26 @@ void tst_UpgradeSandbox::tutorialScenarioWithTheWriter()
                  + attempts.value(u"indeterminate"_s).toInt(),
              attempts.value(u"total"_s).toInt());
     QCOMPARE(c.value(u"totals"_s).toObject().value(u"lost"_s).toInt(), 0);
+    // Each host's window was checked on its own before the next host: attempts made, none lost.
+    {
+        QMap<QString, QJsonObject> checkpoints;
+        for (const QByteArray &line : run.out.split('\n')) {
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (e.value(u"event"_s).toString() == u"check"_s && e.value(u"step"_s).toString() == u"continuity"_s
+                && !e.value(u"host"_s).toString().isEmpty()) {
+                checkpoints.insert(e.value(u"host"_s).toString(), e);
+            }
+        }
+        QCOMPARE(checkpoints.size(), 3);
+        for (const QJsonObject &e : checkpoints) {
+            QVERIFY2(e.value(u"outcome"_s).toString() == u"ok"_s, QJsonDocument(e).toJson().left(1500).constData());
+            const QJsonObject d = e.value(u"details"_s).toObject();
+            QVERIFY2(d.value(u"attempts"_s).toObject().value(u"acknowledged"_s).toInt() > 0,
+                     QJsonDocument(e).toJson().left(1500).constData());
+            QCOMPARE(d.value(u"totals"_s).toObject().value(u"lost"_s).toInt(), 0);
+            QCOMPARE(d.value(u"windows"_s).toArray().size(), 1);
+        }
+    }
     // Findings are tied to each host's window from its stop to its recovery done, as the
     // journal records them (the windows `continuity --journal` reports too).
     {
@@ -939,6 +960,68 @@ void tst_UpgradeSandbox::portStillOpenAfterTheStopHaltsTheRun()
     for (auto it = before.cbegin(); it != before.cend(); ++it) {
         const QString v = versions().value(it.key());
         QVERIFY2(v.startsWith(u"2.00.8.12"_s), qPrintable(it.key() + u": "_s + v));
+    }
+}
+
+void tst_UpgradeSandbox::lostRowsInAHostWindowStopTheRunBeforeTheNextHost()
+{
+    // While the first host is down, every running data node acknowledges its next append and
+    // stores nothing (sandbox fault lose-write). The checkpoint after that host reads its
+    // window back, finds the acknowledged rows missing and stops the run before the next host.
+    const QStringList order = planOrder();
+    QCOMPARE(order.size(), 3);
+    QProcess run;
+    run.start(binDir() + u"/graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--journal"_s,
+                                               journal(), u"--writer-rate"_s, u"10"_s});
+    run.closeWriteChannel();
+    QByteArray out;
+    QByteArray pending;
+    bool faulted = false;
+    QElapsedTimer t;
+    t.start();
+    while (run.state() != QProcess::NotRunning && t.elapsed() < 300000) {
+        run.waitForReadyRead(100);
+        pending += run.readAllStandardOutput();
+        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+            const QByteArray line = pending.left(nl);
+            pending.remove(0, nl + 1);
+            out += line + '\n';
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (!faulted && e.value(u"event"_s).toString() == u"step-finished"_s && e.value(u"host"_s).toString() == order[0]
+                && e.value(u"step"_s).toString() == u"stop"_s) {
+                const Cli fault = runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"lose-write"_s});
+                QVERIFY2(fault.exitCode == 0, fault.err.constData());
+                faulted = true;
+            }
+        }
+    }
+    run.waitForFinished(10000);
+    out += pending + run.readAllStandardOutput();
+    QVERIFY2(faulted, out.right(3000).constData());
+    QVERIFY2(run.exitStatus() == QProcess::NormalExit && run.exitCode() == 1, out.right(3000).constData());
+    QVERIFY2(out.contains("acknowledged row(s) lost up to the end of the host's window"), out.right(3000).constData());
+    // The checkpoint of the first host failed, naming it; the other hosts were not touched.
+    bool checkpointFailed = false;
+    for (const QByteArray &line : out.split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e.value(u"event"_s).toString() == u"check"_s && e.value(u"step"_s).toString() == u"continuity"_s
+            && e.value(u"host"_s).toString() == order[0]) {
+            checkpointFailed = e.value(u"outcome"_s).toString() == u"failed"_s
+                               && e.value(u"details"_s).toObject().value(u"totals"_s).toObject().value(u"lost"_s).toInt() >= 1;
+        }
+    }
+    QVERIFY2(checkpointFailed, out.right(3000).constData());
+    auto j = GrayStep::Engine::Journal::read(journal());
+    QVERIFY(j.ok());
+    for (const GrayStep::Engine::JournalRecord &r : j->records) {
+        if (r.kind == u"intent"_s && r.step != u"stage"_s && r.step != u"gate"_s) {
+            QVERIFY2(r.host == order[0], qPrintable(r.host + u' ' + r.step));
+        }
+    }
+    for (const QJsonValue &n : status().value(u"nodes"_s).toArray()) {
+        const QJsonObject o = n.toObject();
+        const QString expected = o.value(u"host"_s).toString() == order[0] ? u"2.00.8.12"_s : u"2.00.7.4"_s;
+        QVERIFY2(o.value(u"version"_s).toString().startsWith(expected), qPrintable(o.value(u"alias"_s).toString()));
     }
 }
 
