@@ -619,6 +619,8 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
     }
     // The hosts' clocks against each other (the continuity windows and the hosts' logs are
     // compared across hosts).
+    // Judged from what the hosts answered, once all have.
+    const qsizetype judgedFrom = items.size();
     items.append(clockSpreadItem(out.clocks(), options.clockSpreadWarnMs, options.clockSpreadFailMs));
     // Plugins, per host that answered: against the target and what the package brings.
     const QMap<QString, QList<InstalledPlugin>> plugins = out.plugins();
@@ -634,6 +636,9 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
         }
         items.append(pluginItem(h.address, QDir::cleanPath(h.installDir), plugins.value(h.address), out.packagePluginDirs(),
                                 preloadedBy, profile.targetVersion));
+    }
+    for (qsizetype i = judgedFrom; i < items.size(); ++i) {
+        items[i].finishedAtMs = timer.elapsed();
     }
     std::sort(items.begin(), items.end(), [](const PreflightItem &a, const PreflightItem &b) { return a.id < b.id; });
     {
