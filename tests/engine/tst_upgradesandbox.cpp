@@ -32,6 +32,8 @@
 #include <QTest>
 #include <QtEndian>
 
+#include <functional>
+
 using namespace Qt::Literals::StringLiterals;
 using GrayStep::Test::binDir;
 
@@ -69,6 +71,41 @@ Cli runTool(const QString &tool, const QStringList &args, const QProcessEnvironm
     c.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + 9;
     c.out = p.readAllStandardOutput();
     c.err = p.readAllStandardError();
+    return c;
+}
+
+// graystep-cli with --json, calling onEvent with each event line as it comes (to act at a
+// given point of a run); returns like runTool.
+Cli runWatching(const QStringList &args, const std::function<void(const QJsonObject &)> &onEvent, int timeoutMs = 300000)
+{
+    QProcess p;
+    p.start(binDir() + u"/graystep-cli"_s, args);
+    p.closeWriteChannel();
+    Cli c;
+    QByteArray pending;
+    QElapsedTimer t;
+    t.start();
+    const auto take = [&] {
+        pending += p.readAllStandardOutput();
+        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+            const QByteArray line = pending.left(nl);
+            pending.remove(0, nl + 1);
+            c.out += line + '\n';
+            onEvent(QJsonDocument::fromJson(line).object());
+        }
+    };
+    while (p.state() != QProcess::NotRunning && t.elapsed() < timeoutMs) {
+        p.waitForReadyRead(100);
+        take();
+    }
+    if (!p.waitForFinished(10000)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    take();
+    c.out += pending;
+    c.err = p.readAllStandardError();
+    c.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + 9;
     return c;
 }
 
@@ -899,37 +936,23 @@ void tst_UpgradeSandbox::portStillOpenAfterTheStopHaltsTheRun()
         }
     }
     QVERIFY2(port != 0, qPrintable(first));
-    QProcess run;
-    run.start(binDir() + u"/graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
-                                               u"--journal"_s, journal()});
-    run.closeWriteChannel();
     QTcpServer squatter;
-    QByteArray out;
-    QByteArray pending;
     bool listening = false;
-    QElapsedTimer t;
-    t.start();
-    while (run.state() != QProcess::NotRunning && t.elapsed() < 300000) {
-        run.waitForReadyRead(100);
-        pending += run.readAllStandardOutput();
-        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-            const QByteArray line = pending.left(nl);
-            pending.remove(0, nl + 1);
-            out += line + '\n';
-            const QJsonObject e = QJsonDocument::fromJson(line).object();
-            if (!listening && e.value(u"event"_s).toString() == u"step-finished"_s && e.value(u"host"_s).toString() == first
-                && e.value(u"step"_s).toString() == u"stop"_s) {
-                QVERIFY2(e.value(u"outcome"_s).toString() == u"ok"_s, line.constData());
-                QVERIFY2(squatter.listen(QHostAddress(first), port), qPrintable(squatter.errorString()));
-                listening = true;
-            }
-        }
-    }
-    run.waitForFinished(10000);
-    out += pending + run.readAllStandardOutput();
-    const QByteArray err = run.readAllStandardError();
-    QVERIFY2(listening, out.right(3000).constData());
-    QVERIFY2(run.exitStatus() == QProcess::NormalExit && run.exitCode() != 0, out.right(2000).constData());
+    QString listenError;
+    const Cli run = runWatching({u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
+                                 u"--journal"_s, journal()},
+                                [&](const QJsonObject &e) {
+                                    if (!listening && e.value(u"event"_s).toString() == u"step-finished"_s
+                                        && e.value(u"host"_s).toString() == first && e.value(u"step"_s).toString() == u"stop"_s
+                                        && e.value(u"outcome"_s).toString() == u"ok"_s) {
+                                        listening = squatter.listen(QHostAddress(first), port);
+                                        listenError = squatter.errorString();
+                                    }
+                                });
+    const QByteArray &out = run.out;
+    const QByteArray &err = run.err;
+    QVERIFY2(listening, qPrintable(listenError + u'\n' + QString::fromUtf8(out.right(3000))));
+    QVERIFY2(run.exitCode != 0 && run.exitCode != 137, out.right(2000).constData());
     const QByteArray expected = u"%1 (%2:%3)"_s.arg(alias, first).arg(port).toUtf8();
     const QByteArray all = out + err;
     QVERIFY2(all.contains("still accept connections") && all.contains(expected),
@@ -970,35 +993,21 @@ void tst_UpgradeSandbox::lostRowsInAHostWindowStopTheRunBeforeTheNextHost()
     // window back, finds the acknowledged rows missing and stops the run before the next host.
     const QStringList order = planOrder();
     QCOMPARE(order.size(), 3);
-    QProcess run;
-    run.start(binDir() + u"/graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--journal"_s,
-                                               journal(), u"--writer-rate"_s, u"10"_s});
-    run.closeWriteChannel();
-    QByteArray out;
-    QByteArray pending;
     bool faulted = false;
-    QElapsedTimer t;
-    t.start();
-    while (run.state() != QProcess::NotRunning && t.elapsed() < 300000) {
-        run.waitForReadyRead(100);
-        pending += run.readAllStandardOutput();
-        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-            const QByteArray line = pending.left(nl);
-            pending.remove(0, nl + 1);
-            out += line + '\n';
-            const QJsonObject e = QJsonDocument::fromJson(line).object();
-            if (!faulted && e.value(u"event"_s).toString() == u"step-finished"_s && e.value(u"host"_s).toString() == order[0]
-                && e.value(u"step"_s).toString() == u"stop"_s) {
-                const Cli fault = runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"lose-write"_s});
-                QVERIFY2(fault.exitCode == 0, fault.err.constData());
-                faulted = true;
-            }
-        }
-    }
-    run.waitForFinished(10000);
-    out += pending + run.readAllStandardOutput();
-    QVERIFY2(faulted, out.right(3000).constData());
-    QVERIFY2(run.exitStatus() == QProcess::NormalExit && run.exitCode() == 1, out.right(3000).constData());
+    QByteArray faultError;
+    const Cli run = runWatching({u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--journal"_s, journal(),
+                                 u"--writer-rate"_s, u"10"_s},
+                                [&](const QJsonObject &e) {
+                                    if (!faulted && e.value(u"event"_s).toString() == u"step-finished"_s
+                                        && e.value(u"host"_s).toString() == order[0] && e.value(u"step"_s).toString() == u"stop"_s) {
+                                        const Cli fault = runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"lose-write"_s});
+                                        faulted = fault.exitCode == 0;
+                                        faultError = fault.err;
+                                    }
+                                });
+    const QByteArray &out = run.out;
+    QVERIFY2(faulted, QByteArray(faultError + out.right(3000)).constData());
+    QCOMPARE(run.exitCode, 1);
     QVERIFY2(out.contains("acknowledged row(s) lost up to the end of the host's window"), out.right(3000).constData());
     // The checkpoint of the first host failed, naming it; the other hosts were not touched.
     bool checkpointFailed = false;
