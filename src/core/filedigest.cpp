@@ -27,7 +27,12 @@ QString identityOf(const QString &path)
     {
     };
     if (::stat(QFile::encodeName(path).constData(), &st) == 0) {
-        id += u"|%1|%2|%3"_s.arg(qulonglong(st.st_dev)).arg(qulonglong(st.st_ino)).arg(qlonglong(st.st_mtim.tv_nsec));
+        // ctime too: a rewrite in place that restores size and mtime (cp -p, touch -r) changes it.
+        id += u"|%1|%2|%3|%4.%5"_s.arg(qulonglong(st.st_dev))
+                  .arg(qulonglong(st.st_ino))
+                  .arg(qlonglong(st.st_mtim.tv_nsec))
+                  .arg(qlonglong(st.st_ctim.tv_sec))
+                  .arg(qlonglong(st.st_ctim.tv_nsec));
     }
 #endif
     return id;

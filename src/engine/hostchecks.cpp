@@ -209,9 +209,7 @@ Status verifyPortsClosed(const QString &host, const QList<Core::ClusterNode> &no
         }
         if (t.elapsed() >= graceMs) {
             return Error(ErrorCode::Failed,
-                         u"node port(s) still accept connections after the stop: %1. The host's nodes are stopped and "
-                         "nothing was installed; find what still serves the port (ss -ltnp on the host), end it, then "
-                         "resume"_s.arg(notClosed.join(u", "_s)),
+                         u"node port(s) still accept connections after the stop: %1"_s.arg(notClosed.join(u", "_s)),
                          u"host %1, step verify-stopped"_s.arg(host));
         }
         QThread::msleep(250);
@@ -222,13 +220,13 @@ Result<HostClock> hostClockFromDate(const QString &host, const QString &dateOutp
 {
     // Milliseconds (`date +%s%3N`) or seconds with a fraction (bash's EPOCHREALTIME, whose
     // separator follows the locale; `date +%s.%N`).
-    static const QRegularExpression re(u"^(\\d{10,})(?:[.,](\\d{1,9}))?$"_s);
+    static const QRegularExpression re(u"^(\\d{10,13})(?:[.,](\\d{1,9}))?$"_s);
     const QString text = dateOutput.trimmed();
     const QRegularExpressionMatch m = re.match(text);
     qint64 remoteMs = 0;
-    if (m.hasMatch() && m.hasCaptured(2)) {
+    if (m.hasMatch() && m.hasCaptured(2) && m.captured(1).size() <= 11) {
         remoteMs = m.captured(1).toLongLong() * 1000 + QString(m.captured(2) + u"00"_s).left(3).toLongLong();
-    } else if (m.hasMatch()) {
+    } else if (m.hasMatch() && !m.hasCaptured(2)) {
         remoteMs = m.captured(1).toLongLong();
     }
     if (remoteMs < 1000000000000ll) {

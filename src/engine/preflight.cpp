@@ -268,7 +268,7 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     // One command per host (each command costs the host a login shell), and as few processes
     // as the shell allows (30 hosts' sshd and shells are most of a large pre-flight's cost):
     // builtins for the files and the clock (bash's EPOCHREALTIME, `date` elsewhere), one `du`
-    // for all metadata directories, one `df`. Each answer follows its tag line.
+    // per metadata directory, one `df`. Each answer follows its tag line.
     const QList<BackupItem> items = backupItemsForHost(topology, host);
     QString dirs;
     for (const BackupItem &b : items) {
@@ -277,12 +277,12 @@ void checkHost(const UpgradeProfile &profile, const HostAccess &host, const Clus
     // The plugins' descriptors: the first line of each plugins/*/*.txt and *.cfg (read builtin).
     const QString script =
         u"if cd "_s + shellQuote(install) + u"; then in=1; for f in "_s + files.join(u' ')
-        + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else in=; echo \"@missing "_s + install
-        + u"\"; fi\necho \"@now ${EPOCHREALTIME:-$(date +%s.%N)}\"\nset --; for d in"_s + dirs
-        + u"; do [ -e \"$d\" ] && set -- \"$@\" \"$d\"; done\necho @du\n[ $# -eq 0 ] || du -sk -- \"$@\"\n"_s
+        + u"; do [ -e \"$f\" ] || echo \"@missing $f\"; done; else in=; echo @missing "_s + shellQuote(install)
+        + u"; fi\necho \"@now ${EPOCHREALTIME:-$(date +%s.%N)}\"\necho @du\nfor d in"_s + dirs
+        + u"; do [ -e \"$d\" ] && du -sk -- \"$d\"; done\n"_s // one du each: a backup copies each apart
         + u"echo @df\ndf -Pk "_s + shellQuote(QFileInfo(install).absolutePath()) + u"\n"_s
-        + u"echo @plugins\n[ -n \"$in\" ] && for f in plugins/*/*.txt plugins/*/*.cfg; do [ -f \"$f\" ] || continue; "
-          "l=; IFS= read -r l < \"$f\"; printf '%s\\t%s\\n' \"$f\" \"$l\"; done\n"_s;
+        + u"if [ -n \"$in\" ]; then echo @plugins; for f in plugins/*/*.txt plugins/*/*.cfg; do [ -f \"$f\" ] || continue; "
+          "l=; IFS= read -r l < \"$f\"; printf '%s\\t%s\\n' \"$f\" \"$l\"; done; fi\ntrue\n"_s;
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     Result<Ssh::ExecResult> r = shell->exec(script, timeoutOptions(30000));
     const qint64 after = QDateTime::currentMSecsSinceEpoch();
@@ -605,7 +605,10 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
         });
     }
     const bool finished = pool->waitForDone(options.timeoutMs);
+    // What came in time; stragglers' late answers are not used.
     QList<PreflightItem> items = out.items();
+    const QList<HostClock> clocks = out.clocks();
+    const QStringList packagePluginDirs = out.packagePluginDirs();
     if (!finished) {
         for (const QString &id : expected) {
             if (std::none_of(items.begin(), items.end(), [&](const PreflightItem &i) { return i.id == id; })) {
@@ -613,15 +616,14 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
                                   u"no answer within %1 ms"_s.arg(options.timeoutMs), u"check the network path"_s));
             }
         }
-        // The stragglers reference this frame: wait for them (each has its own deadlines);
-        // what they report late is not used.
+        // The stragglers reference this frame: wait for them (each has its own deadlines).
         pool->waitForDone();
     }
     // The hosts' clocks against each other (the continuity windows and the hosts' logs are
     // compared across hosts).
     // Judged from what the hosts answered, once all have.
     const qsizetype judgedFrom = items.size();
-    items.append(clockSpreadItem(out.clocks(), options.clockSpreadWarnMs, options.clockSpreadFailMs));
+    items.append(clockSpreadItem(clocks, options.clockSpreadWarnMs, options.clockSpreadFailMs));
     // Plugins, per host that answered: against the target and what the package brings.
     const QMap<QString, QList<InstalledPlugin>> plugins = out.plugins();
     for (const HostAccess &h : profile.hosts) {
@@ -634,7 +636,7 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
                 preloadedBy[name] << n.alias;
             }
         }
-        items.append(pluginItem(h.address, QDir::cleanPath(h.installDir), plugins.value(h.address), out.packagePluginDirs(),
+        items.append(pluginItem(h.address, QDir::cleanPath(h.installDir), plugins.value(h.address), packagePluginDirs,
                                 preloadedBy, profile.targetVersion));
     }
     for (qsizetype i = judgedFrom; i < items.size(); ++i) {

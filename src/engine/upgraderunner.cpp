@@ -587,7 +587,14 @@ Status UpgradeRunner::Work::checkStageDisk()
 // means something still serves it: the host is not really down). Retried for 5 s.
 Status UpgradeRunner::Work::checkPortsClosed(const QString &host)
 {
-    return verifyPortsClosed(host, m_cluster->nodesOnHost(host), 5000, 2000);
+    Status s = verifyPortsClosed(host, m_cluster->nodesOnHost(host), 5000, 2000);
+    if (!s) {
+        Error e = s.error();
+        e.message += u". The host's nodes are stopped and nothing was installed; find what still serves the port "
+                     "(ss -ltnp on the host), end it, then resume"_s;
+        return e;
+    }
+    return s;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -598,7 +605,7 @@ Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
     const QString local = packageFor(host);
     QString expected = local == m_profile.packagePath ? m_profile.packageSha256 : QString();
     if (expected.isEmpty()) {
-        // Hashed once per run (every host stages the same file), not once per host.
+        // Hashed once (remembered for the process while the file is unchanged), not once per host.
         const Result<QString> sha = cachedFileSha256(local);
         if (!sha) {
             return stepError(host, u"stage"_s, u"cannot read the package: %1"_s.arg(sha.error().message));
@@ -1065,6 +1072,11 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         if (!r) {
             return r.error();
         }
+    } else if (lastRecord(host, u"continuity"_s) && lastRecord(host, u"continuity"_s)->kind == u"failed"_s) {
+        // A failed checkpoint is not passed by resuming without the writer.
+        return stepError(host, u"continuity"_s,
+                         u"this host's continuity checkpoint failed; resume with the writer (raise gates.maxLostRows in "
+                         "the profile to accept the loss)"_s);
     }
     if (Status s = record(u"host-done"_s, host); !s) {
         return s;
@@ -1178,7 +1190,8 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
         }
         return stepError(host, u"continuity"_s,
                          u"%1 acknowledged row(s) lost up to the end of the host's window (ids %2; gate: at most %3); "
-                         "the run stops before the next host"_s.arg(lost).arg(ids.join(u", "_s)).arg(m_profile.gates.maxLostRows));
+                         "the run stops before the next host. To go on anyway, raise gates.maxLostRows in the profile "
+                         "and resume"_s.arg(lost).arg(ids.join(u", "_s)).arg(m_profile.gates.maxLostRows));
     }
     return QJsonObject{{u"attempts"_s, report.attempts}, {u"acknowledged"_s, report.acknowledged},
                        {u"lost"_s, lost},                {u"duplicate"_s, report.total(FindingKind::Duplicate)},
@@ -1275,8 +1288,7 @@ void UpgradeRunner::Work::finishWriter()
     // chunks recover belong to that host. These are the windows `graystep-cli continuity
     // --journal` reports, so the live report and a later one attribute alike. (The timeline's
     // HostDown..HostUp band is the shorter time the host's nodes were not serving.)
-    const Result<JournalContents> journal = Journal::read(m_options.journalPath);
-    const QList<TimelineSpan> spans = journal ? hostWindowsFromJournal(journal->records) : q->m_timeline.hostWindows();
+    const QList<TimelineSpan> spans = hostWindowsFromJournal(m_journal->records());
     QList<HostWindow> windows;
     for (const TimelineSpan &s : spans) {
         windows.append({s.host, s.startMs, s.isOpen() ? QDateTime::currentMSecsSinceEpoch() : s.endMs});

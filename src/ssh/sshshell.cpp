@@ -984,12 +984,16 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     const QByteArray wrapped = QByteArrayLiteral("printf '") + PGID_MARKER + QByteArrayLiteral("%s\\n' \"$$\" >&2; ")
                                + command.toUtf8();
     int openRc;
+    qint64 startBudgetMs = 0;
     {
         BlockingScope blocking(this, q);
-        const qint64 budget = boundedTimeout(options.idleTimeoutMs);
-        openRc = pumpNonBlocking([&] { return ssh_channel_open_session(ch); }, budget);
+        startBudgetMs = boundedTimeout(options.idleTimeoutMs);
+        QElapsedTimer opening;
+        opening.start();
+        openRc = pumpNonBlocking([&] { return ssh_channel_open_session(ch); }, startBudgetMs);
         if (openRc == SSH_OK) {
-            const int rc = pumpNonBlocking([&] { return ssh_channel_request_exec(ch, wrapped.constData()); }, budget);
+            const int rc = pumpNonBlocking([&] { return ssh_channel_request_exec(ch, wrapped.constData()); },
+                                           qMax<qint64>(1, startBudgetMs - opening.elapsed()));
             openRc = rc == SSH_OK ? SSH_OK : rc == SSH_AGAIN ? SSH_AGAIN : SSH_ERROR - 1;
         }
     }
@@ -1000,8 +1004,9 @@ Result<ExecResult> SshShell::Private::execImpl(const QString &command, const Exe
     if (openRc == SSH_AGAIN && !q->isCancelled()) {
         freeChannel(false);
         drop();
-        return Error(ErrorCode::Timeout, u"the server did not start the command within %1 s"_s.arg(
-                                             boundedTimeout(options.idleTimeoutMs) / 1000.0),
+        return Error(ErrorCode::Timeout,
+                     u"the server did not confirm the start of the command within %1 s (it may still run)"_s.arg(
+                         startBudgetMs / 1000.0),
                      where());
     }
     if (openRc != SSH_OK) {

@@ -2,7 +2,9 @@
 #include "core/filedigest.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -96,6 +98,16 @@ void tst_FileDigest::cacheFollowsTheFile()
     const QString second = cachedFileSha256(path).valueOr({});
     QVERIFY(second != first);
     QCOMPARE(second, fileSha256(path).valueOr({}));
+    // Rewritten in place with the same size and the modification time put back (cp -p, touch -r):
+    // the change time tells.
+    const QDateTime mtime = QFileInfo(path).lastModified();
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.write("fIRST") == 5);
+    QVERIFY(f.setFileTime(mtime, QFileDevice::FileModificationTime));
+    f.close();
+    const QString third = cachedFileSha256(path).valueOr({});
+    QCOMPARE(third, fileSha256(path).valueOr({}));
+    QVERIFY(third != second);
     // Replaced by another file (new inode) with the old contents: the old digest again.
     QVERIFY(QFile::remove(path));
     write(path, "first version");

@@ -290,6 +290,8 @@ void tst_HostChecks::clockAnswers_data()
     QTest::newRow("busybox date without %N") << u"1700000000%3N"_s << false << 0ll;
     QTest::newRow("a date in words") << u"Wed Nov 25 21:00:00 UTC 2026"_s << false << 0ll;
     QTest::newRow("empty") << QString() << false << 0ll;
+    QTest::newRow("too many digits (no overflow)") << u"99999999999999999999"_s << false << 0ll;
+    QTest::newRow("milliseconds with a fraction") << u"1700000000005.5"_s << false << 0ll;
 }
 
 void tst_HostChecks::clockAnswers()
