@@ -16,8 +16,8 @@ namespace GrayStep::Core {
 Result<QString> fileSha256(const QString &path, const std::function<bool()> &cancelled = {});
 
 // The same, remembered for this process while the file keeps its path, size, modification
-// time and (where there are) inode and change time: the package the pre-flight hashed is not read again
-// for every host the run stages it on. Thread-safe.
+// time and (where there are) inode and change time: the package the pre-flight hashed is not
+// read again for every host the run stages it on. Thread-safe.
 Result<QString> cachedFileSha256(const QString &path);
 
 } // namespace GrayStep::Core

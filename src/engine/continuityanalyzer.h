@@ -106,9 +106,9 @@ struct ContinuityReport
 //   the percentiles only acknowledged ones;
 // - a finding's host window is the first window its time span intersects.
 // The attempts of one host window, for the checkpoint after that host: those sent within
-// [startMs, cutoffMs], in the log's order, and the id
-// range they cover (NULL_VALUE when there are none). Reading the table back over that range
-// and analysing it with these attempts judges the window alone.
+// [startMs, cutoffMs], in the log's order, and the id range they cover (NULL_VALUE when there
+// are none). Reading the table back over that range and analysing it with these attempts
+// judges the window alone.
 struct WindowAttempts
 {
     std::vector<WriterAttempt> attempts;

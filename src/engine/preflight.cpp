@@ -608,6 +608,7 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
     // What came in time; stragglers' late answers are not used.
     QList<PreflightItem> items = out.items();
     const QList<HostClock> clocks = out.clocks();
+    const QMap<QString, QList<InstalledPlugin>> plugins = out.plugins();
     const QStringList packagePluginDirs = out.packagePluginDirs();
     if (!finished) {
         for (const QString &id : expected) {
@@ -619,13 +620,11 @@ PreflightReport runPreflight(const UpgradeProfile &profile, const QString &apiPa
         // The stragglers reference this frame: wait for them (each has its own deadlines).
         pool->waitForDone();
     }
-    // The hosts' clocks against each other (the continuity windows and the hosts' logs are
-    // compared across hosts).
-    // Judged from what the hosts answered, once all have.
+    // Judged from what the hosts answered in time. The hosts' clocks against each other (the
+    // continuity windows and the hosts' logs are compared across hosts).
     const qsizetype judgedFrom = items.size();
     items.append(clockSpreadItem(clocks, options.clockSpreadWarnMs, options.clockSpreadFailMs));
     // Plugins, per host that answered: against the target and what the package brings.
-    const QMap<QString, QList<InstalledPlugin>> plugins = out.plugins();
     for (const HostAccess &h : profile.hosts) {
         if (!plugins.contains(h.address)) {
             continue;
