@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/hostchecks.h"
 
+#include "core/ddbversion.h"
 #include "engine/hostcommands.h"
 
 #include <QDateTime>
@@ -289,9 +290,12 @@ PreflightItem pluginItem(const QString &host, const QString &installDir, const Q
                          const QStringList &packagePluginDirs, const QMap<QString, QStringList> &preloadedBy,
                          const QString &targetVersion)
 {
-    // "2.00.8.12 2023.01.10" -> "2.00.8"
-    const auto firstThree = [](const QString &v) { return v.section(u' ', 0, 0).section(u'.', 0, 2); };
-    const QString target = firstThree(targetVersion);
+    // "2.00.8.12 2023.01.10" -> "2.00.8"; empty when the text is not a version.
+    const auto release = [](const QString &v) {
+        const Result<Core::DdbVersion> parsed = Core::DdbVersion::parse(v);
+        return parsed ? parsed->release() : QString();
+    };
+    const QString target = release(targetVersion);
     PreflightItem item;
     item.id = u"plugins:"_s + host;
     item.title = u"Plugins match the target version"_s;
@@ -312,7 +316,7 @@ PreflightItem pluginItem(const QString &host, const QString &installDir, const Q
         const QString shown = p.version.isEmpty() ? u"%1 (no version)"_s.arg(p.name) : u"%1 %2"_s.arg(p.name, p.version);
         if (packagePluginDirs.contains(p.directory, Qt::CaseInsensitive)) {
             evidence << u"%1: the package brings its own%2"_s.arg(shown, who);
-        } else if (!p.version.isEmpty() && firstThree(p.version) == target) {
+        } else if (!target.isEmpty() && release(p.version) == target) {
             evidence << u"%1: matches%2"_s.arg(shown, who);
         } else {
             evidence << u"%1: does not match %2%3"_s.arg(shown, target, who);
