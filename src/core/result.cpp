@@ -17,6 +17,7 @@ QString errorCodeName(ErrorCode code)
     case ErrorCode::Cancelled: return QStringLiteral("cancelled");
     case ErrorCode::NotFound: return QStringLiteral("not-found");
     case ErrorCode::Failed: return QStringLiteral("failed");
+    case ErrorCode::Busy: return QStringLiteral("busy");
     case ErrorCode::Internal: return QStringLiteral("internal");
     }
     return QStringLiteral("unknown");

@@ -22,6 +22,7 @@ enum class ErrorCode {
     Cancelled,
     NotFound,
     Failed,         // a check or a step found a problem
+    Busy,           // held by another run or process (a lock); says who and since when
     Internal,
 };
 

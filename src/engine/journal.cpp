@@ -103,12 +103,31 @@ Result<JournalContents> Journal::read(const QString &path)
         const bool isLast = next >= all.size();
         const QString where = u"%1:%2"_s.arg(path).arg(lineNo);
 
+        // A line that open() found incomplete (even one that happens to parse) is named by the
+        // "ignored" record right after it: skipped.
+        const IgnoredJournalLine skipped{lineNo, pos, line.size()};
+        if (complete && !isLast) {
+            const qsizetype nextEnd = all.indexOf('\n', next);
+            const QByteArray nextLine = all.mid(next, nextEnd < 0 ? -1 : nextEnd - next);
+            if (nextLine.contains("\"kind\":\"ignored\"")) {
+                const QJsonObject ack = QJsonDocument::fromJson(nextLine).object();
+                if (ack.value(u"kind"_s).toString() == u"ignored"_s
+                    && ack.value(u"data"_s).toObject().value(u"offset"_s).toInteger(-1) == pos) {
+                    contents.ignored.append(skipped);
+                    pos = next;
+                    continue;
+                }
+            }
+        }
         QJsonParseError perr;
         const QJsonDocument doc = QJsonDocument::fromJson(line, &perr);
         if (!complete || perr.error != QJsonParseError::NoError || !doc.isObject()) {
             if (isLast) {
                 // A crash while writing leaves at most one partial line at the end.
                 contents.tornTail = true;
+                contents.tornOffset = pos;
+                contents.tornTailHasNewline = complete;
+                contents.ignored.append(skipped);
                 break;
             }
             return Error(ErrorCode::InvalidInput,
@@ -145,19 +164,34 @@ Result<JournalContents> Journal::read(const QString &path)
 Result<std::unique_ptr<Journal>> Journal::open(const QString &path, const Core::Clock &clock)
 {
     std::unique_ptr<Journal> journal(new Journal(clock));
+    // One process per journal: a second run, resume or rollback on it is refused at once.
+    journal->m_lock = std::make_unique<QLockFile>(path + u".lock"_s);
+    journal->m_lock->setStaleLockTime(0);   // only a holder that is gone makes it stale
+    if (!journal->m_lock->tryLock(0)) {
+        if (journal->m_lock->error() == QLockFile::LockFailedError) {
+            qint64 pid = 0;
+            QString host;
+            QString app;
+            journal->m_lock->getLockInfo(&pid, &host, &app);
+            return Error(ErrorCode::Busy,
+                         u"the journal is in use by %1 (pid %2 on %3): one process at a time works on a journal; "
+                         "wait until it ends"_s.arg(app.isEmpty() ? u"another process"_s : app).arg(pid).arg(host),
+                         path);
+        }
+        return Error(ErrorCode::Io, u"cannot lock the journal (%1.lock)"_s.arg(path), path);
+    }
+    JournalContents contents;
     if (QFile::exists(path)) {
-        auto contents = read(path);
-        if (!contents) {
-            return contents.error();
+        auto read = Journal::read(path);
+        if (!read) {
+            return read.error();
         }
-        if (contents->tornTail && !QFile::resize(path, contents->validBytes)) {
-            return Error(ErrorCode::Io, u"cannot cut off the torn last record"_s, path);
-        }
-        journal->m_records = contents->records;
-        if (contents->validBytes > 0) {
+        contents = *read;
+        journal->m_records = contents.records;
+        if (contents.validBytes > 0) {
             QFile f(path);
             if (f.open(QIODevice::ReadOnly)) {
-                const QByteArray all = f.read(contents->validBytes);
+                const QByteArray all = f.read(contents.validBytes);
                 const qsizetype start = all.lastIndexOf('\n', all.size() - 2) + 1;
                 journal->m_lastLine = all.mid(start, all.size() - 1 - start);
             }
@@ -167,6 +201,23 @@ Result<std::unique_ptr<Journal>> Journal::open(const QString &path, const Core::
     if (!journal->m_file.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered)) {
         return Error(ErrorCode::Io,
                      u"cannot open the journal for writing: %1"_s.arg(journal->m_file.errorString()), path);
+    }
+    if (contents.tornTail) {
+        // Kept as it is: the record written after it names it, and readers skip it from then on.
+        const IgnoredJournalLine &torn = contents.ignored.constLast();
+        if (!contents.tornTailHasNewline && journal->m_file.write("\n", 1) != 1) {
+            return Error(ErrorCode::Io, u"cannot write the journal: %1"_s.arg(journal->m_file.errorString()), path);
+        }
+        Result<JournalRecord> r = journal->append(
+            u"ignored"_s, {}, {},
+            QJsonObject{{u"line"_s, torn.line}, {u"offset"_s, torn.offset}, {u"bytes"_s, torn.bytes},
+                        {u"reason"_s, u"not a complete record (a crash while writing, or text added to the file)"_s}});
+        if (!r) {
+            return r.error();
+        }
+        journal->m_notice = u"%1: line %2 (%3 bytes at offset %4) is not a complete record and was ignored; the file "
+                            "keeps it, and record %5 says so"_s.arg(path).arg(torn.line).arg(torn.bytes).arg(torn.offset)
+                                .arg(r->seq);
     }
     return journal;
 }

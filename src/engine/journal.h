@@ -5,6 +5,7 @@
 #include "core/result.h"
 
 #include <QFile>
+#include <QLockFile>
 #include <QJsonObject>
 #include <QList>
 #include <QMutex>
@@ -28,18 +29,37 @@ struct JournalRecord
     QJsonObject data;    // details; never a secret (see Journal::addSecret)
 };
 
+// A line of the file that is not a record and was skipped: an incomplete last record (a crash
+// while writing) or garbage at the end. The file keeps it; the record after it says so.
+struct IgnoredJournalLine
+{
+    int line = 0;            // 1-based line number in the file
+    qint64 offset = 0;       // byte offset of its start
+    qint64 bytes = 0;        // its length without the newline
+};
+
 struct JournalContents
 {
     QList<JournalRecord> records;
-    bool tornTail = false;   // the last line was cut short (crash mid-write) and is ignored
-    qint64 validBytes = 0;   // length of the intact prefix of the file
+    bool tornTail = false;   // the last line is not a record (not yet acknowledged by an "ignored" record)
+    qint64 validBytes = 0;   // length of the file up to the end of the last record
+    qint64 tornOffset = -1;  // with tornTail: where that line starts
+    bool tornTailHasNewline = false;
+    // Lines skipped, each acknowledged by the "ignored" record that follows it, plus the torn tail.
+    QList<IgnoredJournalLine> ignored;
 };
 
 // Append-only JSON-lines journal, fsync'd after every record.
 //
 // Each line carries "prev", the first 16 hex digits of the SHA-256 of the previous
-// line, so an edited or reordered journal is detected on reading. A torn last line
-// (a crash while writing) is tolerated: read() reports it, open() cuts it off.
+// record's line, so an edited or reordered journal is detected on reading. A torn last line
+// (a crash while writing, or garbage at the end) is tolerated and never removed: read()
+// reports it; open() leaves it in the file and appends an "ignored" record naming its line,
+// offset and length, after which read() skips it. notice() tells the caller in words.
+//
+// One process at a time: open() takes a lock (PATH.lock, QLockFile: a crashed holder's lock
+// is taken over) and refuses with ErrorCode::Busy, naming the holder, while another process
+// has the journal open.
 //
 // Test hook: when the environment variable GRAYSTEP_CRASH_AFTER_RECORD=n is set,
 // the process kills itself (SIGKILL, no clean-up) right after record n is on disk.
@@ -70,6 +90,8 @@ public:
                                        const QJsonObject &data = {});
 
     QString path() const { return m_file.fileName(); }
+    // What open() found and left alone (an ignored torn tail), in words; empty when nothing.
+    QString notice() const { return m_notice; }
     qint64 lastSeq() const;
     // Records read when the journal was opened plus those appended since.
     QList<JournalRecord> records() const;
@@ -84,6 +106,8 @@ private:
     QByteArray m_lastLine;
     QStringList m_secrets;
     qint64 m_crashAfter = -1;
+    QString m_notice;
+    std::unique_ptr<QLockFile> m_lock;
 };
 
 } // namespace GrayStep::Engine

@@ -75,7 +75,8 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
             continue;
         }
         const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
-        const bool closes = (r.kind == u"done"_s && (r.step == u"start"_s || r.step == u"rollback-start"_s))
+        const bool closes = (r.kind == u"done"_s
+                             && (r.step == u"start"_s || r.step == u"rollback-start"_s || r.step == u"restart"_s))
                             || r.kind == u"host-done"_s;
         if (opens && !down.contains(r.host)) {
             down.insert(r.host);
@@ -90,7 +91,8 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
         } else if (closes && down.remove(r.host)) {
             EngineEvent e;
             e.kind = EngineEvent::Kind::HostUp;
-            e.outcome = r.step == u"rollback-start"_s ? EngineEvent::Outcome::Warn : EngineEvent::Outcome::Ok;
+            e.outcome = r.step == u"rollback-start"_s || r.step == u"restart"_s ? EngineEvent::Outcome::Warn
+                                                                                : EngineEvent::Outcome::Ok;
             e.host = r.host;
             e.step = r.kind == u"host-done"_s ? u"start"_s : r.step;
             e.wallMs = r.wallMs;
@@ -111,7 +113,8 @@ QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
             continue;
         }
         const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
-        const bool closes = r.kind == u"done"_s && (r.step == u"recovery"_s || r.step == u"rollback-start"_s);
+        const bool closes = r.kind == u"done"_s
+                            && (r.step == u"recovery"_s || r.step == u"rollback-start"_s || r.step == u"restart"_s);
         const auto it = open.constFind(r.host);
         if (opens && it == open.cend()) {
             open.insert(r.host, spans.size());

@@ -1,516 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "engine/upgraderunner.h"
-
-#include "core/ddbversion.h"
-#include "core/filedigest.h"
-#include "dolphindb/scripts.h"
-#include "engine/clusteraccess.h"
-#include "engine/continuityanalyzer.h"
-#include "engine/continuityreader.h"
-#include "engine/ddbwritertransport.h"
-#include "engine/hostchecks.h"
-#include "engine/hostcommands.h"
-#include "engine/journal.h"
-#include "engine/upgradeplan.h"
-#include "engine/writerlog.h"
-#include "engine/writerprobe.h"
-
-#include <QDateTime>
-#include <QDir>
-#include <QElapsedTimer>
-#include <QFileInfo>
-#include <QJsonArray>
-#include <QRandomGenerator>
-#include <QThread>
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
-
-#include <algorithm>
-#include <functional>
-#include <limits>
-
-using namespace Qt::Literals::StringLiterals;
-using namespace GrayStep::Core;
-using namespace GrayStep::DolphinDb;
+// The runner: its controls (thread, pause, abort, approval) and the host steps (stage, stop,
+// backup, install, start, verify, recovery, continuity checkpoint) with the run's writer.
+#include "engine/runwork_p.h"
 
 namespace GrayStep::Engine {
-
-namespace {
-
-using Outcome = EngineEvent::Outcome;
-
-Error stepError(const QString &host, const QString &step, const QString &message)
-{
-    return Error(ErrorCode::Failed, message, u"host %1, step %2"_s.arg(host, step));
-}
-
-QString lastLines(const QByteArray &data, int n = 8)
-{
-    QStringList lines = QString::fromUtf8(data).split(u'\n', Qt::SkipEmptyParts);
-    if (lines.size() > n) {
-        lines = lines.mid(lines.size() - n);
-    }
-    return lines.join(u" | "_s);
-}
-
-} // namespace
-
-// ------------------------------------------------------------------------------------------
-// The work of one run, on the worker thread.
-// ------------------------------------------------------------------------------------------
-class UpgradeRunner::Work
-{
-public:
-    Work(UpgradeRunner *owner)
-        : q(owner)
-        , m_profile(owner->m_profile)
-        , m_options(owner->m_options)
-    {}
-
-    RunSummary run();
-    RunSummary rollbackOnly(const QString &host);
-
-    UpgradeRunner *q;
-    UpgradeProfile m_profile;
-    RunOptions m_options;
-    std::unique_ptr<Journal> m_journal;
-    std::unique_ptr<ClusterAccess> m_cluster;
-    QMap<QString, std::shared_ptr<Ssh::RemoteShell>> m_shells;
-    QString m_runId;
-    QString m_fromVersion;
-    RunSummary m_summary;
-    std::unique_ptr<WriterLog> m_writerLog;
-    std::unique_ptr<WriterProbe> m_writer;
-    QElapsedTimer m_wall;
-    QSet<QString> stageContinues;   // hosts whose upload a crash cut short
-
-    // ---- events and journal
-    void emitEvent(EngineEvent::Kind kind, Outcome outcome, const QString &host, const QString &step,
-                   const QString &text, const QJsonObject &details = {})
-    {
-        EngineEvent e;
-        e.kind = kind;
-        e.outcome = outcome;
-        e.host = host;
-        e.step = step;
-        e.text = text;
-        e.details = details;
-        q->emitEvent(e);
-    }
-    void message(const QString &text, const QString &host = {}) { emitEvent(EngineEvent::Kind::Message, Outcome::None, host, {}, text); }
-
-    // A host's window of unavailability: opened once (HostDown), closed once (HostUp), also
-    // across a resume, whose replay of the journal opens/closes the windows of the earlier
-    // process with the journal's times (wallMs != 0).
-    QSet<QString> m_down;
-    QSet<QString> m_windowSeen;
-    void hostDown(const QString &host, const QString &step, const QString &text, qint64 wallMs = 0)
-    {
-        if (m_down.contains(host)) {
-            return;
-        }
-        m_down.insert(host);
-        m_windowSeen.insert(host);
-        EngineEvent e;
-        e.kind = EngineEvent::Kind::HostDown;
-        e.host = host;
-        e.step = step;
-        e.text = text;
-        e.wallMs = wallMs;
-        q->emitEvent(e);
-    }
-    void hostUp(const QString &host, Outcome outcome, const QString &step, const QString &text, qint64 wallMs = 0)
-    {
-        if (!m_down.remove(host)) {
-            return;
-        }
-        EngineEvent e;
-        e.kind = EngineEvent::Kind::HostUp;
-        e.outcome = outcome;
-        e.host = host;
-        e.step = step;
-        e.text = text;
-        e.wallMs = wallMs;
-        q->emitEvent(e);
-    }
-    void replayHostWindows(const QList<JournalRecord> &records)
-    {
-        for (const EngineEvent &e : hostWindowEventsFromJournal(records)) {
-            if (e.kind == EngineEvent::Kind::HostDown) {
-                hostDown(e.host, e.step, e.text, e.wallMs);
-            } else {
-                hostUp(e.host, e.outcome, e.step, e.text, e.wallMs);
-            }
-        }
-    }
-
-    // approvalPerHost: asks for HOST and waits (polling, abortable) for the answer.
-    Status awaitApproval(const QString &host)
-    {
-        const QStringList aliases = aliasesOn(host);
-        qint64 token = 0;
-        {
-            QMutexLocker lock(&q->m_mutex);
-            q->m_pendingHost = host;
-            q->m_declineReason.clear();
-            q->m_approvalGranted = false;
-            token = q->m_approvalAnswered.load() + 1;
-            q->m_approvalAsked = token;
-        }
-        emitEvent(EngineEvent::Kind::ApprovalRequested, Outcome::None, host, u"approval"_s,
-                  u"Upgrade host %1 (%2) now?"_s.arg(host, aliases.join(u", "_s)),
-                  QJsonObject{{u"aliases"_s, QJsonArray::fromStringList(aliases)}});
-        Q_EMIT q->approvalRequested(host, aliases);
-        while (q->m_approvalAnswered.load() < token && !m_abortRequested()) {
-            QThread::msleep(50);
-        }
-        bool granted = false;
-        QString reason;
-        {
-            QMutexLocker lock(&q->m_mutex);
-            granted = q->m_approvalAnswered.load() >= token && q->m_approvalGranted.load();
-            reason = q->m_declineReason;
-            q->m_pendingHost.clear();
-            q->m_approvalAsked = 0;
-        }
-        if (!granted) {
-            if (reason.isEmpty()) {
-                reason = u"host %1 was not approved (aborted while it awaited approval)"_s.arg(host);
-            }
-            message(reason + u"; none of its nodes was stopped"_s, host);
-            return Error(ErrorCode::Cancelled, reason + u"; none of its nodes was stopped (resume asks again)"_s);
-        }
-        if (Status s = record(u"approved"_s, host); !s) {
-            return s;
-        }
-        message(u"host %1 approved"_s.arg(host), host);
-        return {};
-    }
-
-    Status record(const QString &kind, const QString &host = {}, const QString &step = {}, const QJsonObject &data = {})
-    {
-        Result<JournalRecord> r = m_journal->append(kind, host, step, data);
-        if (!r) {
-            return r.error();
-        }
-        return {};
-    }
-
-    // The last intent/done/failed record of a step.
-    std::optional<JournalRecord> lastRecord(const QString &host, const QString &step) const
-    {
-        std::optional<JournalRecord> found;
-        for (const JournalRecord &r : m_journal->records()) {
-            if (r.host == host && r.step == step
-                && (r.kind == u"intent"_s || r.kind == u"done"_s || r.kind == u"failed"_s)) {
-                found = r;
-            }
-        }
-        return found;
-    }
-    bool isDone(const QString &host, const QString &step) const
-    {
-        auto r = lastRecord(host, step);
-        return r && r->kind == u"done"_s;
-    }
-    bool hasAnyRecord(const QString &host, const QString &step) const { return lastRecord(host, step).has_value(); }
-    bool hostFinished(const QString &host) const
-    {
-        for (const JournalRecord &r : m_journal->records()) {
-            if (r.kind == u"host-done"_s && r.host == host) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    // Runs one journaled step. `verify` (optional) re-checks a journaled "done" on the host
-    // before skipping it; `act` is idempotent (check -> act -> verify) and returns details.
-    Result<QJsonObject> step(const QString &host, const QString &id, const std::function<Result<QJsonObject>()> &act,
-                             const std::function<Status()> &verify = {})
-    {
-        if (m_options.resume) {
-            std::optional<JournalRecord> last = lastRecord(host, id);
-            if (last && last->kind == u"done"_s) {
-                if (verify) {
-                    if (Status v = verify(); !v) {
-                        return stepError(host, id,
-                                         u"the journal says this step is done, but the host does not show it: %1"_s.arg(
-                                             v.error().message));
-                    }
-                }
-                emitEvent(EngineEvent::Kind::StepFinished, Outcome::Skipped, host, id, u"already done (verified)"_s);
-                return last->data;
-            }
-        }
-        if (m_abortRequested()) {
-            return Error(ErrorCode::Cancelled, u"aborted before step %1 on %2 (resume continues)"_s.arg(id, host));
-        }
-        emitEvent(EngineEvent::Kind::StepStarted, Outcome::None, host, id, id);
-        if (Status s = record(u"intent"_s, host, id); !s) {
-            return s.error();
-        }
-        QElapsedTimer t;
-        t.start();
-        Result<QJsonObject> r = act();
-        if (!r) {
-            (void)record(u"failed"_s, host, id, QJsonObject{{u"error"_s, r.error().message}, {u"ms"_s, t.elapsed()}});
-            emitEvent(EngineEvent::Kind::StepFinished, Outcome::Failed, host, id, r.error().message);
-            return r;
-        }
-        QJsonObject data = *r;
-        data.insert(u"ms"_s, t.elapsed());
-        if (Status s = record(u"done"_s, host, id, data); !s) {
-            return s.error();
-        }
-        emitEvent(EngineEvent::Kind::StepFinished, Outcome::Ok, host, id, u"done in %1 ms"_s.arg(t.elapsed()), data);
-        return data;
-    }
-
-    bool m_abortRequested() const { return q->m_abort.load(); }
-
-    // ---- host shells
-    Ssh::RemoteShell &shell(const QString &host) { return *m_shells.value(host); }
-    const HostAccess &access(const QString &host) const { return *m_profile.host(host); }
-    int hostIndex(const QString &host) const
-    {
-        for (int i = 0; i < m_profile.hosts.size(); ++i) {
-            if (m_profile.hosts[i].address == host) {
-                return i + 1;
-            }
-        }
-        return 0;
-    }
-
-    Result<Ssh::ExecResult> exec(const QString &host, const QString &step, const QString &script, int timeoutMs = 60000)
-    {
-        Ssh::ExecOptions o;
-        o.totalTimeoutMs = timeoutMs;
-        o.onStdoutLine = [this, host, step](const QString &line) {
-            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, step, line);
-        };
-        o.onStderrLine = o.onStdoutLine;
-        return shell(host).exec(script, o);
-    }
-
-    // A mutating host command as a detached step: launched at most once per (run, host, name)
-    // — a later call (after a crash) adopts it, waits for it and reads its result. The command
-    // first appends its id to the host's execution record.
-    Result<QString> detached(const QString &host, const QString &name, const QString &script, const QString &okWhat,
-                             int timeoutMs = 300000)
-    {
-        const HostAccess &a = access(host);
-        Ssh::DetachedStep d;
-        d.id = detachedId(host, name);
-        d.stateDir = hostStepDir(a);
-        d.command = u"echo \"%1 $$ $(date +%s)\" >> %2\n"_s.arg(d.id, shellQuote(hostExecutionLog(a))) + script;
-        d.holdMs = 2000;   // a short step is launched, waited for and read in one command
-        Result<Ssh::DetachedStatus> st = shell(host).startDetached(d);
-        if (!st) {
-            return st.error();
-        }
-        if (!st->launchedNow) {
-            message(u"step %1 was already launched on the host (state %2): adopting it, not starting it again"_s.arg(
-                        d.id, Ssh::DetachedStatus::stateName(st->state)),
-                    host);
-        }
-        Result<Ssh::DetachedStatus> done = st;
-        if (st->state != Ssh::DetachedStatus::State::Finished) {
-            Ssh::WaitOptions w;
-            w.totalTimeoutMs = timeoutMs;
-            done = shell(host).waitDetached(d.id, d.stateDir, w);
-            if (!done) {
-                return done.error();
-            }
-        }
-        // RemoteShell's status read can see "running" in the status file and then a runner that
-        // has just exited after writing "finished" (a check-then-read race): read it again.
-        for (int again = 0; again < 3 && done->state == Ssh::DetachedStatus::State::Lost; ++again) {
-            QThread::msleep(200);
-            Result<Ssh::DetachedStatus> st2 = shell(host).detachedStatus(d.id, d.stateDir);
-            if (st2) {
-                done = st2;
-            }
-        }
-        Result<QByteArray> out = done->hasOutput ? Result<QByteArray>(done->output) : shell(host).detachedOutput(d.id, d.stateDir);
-        const QByteArray outText = out ? *out : QByteArray();
-        for (const QString &line : QString::fromUtf8(outText).split(u'\n', Qt::SkipEmptyParts)) {
-            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, name, line);
-        }
-        if (done->state != Ssh::DetachedStatus::State::Finished || done->exitCode != 0
-            || !QString::fromUtf8(outText).contains(HostCommands::okMarker(okWhat))) {
-            Result<QByteArray> err = shell(host).detachedOutput(d.id, d.stateDir, true);
-            return stepError(host, name,
-                             u"%1 failed (%2, exit %3): %4 %5"_s.arg(name, Ssh::DetachedStatus::stateName(done->state))
-                                 .arg(done->exitCode)
-                                 .arg(lastLines(outText), err ? lastLines(*err) : QString()));
-        }
-        return QString::fromUtf8(outText);
-    }
-
-    QString detachedId(const QString &host, const QString &name) const
-    {
-        return u"gs-%1-h%2-%3"_s.arg(m_runId).arg(hostIndex(host)).arg(name);
-    }
-    // The host-side state of a detached step of this run (Absent when never launched).
-    Ssh::DetachedStatus::State detachedState(const QString &host, const QString &name)
-    {
-        Result<Ssh::DetachedStatus> st = shell(host).detachedStatus(detachedId(host, name), hostStepDir(access(host)));
-        return st ? st->state : Ssh::DetachedStatus::State::Absent;
-    }
-
-    // ---- cluster helpers
-    // Retries a leader call while an election runs.
-    Result<DdbValue> onLeader(const QString &script, int patienceMs = 30000)
-    {
-        QElapsedTimer t;
-        t.start();
-        for (;;) {
-            Result<DdbValue> r = m_cluster->runOnLeader(script);
-            if (r || t.elapsed() > patienceMs || m_abortRequested()) {
-                return r;
-            }
-            if (r.error().code == ErrorCode::Server && !r.error().message.contains(u"NotLeader"_s)
-                && !r.error().message.contains(u"ControllerNotAvail"_s)) {
-                return r;
-            }
-            QThread::msleep(200);
-        }
-    }
-
-    Result<QSet<QString>> aliveNodes()
-    {
-        Result<DdbValue> v = onLeader(Scripts::clusterPerf(true));
-        if (!v) {
-            return v.error();
-        }
-        Result<QList<DolphinDb::ClusterNode>> perf = readClusterPerf(*v);
-        if (!perf) {
-            return perf.error();
-        }
-        QSet<QString> alive;
-        for (const DolphinDb::ClusterNode &n : *perf) {
-            if (n.alive) {
-                alive.insert(n.name);
-            }
-        }
-        return alive;
-    }
-
-    // Waits until every chunk is COMPLETE. Stall: the set of incomplete chunks unchanged for
-    // stallTimeoutS; timeout: recoveryTimeoutS. Errors name the chunks.
-    Status waitChunksComplete(const QString &host, const QString &step)
-    {
-        QElapsedTimer total;
-        total.start();
-        QElapsedTimer sinceChange;
-        sinceChange.start();
-        QStringList previous;
-        bool first = true;
-        for (;;) {
-            Result<DdbValue> v = onLeader(Scripts::clusterChunksStatus());
-            QStringList incomplete;
-            QString lastError;
-            if (v) {
-                Result<QList<ChunkStatus>> chunks = readChunkStatus(*v);
-                if (!chunks) {
-                    return chunks.error();
-                }
-                for (const ChunkStatus &c : *chunks) {
-                    if (!c.isComplete()) {
-                        incomplete << u"%1 (%2, %3)"_s.arg(c.chunkId, c.file, c.state);
-                    }
-                }
-                if (incomplete.isEmpty()) {
-                    return {};
-                }
-            } else {
-                lastError = v.error().message;
-                incomplete << u"<unreadable: %1>"_s.arg(lastError);
-            }
-            if (first || incomplete != previous) {
-                emitEvent(EngineEvent::Kind::GateResult, Outcome::Warn, host, step,
-                          u"%1 chunk(s) not COMPLETE: %2"_s.arg(incomplete.size()).arg(incomplete.mid(0, 5).join(u", "_s)));
-                previous = incomplete;
-                sinceChange.restart();
-                first = false;
-            }
-            if (sinceChange.elapsed() > qint64(m_profile.gates.stallTimeoutS) * 1000) {
-                return stepError(host, step,
-                                 u"recovery stalled: no progress for %1 s; chunks not COMPLETE: %2"_s.arg(
-                                     m_profile.gates.stallTimeoutS).arg(incomplete.join(u", "_s)));
-            }
-            if (total.elapsed() > qint64(m_profile.gates.recoveryTimeoutS) * 1000) {
-                return stepError(host, step,
-                                 u"recovery timed out after %1 s; chunks not COMPLETE: %2"_s.arg(
-                                     m_profile.gates.recoveryTimeoutS).arg(incomplete.join(u", "_s)));
-            }
-            if (m_abortRequested()) {
-                return Error(ErrorCode::Cancelled, u"aborted while waiting for recovery"_s);
-            }
-            QThread::msleep(uint(m_options.pollIntervalMs));
-        }
-    }
-
-    Status waitNodesAnswer(const QString &host, const QStringList &aliases, int timeoutMs)
-    {
-        QElapsedTimer t;
-        t.start();
-        for (const QString &a : aliases) {
-            for (;;) {
-                m_cluster->close(a);
-                Result<QString> v = m_cluster->nodeVersion(a);
-                if (v) {
-                    break;
-                }
-                if (t.elapsed() > timeoutMs) {
-                    return stepError(host, u"start"_s, u"%1 does not answer after %2 s: %3"_s.arg(a).arg(timeoutMs / 1000).arg(v.error().message));
-                }
-                QThread::msleep(200);
-            }
-        }
-        return {};
-    }
-
-    QStringList aliasesOn(const QString &host, std::optional<Core::NodeMode> mode = std::nullopt) const
-    {
-        QStringList out;
-        for (const Core::ClusterNode &n : m_cluster->nodesOnHost(host)) {
-            if (!mode || n.mode == *mode) {
-                out << n.alias;
-            }
-        }
-        return out;
-    }
-
-    QString packageFor(const QString &host) const { return m_options.packageForHost.value(host, m_profile.packagePath); }
-
-    // ---- the steps
-    Result<QJsonObject> stage(const QString &host);
-    Status upgradeHost(const QString &host);
-    Status rollback(const QString &host, const QList<BackupItem> &items);
-    Status startHostNodes(const QString &host, const QString &stepName);
-    QMap<QString, QString> journaledPaths(const QString &host) const;
-    QList<BackupItem> journaledBackupItems(const QString &host, const QList<BackupItem> &fallback) const
-    {
-        auto r = lastRecord(host, u"backup"_s);
-        if (!r || r->kind != u"done"_s) {
-            return fallback;
-        }
-        QList<BackupItem> items;
-        for (const QJsonValue &v : r->data.value(u"items"_s).toArray()) {
-            items.append({v.toObject().value(u"label"_s).toString(), v.toObject().value(u"source"_s).toString()});
-        }
-        return items;
-    }
-    void startWriter();
-    void finishWriter();
-    Result<QJsonObject> continuityCheckpoint(const QString &host);
-    // One script on the first data node that answers (reads that any replica can serve).
-    Result<DdbValue> runOnAnyDataNode(const QString &script, int timeoutMs);
-    Status checkStageDisk();
-    Status checkPortsClosed(const QString &host);
-};
 
 // Before the first upload: every host that still has to stage has room for the package, its
 // unpacked copy and the metadata backup (state directory) and the kept old binaries plus the
@@ -703,65 +196,6 @@ Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &s
     return {};
 }
 
-Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem> &items)
-{
-    const HostAccess &a = access(host);
-    const QString install = QDir::cleanPath(a.installDir);
-    const QString backupDir = backupDirFor(a, m_fromVersion, m_runId);
-    message(u"rolling %1 back to %2 from the verified backup %3"_s.arg(host, m_fromVersion, backupDir), host);
-    Result<QJsonObject> r = step(host, u"rollback-stop"_s, [&]() -> Result<QJsonObject> {
-        hostDown(host, u"rollback-stop"_s, u"stopping the host's nodes for the rollback"_s);
-        Result<QString> s = detached(host, u"rollback-stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s);
-        if (!s) {
-            return s.error();
-        }
-        return QJsonObject{};
-    });
-    if (!r) {
-        return r.error();
-    }
-    r = step(host, u"rollback-restore"_s, [&]() -> Result<QJsonObject> {
-        Result<Ssh::ExecResult> v = exec(host, u"rollback-restore"_s, HostCommands::verifyBackup(backupDir));
-        if (!v || !v->succeeded()) {
-            return stepError(host, u"rollback-restore"_s, u"the backup %1 does not verify; nothing restored"_s.arg(backupDir));
-        }
-        const QString script = u"if [ -d "_s + shellQuote(install + u".bak-"_s + m_fromVersion) + u" ]; then\n(\n"_s
-                               + HostCommands::restoreBinaries(install, m_fromVersion) + u"\n)\nfi\n"_s
-                               + HostCommands::restoreMetadata(backupDir, items);
-        Result<QString> s = detached(host, u"rollback-restore"_s, script, u"restored-metadata"_s);
-        if (!s) {
-            // restoreMetadata prints its own marker; accept "restore-metadata" too.
-            return s.error();
-        }
-        return QJsonObject{{u"backup"_s, backupDir}};
-    });
-    if (!r) {
-        return r.error();
-    }
-    r = step(host, u"rollback-start"_s, [&]() -> Result<QJsonObject> {
-        if (Status s = startHostNodes(host, u"rollback-start"_s); !s) {
-            return s.error();
-        }
-        QJsonObject versions;
-        for (const QString &alias : aliasesOn(host)) {
-            Result<QString> v = m_cluster->nodeVersion(alias);
-            if (!v || versionNumber(*v) != m_fromVersion) {
-                return stepError(host, u"rollback-start"_s,
-                                 u"%1 reports %2 after the rollback, expected %3"_s.arg(alias, v ? *v : v.error().message,
-                                                                                       m_fromVersion));
-            }
-            versions.insert(alias, *v);
-        }
-        return QJsonObject{{u"versions"_s, versions}};
-    });
-    if (!r) {
-        return r.error();
-    }
-    hostUp(host, Outcome::Warn, u"rollback-start"_s, u"rolled back to "_s + m_fromVersion);
-    m_summary.hostsRolledBack << host;
-    return {};
-}
-
 Status UpgradeRunner::Work::upgradeHost(const QString &host)
 {
     const HostAccess &a = access(host);
@@ -785,6 +219,24 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             }
             if (!leader) {
                 return stepError(host, u"gate"_s, u"no Raft leader: "_s + leader.error().message);
+            }
+            // Everything the pre-flight checked that can have changed since, live, for this host:
+            // every node up, the what-if with the replicas alive now, no recovery task, the
+            // leader. A node that is rejoining gets a moment (bounded); then the run stops here,
+            // before any of this host's nodes is stopped.
+            HostGateResult live = checkHostGate(*m_cluster, host);
+            QElapsedTimer settling;
+            settling.start();
+            const qint64 patienceMs = std::clamp<qint64>(qint64(m_profile.gates.stallTimeoutS) * 1000, 2000, 30000);
+            while (!live.passed() && settling.elapsed() < patienceMs && !m_abortRequested()) {
+                QThread::msleep(500);
+                live = checkHostGate(*m_cluster, host);
+            }
+            if (!live.passed()) {
+                emitEvent(EngineEvent::Kind::GateResult, Outcome::Failed, host, u"gate"_s, live.problems.join(u"; "_s),
+                          live.evidence);
+                return stepError(host, u"gate"_s,
+                                 u"%1; none of this host's nodes was stopped"_s.arg(live.problems.join(u"; "_s)));
             }
             if (m_writer) {
                 // Writer healthy: it has not failed and acknowledges writes (one within the max gap).
@@ -826,9 +278,11 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                 }
             }
             emitEvent(EngineEvent::Kind::GateResult, Outcome::Ok, host, u"gate"_s,
-                      u"all chunks COMPLETE, leader %1"_s.arg(*leader));
-            return QJsonObject{{u"leader"_s, *leader}, {u"paths"_s, paths}};
-        });
+                      u"all chunks COMPLETE, every node up, no chunk loses its last live replica with this host "
+                      "down, no recovery task pending, leader %1"_s.arg(live.leader),
+                      live.evidence);
+            return QJsonObject{{u"leader"_s, live.leader}, {u"paths"_s, paths}, {u"live"_s, live.evidence}};
+        }, {}, true);
         if (!g) {
             return g.error();
         }
@@ -840,7 +294,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     }
     const QMap<QString, QString> paths = journaledPaths(host);
     QList<BackupItem> items = backupItemsForHost(m_cluster->topology(), a, paths);
-    const QString backupDir = backupDirFor(a, m_fromVersion, m_runId);
+    const QString backupDir = backupDirFor(a, m_fromVersion, runTag(host));
 
     // 2. Stop.
     Result<QJsonObject> r = step(host, u"stop"_s, [&]() -> Result<QJsonObject> {
@@ -983,13 +437,27 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             return {};
         });
     if (!r) {
-        // Nothing was changed on the host yet: start its nodes again on the old version.
+        if (r.error().code == ErrorCode::Cancelled) {
+            return r.error();
+        }
+        // Nothing was changed on the host yet: its service comes first. Start its nodes again on
+        // the old version; the journaled restart ends this attempt (a resume starts the host
+        // afresh: gate, stop, backup).
         message(u"the backup failed: starting the host's nodes again (nothing was installed)"_s, host);
-        if (Status st = startHostNodes(host, u"restart"_s); !st) {
-            return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(), st.error().toString()));
+        Result<QJsonObject> restarted = step(host, u"restart"_s, [&]() -> Result<QJsonObject> {
+            if (Status st = startHostNodes(host, u"restart"_s); !st) {
+                return st.error();
+            }
+            return QJsonObject{{u"reason"_s, r.error().toString()}};
+        });
+        if (!restarted) {
+            return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(),
+                                                                                                 restarted.error().toString()));
         }
         hostUp(host, Outcome::Warn, u"restart"_s, u"started again on the old version"_s);
-        return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again"_s.arg(r.error().toString()));
+        return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again on %2. Fix the "
+                                        "cause, then resume (the host is tried again from its gate)"_s.arg(
+                                            r.error().toString(), m_fromVersion));
     }
     items = journaledBackupItems(host, items);
 
@@ -1333,334 +801,6 @@ void UpgradeRunner::Work::finishWriter()
     }
 }
 
-RunSummary UpgradeRunner::Work::run()
-{
-    m_wall.start();
-    auto fail = [&](const Error &e) {
-        m_summary.ok = false;
-        m_summary.failure = e.toString();
-        (void)record(u"finished"_s, {}, {}, QJsonObject{{u"ok"_s, false}, {u"error"_s, e.toString()}});
-        emitEvent(EngineEvent::Kind::RunFinished, Outcome::Failed, {}, {}, e.toString());
-        return m_summary;
-    };
-    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
-    if (!j) {
-        m_summary.failure = j.error().toString();
-        return m_summary;
-    }
-    m_journal = std::move(*j);
-    if (!q->m_password.isEmpty()) {
-        m_journal->addSecret(q->m_password);
-    }
-    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
-    if (!c) {
-        return fail(c.error());
-    }
-    m_cluster = std::move(*c);
-
-    // The run record: new run, or the one being resumed.
-    const QList<JournalRecord> existing = m_journal->records();
-    const JournalRecord *runRecord = nullptr;
-    for (const JournalRecord &r : existing) {
-        if (r.kind == u"run"_s) {
-            runRecord = &r;
-            break;
-        }
-    }
-    for (const JournalRecord &r : existing) {
-        if (r.kind == u"finished"_s && r.data.value(u"ok"_s).toBool()) {
-            // Nothing left to do; the events still tell the run as the journal has it (its
-            // hosts' windows and which hosts are done), like any resumed run's.
-            replayHostWindows(existing);
-            for (const JournalRecord &h : existing) {
-                if (h.kind == u"host-done"_s && !m_summary.hostsDone.contains(h.host)) {
-                    m_summary.hostsDone << h.host;
-                }
-            }
-            m_summary.ok = true;
-            m_summary.failure.clear();
-            emitEvent(EngineEvent::Kind::RunFinished, Outcome::Ok, {}, {}, u"the journal's run already finished"_s);
-            return m_summary;
-        }
-    }
-    if (m_options.resume && !runRecord) {
-        return fail(Error(ErrorCode::InvalidInput, u"the journal holds no run to resume"_s, m_options.journalPath));
-    }
-    if (!m_options.resume && runRecord) {
-        return fail(Error(ErrorCode::InvalidInput, u"the journal already holds a run: use resume"_s, m_options.journalPath));
-    }
-
-    // Connect to every host first: a refused host key stops the run before any command.
-    for (const HostAccess &h : m_profile.hosts) {
-        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
-        if (Status st = s->connect(); !st) {
-            return fail(Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message)));
-        }
-        m_shells.insert(h.address, s);
-    }
-
-    if (runRecord) {
-        m_runId = runRecord->data.value(u"runId"_s).toString();
-        m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();
-        emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {}, u"resuming run "_s + m_runId);
-        (void)record(u"resume"_s);
-        // The windows the earlier process opened (and closed) belong to this run's timeline.
-        replayHostWindows(existing);
-    } else {
-        Result<UpgradePlan> plan = buildUpgradePlan(*m_cluster);
-        if (!plan) {
-            return fail(plan.error());
-        }
-        m_fromVersion = plan->fromVersion;
-        const Result<DdbVersion> from = DdbVersion::parse(m_fromVersion);
-        const Result<DdbVersion> to = DdbVersion::parse(m_profile.targetVersion);
-        if (!from || !to || !(*from < *to)) {
-            return fail(Error(ErrorCode::Failed, u"the target %1 is not newer than %2"_s.arg(m_profile.targetVersion, m_fromVersion)));
-        }
-        const CompatibilityVerdict verdict = compatibilityOfUpgrade(*from, *to);
-        if (!verdict.rollingUpgradePromised() && !m_options.acceptCompatibilityRisk) {
-            return fail(Error(ErrorCode::Failed,
-                              u"compatibility: %1 Confirm the vendor's risk assessment with --accept-compatibility-risk."_s.arg(
-                                  verdict.explanation)));
-        }
-        if (!verdict.rollingUpgradePromised()) {
-            message(u"compatibility: %1 Confirmed by %2 (journaled)."_s.arg(
-                verdict.explanation,
-                m_options.compatibilityConfirmedBy.isEmpty() ? u"RunOptions.acceptCompatibilityRisk"_s
-                                                             : m_options.compatibilityConfirmedBy));
-        }
-        m_runId = QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
-        QJsonObject pkgs;
-        for (auto it = m_options.packageForHost.cbegin(); it != m_options.packageForHost.cend(); ++it) {
-            pkgs.insert(it.key(), it.value());
-        }
-        if (Status s = record(u"run"_s, {}, {},
-                              QJsonObject{{u"runId"_s, m_runId},
-                                          {u"profile"_s, m_options.profilePath},
-                                          {u"fromVersion"_s, m_fromVersion},
-                                          {u"targetVersion"_s, m_profile.targetVersion},
-                                          {u"compatibility"_s, verdict.explanation},
-                                          {u"compatibilityPromised"_s, verdict.rollingUpgradePromised()},
-                                          {u"compatibilityAccepted"_s, m_options.acceptCompatibilityRisk},
-                                          {u"compatibilityConfirmedBy"_s,
-                                           verdict.rollingUpgradePromised() ? QString()
-                                           : !m_options.compatibilityConfirmedBy.isEmpty()
-                                               ? m_options.compatibilityConfirmedBy
-                                               : u"RunOptions.acceptCompatibilityRisk"_s},
-                                          {u"canary"_s, m_options.canary},
-                                          {u"writer"_s, m_options.writer},
-                                          {u"packageForHost"_s, pkgs}});
-            !s) {
-            return fail(s.error());
-        }
-        emitEvent(EngineEvent::Kind::RunStarted, Outcome::None, {}, {},
-                  u"run %1: %2 -> %3"_s.arg(m_runId, m_fromVersion, m_profile.targetVersion));
-    }
-
-    if (Status disk = checkStageDisk(); !disk) {
-        return fail(disk.error());
-    }
-
-    startWriter();
-
-    // Stage the package on every host (in parallel, each host on its own shell) before any stop.
-    {
-        QThreadPool pool;
-        pool.setMaxThreadCount(qMax(1, int(m_profile.hosts.size())));
-        QList<QFuture<Result<QJsonObject>>> futures;
-        for (const HostAccess &h : m_profile.hosts) {
-            auto rec = lastRecord(h.address, u"stage"_s);
-            if (rec && rec->kind == u"intent"_s) {
-                stageContinues.insert(h.address);
-            }
-        }
-        for (const HostAccess &h : m_profile.hosts) {
-            const QString host = h.address;
-            futures << QtConcurrent::run(&pool, [this, host] {
-                return step(host, u"stage"_s, [this, host] { return stage(host); },
-                            [this, host]() -> Status {
-                                Result<QString> sha = shell(host).sha256(stagedPackagePath(access(host), packageFor(host)));
-                                if (!sha) {
-                                    return sha.error();
-                                }
-                                auto rec = lastRecord(host, u"stage"_s);
-                                const QString want = rec ? rec->data.value(u"sha256"_s).toString() : QString();
-                                if (*sha != want) {
-                                    return Error(ErrorCode::Failed, u"the staged package's SHA-256 is %1, the journal says %2"_s.arg(*sha, want));
-                                }
-                                return {};
-                            });
-            });
-        }
-        for (auto &f : futures) {
-            f.waitForFinished();
-        }
-        for (auto &f : futures) {
-            if (!f.result()) {
-                finishWriter();
-                return fail(f.result().error());
-            }
-        }
-    }
-
-    // Host by host, the leader's host last (re-read before each host).
-    QStringList remaining;
-    for (const HostAccess &h : m_profile.hosts) {
-        remaining << h.address;
-    }
-    bool first = true;
-    while (!remaining.isEmpty()) {
-        Result<QString> leader = m_cluster->findLeader();
-        const QString leaderHost = leader ? m_cluster->hostOf(*leader) : QString();
-        QStringList order = remaining;
-        if (m_profile.orderPolicy == u"leader-last"_s && order.removeAll(leaderHost) > 0) {
-            order << leaderHost;
-        }
-        // A host the journal shows as in progress goes first (resume).
-        for (const QString &h : remaining) {
-            if (!hostFinished(h) && hasAnyRecord(h, u"gate"_s)) {
-                order.removeAll(h);
-                order.prepend(h);
-                break;
-            }
-        }
-        const QString host = order.first();
-        remaining.removeAll(host);
-        if (hostFinished(host)) {
-            // Verify before skipping: every node of the host runs the target.
-            for (const QString &alias : aliasesOn(host)) {
-                Result<QString> v = m_cluster->nodeVersion(alias);
-                if (!v || versionNumber(*v) != versionNumber(m_profile.targetVersion)) {
-                    finishWriter();
-                    return fail(stepError(host, u"host-done"_s,
-                                          u"the journal says the host is done, but %1 reports %2"_s.arg(
-                                              alias, v ? *v : v.error().message)));
-                }
-            }
-            emitEvent(EngineEvent::Kind::HostFinished, Outcome::Skipped, host, {}, u"already upgraded (verified)"_s);
-            m_summary.hostsDone << host;
-            first = false;
-            continue;
-        }
-        if (Status s = upgradeHost(host); !s) {
-            finishWriter();
-            if (s.error().code == ErrorCode::Cancelled) {
-                m_summary.paused = true;
-                m_summary.failure = s.error().toString();
-                (void)record(u"paused"_s, host, {}, QJsonObject{{u"reason"_s, s.error().message}});
-                emitEvent(EngineEvent::Kind::RunFinished, Outcome::Cancelled, {}, {}, s.error().message);
-                return m_summary;
-            }
-            return fail(s.error());
-        }
-        m_summary.hostsDone << host;
-        const bool canaryStop = first && m_options.canary && !remaining.isEmpty();
-        first = false;
-        if (!remaining.isEmpty() && (canaryStop || q->m_pause.load())) {
-            finishWriter();
-            m_summary.paused = true;
-            const QString why = canaryStop ? u"canary: stopped after the first host"_s : u"paused after a host"_s;
-            (void)record(u"paused"_s, host, {}, QJsonObject{{u"reason"_s, why}});
-            emitEvent(EngineEvent::Kind::RunFinished, Outcome::Cancelled, {}, {},
-                      why + u"; continue with: graystep-cli resume --journal "_s + m_options.journalPath);
-            return m_summary;
-        }
-    }
-
-    // Finally: every node on the target.
-    Result<DdbValue> v = onLeader(Scripts::nodeVersions());
-    if (!v) {
-        finishWriter();
-        return fail(v.error());
-    }
-    Result<QList<NodeVersion>> versions = readNodeVersions(*v);
-    if (!versions) {
-        finishWriter();
-        return fail(versions.error());
-    }
-    QJsonObject all;
-    for (const NodeVersion &nv : *versions) {
-        all.insert(nv.node, nv.text);
-        if (nv.number != versionNumber(m_profile.targetVersion)) {
-            finishWriter();
-            return fail(Error(ErrorCode::Failed, u"%1 reports %2 at the end"_s.arg(nv.node, nv.text)));
-        }
-    }
-    m_summary.ok = true;
-    finishWriter();
-    // Unavoidable waits from the journal (this process's records): stop, start, recovery.
-    qint64 unavoidable = 0;
-    for (const JournalRecord &r : m_journal->records()) {
-        if (r.kind == u"done"_s && (r.step == u"stop"_s || r.step == u"start"_s || r.step == u"recovery"_s)) {
-            unavoidable += qint64(r.data.value(u"ms"_s).toDouble());
-        }
-    }
-    m_summary.unavoidableMs = unavoidable;
-    m_summary.wallMs = m_wall.elapsed();
-    (void)record(u"finished"_s, {}, {},
-                 QJsonObject{{u"ok"_s, m_summary.ok}, {u"versions"_s, all}, {u"error"_s, m_summary.failure},
-                             {u"wallMs"_s, m_summary.wallMs}, {u"unavoidableMs"_s, unavoidable}});
-    emitEvent(EngineEvent::Kind::RunFinished, m_summary.ok ? Outcome::Ok : Outcome::Failed, {}, {},
-              m_summary.ok ? u"every node runs "_s + m_profile.targetVersion : m_summary.failure,
-              QJsonObject{{u"versions"_s, all}, {u"wallMs"_s, m_summary.wallMs}, {u"unavoidableMs"_s, unavoidable}});
-    return m_summary;
-}
-
-RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
-{
-    m_options.resume = true;
-    auto fail = [&](const Error &e) {
-        m_summary.ok = false;
-        m_summary.failure = e.toString();
-        return m_summary;
-    };
-    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
-    if (!j) {
-        return fail(j.error());
-    }
-    m_journal = std::move(*j);
-    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
-    if (!c) {
-        return fail(c.error());
-    }
-    m_cluster = std::move(*c);
-    for (const JournalRecord &r : m_journal->records()) {
-        if (r.kind == u"run"_s) {
-            m_runId = r.data.value(u"runId"_s).toString();
-            m_fromVersion = r.data.value(u"fromVersion"_s).toString();
-            break;
-        }
-    }
-    if (m_runId.isEmpty()) {
-        return fail(Error(ErrorCode::InvalidInput, u"the journal holds no run"_s));
-    }
-    if (!m_profile.host(host)) {
-        return fail(Error(ErrorCode::InvalidInput, u"no host %1 in the profile"_s.arg(host)));
-    }
-    // Only inside the safe window: the backup is done and the host's nodes have not rejoined
-    // with the new version (after that the new version has written data).
-    if (!isDone(host, u"backup"_s)) {
-        return fail(Error(ErrorCode::Failed, u"host %1 has no verified backup in this run: nothing to roll back"_s.arg(host)));
-    }
-    if (isDone(host, u"verify-version"_s)) {
-        return fail(Error(ErrorCode::Failed,
-                          u"host %1 is past the point of no return: its nodes rejoined with the new version and wrote "
-                          "data; a rollback would lose it"_s.arg(host)));
-    }
-    std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(*m_profile.host(host)).release());
-    if (Status st = s->connect(); !st) {
-        return fail(st.error());
-    }
-    m_shells.insert(host, s);
-    const QList<BackupItem> items = journaledBackupItems(
-        host, backupItemsForHost(m_cluster->topology(), *m_profile.host(host), journaledPaths(host)));
-    if (Status st = rollback(host, items); !st) {
-        return fail(st.error());
-    }
-    m_summary.ok = true;
-    return m_summary;
-}
-
 // ------------------------------------------------------------------------------------------
 
 UpgradeRunner::UpgradeRunner(UpgradeProfile profile, QString apiPassword, RunOptions options, QObject *parent)
@@ -1731,11 +871,12 @@ void UpgradeRunner::approve()
     }
 }
 
-void UpgradeRunner::declineApproval(const QString &reason)
+void UpgradeRunner::declineApproval(const QString &reason, bool nobodyToAsk)
 {
     QMutexLocker lock(&m_mutex);
     if (m_approvalAsked.load() > m_approvalAnswered.load()) {
         m_approvalGranted = false;
+        m_approvalNobody = nobodyToAsk;
         m_declineReason = reason.isEmpty() ? u"host %1 was not approved"_s.arg(m_pendingHost) : reason;
         m_approvalAnswered = m_approvalAsked.load();
     }
@@ -1754,17 +895,32 @@ RunSummary UpgradeRunner::summary() const
 
 RunSummary UpgradeRunner::rollbackHost(const UpgradeProfile &profile, const QString &apiPassword,
                                        const QString &journalPath, const QString &host,
-                                       const std::function<void(const EngineEvent &)> &onEvent)
+                                       const std::function<void(const EngineEvent &)> &onEvent, bool breakLock)
 {
     RunOptions o;
     o.journalPath = journalPath;
     o.resume = true;
+    o.breakLock = breakLock;
+    o.command = u"rollback"_s;
     UpgradeRunner runner(profile, apiPassword, o);
     if (onEvent) {
         QObject::connect(&runner, &UpgradeRunner::event, &runner, onEvent, Qt::DirectConnection);
     }
     Work w(&runner);
     return w.rollbackOnly(host);
+}
+
+QString runEndName(RunEnd end)
+{
+    switch (end) {
+    case RunEnd::Finished: return u"finished"_s;
+    case RunEnd::Failed: return u"failed"_s;
+    case RunEnd::Paused: return u"paused"_s;
+    case RunEnd::AwaitingApproval: return u"awaiting-approval"_s;
+    case RunEnd::Interrupted: return u"interrupted"_s;
+    case RunEnd::Refused: return u"refused"_s;
+    }
+    return u"failed"_s;
 }
 
 Result<RunOptions> runOptionsFromJournal(const QString &journalPath)
@@ -1791,6 +947,40 @@ Result<RunOptions> runOptionsFromJournal(const QString &journalPath)
         }
     }
     return Error(ErrorCode::InvalidInput, u"the journal holds no run record"_s, journalPath);
+}
+
+Result<RunOptions> optionsForNewRun(const RunOptions &requested, const QString &targetVersion)
+{
+    if (!QFileInfo::exists(requested.journalPath)) {
+        return requested;
+    }
+    Result<JournalContents> c = Journal::read(requested.journalPath);
+    if (!c) {
+        return c.error();
+    }
+    for (const JournalRecord &r : c->records) {
+        if (r.kind != u"run"_s) {
+            continue;
+        }
+        const QString profile = r.data.value(u"profile"_s).toString();
+        const QString target = r.data.value(u"targetVersion"_s).toString();
+        const bool sameProfile = QFileInfo(profile).canonicalFilePath() == QFileInfo(requested.profilePath).canonicalFilePath()
+                                 && !profile.isEmpty();
+        if (!sameProfile || versionNumber(target) != versionNumber(targetVersion)) {
+            return Error(ErrorCode::InvalidInput,
+                         u"the journal already holds run %1 of %2 (target %3): give a new journal for a new run, or "
+                         "continue that one with: graystep-cli resume --journal %4"_s.arg(
+                             r.data.value(u"runId"_s).toString(), profile, target, requested.journalPath),
+                         requested.journalPath);
+        }
+        Result<RunOptions> o = runOptionsFromJournal(requested.journalPath);
+        if (o) {
+            o->breakLock = requested.breakLock;
+            o->writer = requested.writer && o->writer;
+        }
+        return o;
+    }
+    return requested;
 }
 
 } // namespace GrayStep::Engine

@@ -35,14 +35,32 @@ struct RunOptions
     // Rehearsal: a different package for a host (e.g. the sandbox's broken package).
     QMap<QString, QString> packageForHost;
     int pollIntervalMs = 250;
+    // Break another run's cluster lock (the operator confirmed it is over); journaled.
+    bool breakLock = false;
+    // What this process does, for the cluster lock ("run", "resume", "rollback").
+    QString command = QStringLiteral("run");
 };
+
+// How a run (or resume, or rollback) ended. Only Finished means "done and checked live".
+enum class RunEnd {
+    Finished,          // every host done and the cluster checked live: it is as the run says
+    Failed,            // a step, a gate or the final live check found a problem
+    Paused,            // canary, pause or a declined approval: resumable
+    AwaitingApproval,  // stopped before a host that needs an approval nobody could give: resumable
+    Interrupted,       // aborted on request (Ctrl-C twice, SIGTERM, the GUI's Abort): resumable
+    Refused,           // nothing was done: bad input, or the cluster/journal is held by another run
+};
+QString runEndName(RunEnd end);
 
 // The result of a run (or resume).
 struct RunSummary
 {
-    bool ok = false;
-    bool paused = false;          // canary/pause: stopped after a host, resumable
+    bool ok = false;              // end == Finished
+    bool paused = false;          // canary/pause/approval/interrupt: stopped, resumable
+    RunEnd end = RunEnd::Failed;
+    Core::ErrorCode failureCode = Core::ErrorCode::Failed;
     QString failure;              // one line, when !ok
+    QJsonObject live;             // the live check the final claim rests on (LiveClusterState::toJson)
     QStringList hostsDone;
     QStringList hostsRolledBack;
     QJsonObject continuity;       // the final verdict (when the writer ran)
@@ -83,7 +101,9 @@ public Q_SLOTS:
     void approve();
     // Declines the pending approval: the run stops before that host's stop, paused and
     // resumable; `reason` becomes the run's failure text. No-op when no host awaits approval.
-    void declineApproval(const QString &reason = {});
+    // `nobodyToAsk`: not a "no" but no one could answer (no terminal): the run ends
+    // AwaitingApproval instead of Paused.
+    void declineApproval(const QString &reason = {}, bool nobodyToAsk = false);
     // Stops at the next step boundary or while waiting for an approval (resumable).
     void abort() { requestAbort(); }
 
@@ -93,10 +113,12 @@ public:
     RunSummary summary() const;
     const TimelineRecorder &timeline() const { return m_timeline; }
 
-    // Rolls one host back from the journal's verified backup (the CLI's `rollback`).
+    // Rolls one host back from the journal's verified backup (the CLI's `rollback`), under the
+    // run's cluster lock; a host rolled back before is checked live (and its nodes started again
+    // when they do not run).
     static RunSummary rollbackHost(const Core::UpgradeProfile &profile, const QString &apiPassword,
                                    const QString &journalPath, const QString &host,
-                                   const std::function<void(const EngineEvent &)> &onEvent = {});
+                                   const std::function<void(const EngineEvent &)> &onEvent = {}, bool breakLock = false);
 
 Q_SIGNALS:
     void event(const GrayStep::Engine::EngineEvent &event);
@@ -123,6 +145,7 @@ private:
     std::atomic<qint64> m_approvalAsked{0};
     std::atomic<qint64> m_approvalAnswered{0};
     std::atomic<bool> m_approvalGranted{false};
+    std::atomic<bool> m_approvalNobody{false};
     QString m_pendingHost;        // under m_mutex
     QString m_declineReason;      // under m_mutex
     mutable QMutex m_mutex;
@@ -131,5 +154,11 @@ private:
 
 // Reads a run's profile path and options from its journal (for `resume`).
 Core::Result<RunOptions> runOptionsFromJournal(const QString &journalPath);
+
+// A new run asked to write REQUESTED.journalPath: a journal without a run (or none) keeps the
+// request; a journal holding the same run of the same profile (same profile file and target)
+// gives that run's options, to resume it; a journal holding another run is refused
+// (InvalidInput, naming it).
+Core::Result<RunOptions> optionsForNewRun(const RunOptions &requested, const QString &targetVersion);
 
 } // namespace GrayStep::Engine

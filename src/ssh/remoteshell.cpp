@@ -85,7 +85,8 @@ namespace {
 const char RUNNER[] =
     "d=$1; id=$2; f=\"$d/$id.status\"; s=$(date +%s); "
     "w() { printf '%s\\n' \"step=$id\" \"pid=$$\" \"started=$s\" \"$@\" > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\"; }; "
-    "w state=running; "
+    // A runner that cannot record its start (a full disk) runs nothing: its step reads as lost.
+    "w state=running || exit 91; "
     "sh -c \"$3\" > \"$d/$id.out\" 2> \"$d/$id.err\" < /dev/null; rc=$?; "
     "w state=finished \"exit=$rc\" \"finished=$(date +%s)\"";
 
@@ -116,7 +117,13 @@ QString statusScript(const QString &dir, const QString &id, int holdMs = 0, bool
            + (withOutput ? u"if grep -qx state=finished \"$f\"; then echo %1; tail -c 1048576 -- \"$d/$id.out\" 2>/dev/null; fi; "_s.arg(
                                QString::fromLatin1(OUTPUT_MARK))
                          : QString())
-           + u"elif [ -d \"$d/$id.lock\" ]; then echo state=starting; else echo state=absent; fi"_s;
+           // Launched but no status file: starting while its runner (the one process carrying
+           // GRAYSTEP_STEP=ID before it writes the status) lives; lost once it is gone.
+           + u"elif [ -d \"$d/$id.lock\" ]; then echo state=starting; "
+             "if [ -d /proc/self ] && printf 'x\\0' | grep -qzx x 2>/dev/null; then "
+             "if grep -lzx \"GRAYSTEP_STEP=$id\" /proc/[0-9]*/environ >/dev/null 2>&1; then echo alive=1; "
+             "else echo alive=0; fi; fi; "
+             "else echo state=absent; fi"_s;
 }
 
 DetachedStatus parseStatus(const QString &id, const QByteArray &text)
@@ -125,6 +132,7 @@ DetachedStatus parseStatus(const QString &id, const QByteArray &text)
     st.stepId = id;
     QString state;
     bool alive = false;
+    bool sawAlive = false;
     const QByteArray mark = QByteArray(OUTPUT_MARK) + '\n';
     const qsizetype at = text.indexOf(mark);
     const QList<QByteArray> lines = (at < 0 ? text : text.left(at)).split('\n');
@@ -152,6 +160,7 @@ DetachedStatus parseStatus(const QString &id, const QByteArray &text)
             st.finishedEpoch = value.toLongLong();
         } else if (key == "alive") {
             alive = value == "1";
+            sawAlive = true;
         }
     }
     if (state == u"finished") {
@@ -159,7 +168,8 @@ DetachedStatus parseStatus(const QString &id, const QByteArray &text)
     } else if (state == u"running") {
         st.state = alive ? DetachedStatus::State::Running : DetachedStatus::State::Lost;
     } else if (state == u"starting") {
-        st.state = DetachedStatus::State::Starting;
+        // alive=0: launched, never wrote its status, and its runner is gone.
+        st.state = sawAlive && !alive ? DetachedStatus::State::Lost : DetachedStatus::State::Starting;
     } else {
         st.state = DetachedStatus::State::Absent;
     }
@@ -180,7 +190,8 @@ Result<DetachedStatus> RemoteShell::startDetached(const DetachedStep &step)
         u"d=%1; id=%2; mkdir -p \"$d\" || exit 90; "
         "if mkdir \"$d/$id.lock\" 2>/dev/null; then "
         "GRAYSTEP_STEP=\"$id\" setsid nohup sh -c %3 graystep-step \"$d\" \"$id\" %4 > /dev/null 2>&1 < /dev/null & "
-        "echo launched=1; i=0; while [ ! -e \"$d/$id.status\" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+        "echo launched=1; r=$!; i=0; while [ ! -e \"$d/$id.status\" ] && [ $i -lt 200 ] && kill -0 $r 2>/dev/null "
+        "&& [ \"$(sed 's/.*) //' /proc/$r/stat 2>/dev/null | cut -c1)\" != Z ]; do sleep 0.05; i=$((i+1)); done; "
         "else echo launched=0; fi; "_s
             .arg(shellPath(step.stateDir), shellQuote(step.id), shellQuote(QString::fromLatin1(RUNNER)),
                  shellQuote(step.command))

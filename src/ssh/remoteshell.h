@@ -115,7 +115,8 @@ struct DetachedStatus
         Starting,   // launched, status file not written yet
         Running,    // runner alive
         Finished,   // exit code known
-        Lost,       // status says running but the runner is gone (killed, host rebooted)
+        Lost,       // the runner is gone without a result (killed, host rebooted, or it could not
+                    // record its start, e.g. on a full disk, and ran nothing)
     };
     State state = State::Absent;
     QString stepId;

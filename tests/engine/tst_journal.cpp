@@ -20,6 +20,8 @@ private Q_SLOTS:
     void appendAndRead();
     void reopenContinuesTheSequence();
     void tornTailAtEveryOffset();
+    void garbageAppendedIsKeptAndNamed();
+    void secondOpenIsRefusedWhileTheFirstHoldsIt();
     void editedJournalIsRefused_data();
     void editedJournalIsRefused();
     void secretsNeverReachTheFile();
@@ -108,16 +110,74 @@ void tst_Journal::tornTailAtEveryOffset()
         QCOMPARE(contents->records.size(), complete);
         QCOMPARE(contents->tornTail, !lineEnds.contains(offset) && offset > 0);
 
-        // Opening cuts the torn line off and continues the sequence and the chain.
+        // Opening keeps the torn line in the file, names it in an "ignored" record and in its
+        // notice, and continues the sequence and the chain.
+        const bool torn = contents->tornTail;
         auto journal = Journal::open(cut, clock);
         QVERIFY(journal.ok());
+        QCOMPARE((*journal)->notice().isEmpty(), !torn);
         QVERIFY((*journal)->append(u"note"_s).ok());
         journal->reset();
+        QVERIFY(fileBytes(cut).startsWith(bytes.left(offset)));
         auto again = Journal::read(cut);
         QVERIFY2(again.ok(), qPrintable(u"offset %1"_s.arg(offset)));
-        QCOMPARE(again->records.size(), complete + 1);
+        QCOMPARE(again->records.size(), complete + (torn ? 2 : 1));
         QVERIFY(!again->tornTail);
+        QCOMPARE(again->ignored.size(), torn ? 1 : 0);
+        if (torn) {
+            const JournalRecord &ignored = again->records.at(complete);
+            QCOMPARE(ignored.kind, u"ignored"_s);
+            QCOMPARE(ignored.data.value(u"offset"_s).toInteger(), again->ignored.first().offset);
+            QCOMPARE(again->ignored.first().line, complete + 1);
+            // Opened once more: nothing new to ignore, the chain holds across the kept line.
+            auto third = Journal::open(cut, clock);
+            QVERIFY(third.ok());
+            QVERIFY((*third)->notice().isEmpty());
+            QVERIFY((*third)->append(u"note"_s).ok());
+        }
     }
+}
+
+void tst_Journal::garbageAppendedIsKeptAndNamed()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"j.jsonl"_s);
+    GrayStep::Test::MockClock clock;
+    writeThreeRecords(path, clock);
+    const QByteArray original = fileBytes(path) + "this is not json\n";
+    writeFile(path, original);
+    auto journal = Journal::open(path, clock);
+    QVERIFY(journal.ok());
+    QVERIFY2((*journal)->notice().contains(u"line 4"_s), qPrintable((*journal)->notice()));
+    journal->reset();
+    QVERIFY(fileBytes(path).startsWith(original));
+    auto contents = Journal::read(path);
+    QVERIFY(contents.ok());
+    QCOMPARE(contents->records.size(), 4);
+    QCOMPARE(contents->records.last().kind, u"ignored"_s);
+    // Garbage in the middle that no record acknowledges is still an error naming the line.
+    writeFile(path, fileBytes(path).insert(0, "garbage\n"));
+    auto broken = Journal::read(path);
+    QVERIFY(!broken.ok());
+    QVERIFY2(broken.error().where.endsWith(u":1"_s), qPrintable(broken.error().where));
+}
+
+void tst_Journal::secondOpenIsRefusedWhileTheFirstHoldsIt()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"j.jsonl"_s);
+    GrayStep::Test::MockClock clock;
+    auto first = Journal::open(path, clock);
+    QVERIFY(first.ok());
+    auto second = Journal::open(path, clock);
+    QVERIFY(!second.ok());
+    QCOMPARE(second.error().code, GrayStep::Core::ErrorCode::Busy);
+    QVERIFY2(second.error().message.contains(u"pid %1"_s.arg(QCoreApplication::applicationPid())),
+             qPrintable(second.error().message));
+    // Reading needs no lock; once the first is closed, the journal opens again.
+    QVERIFY(Journal::read(path).ok());
+    first->reset();
+    QVERIFY(Journal::open(path, clock).ok());
 }
 
 void tst_Journal::editedJournalIsRefused_data()

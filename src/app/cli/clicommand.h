@@ -17,6 +17,11 @@ enum ExitCode : int {
     ExitOk = 0,        // the work succeeded
     ExitProblem = 1,   // the work ran and found a problem
     ExitUsage = 2,     // bad usage or bad input
+    // The upgrade commands (run, resume, rollback) also end with these; each is resumable.
+    ExitPaused = 3,            // canary, pause, a declined approval
+    ExitAwaitingApproval = 4,  // a host needs an approval and there was nobody to ask
+    ExitBusy = 5,              // the cluster or the journal is held by another run: nothing was done
+    // Interrupted by a signal: 128 + the signal (130 Ctrl-C, 143 SIGTERM).
 };
 
 // What a command gets: its arguments (after the command name) and where to write.

@@ -37,7 +37,9 @@ void printUsage(QTextStream &s)
     for (const auto &c : GrayStep::Cli::allCommands()) {
         s << "  " << c.synopsis << "\n      " << c.summary << "\n";
     }
-    s << "\nExit status: 0 success, 1 the work found a problem, 2 bad usage or input.\n";
+    s << "\nExit status: 0 success (for run, resume and rollback: finished and checked live), 1 the work found a "
+         "problem, 2 bad usage or input; run, resume, rollback: 3 paused, 4 awaiting approval, 5 the cluster or "
+         "journal is held by another run, 130/143 interrupted by Ctrl-C/SIGTERM (all resumable).\n";
     s.flush();
 }
 

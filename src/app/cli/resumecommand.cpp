@@ -16,6 +16,7 @@ int runResumeCommand(CliContext &ctx)
     const QString journal = takeOption(ctx.args, u"--journal"_s, &error);
     const QString profileOverride = takeOption(ctx.args, u"--profile"_s, &error);
     const bool noWriter = takeFlag(ctx.args, u"--no-writer"_s);
+    const bool breakLock = takeFlag(ctx.args, u"--break-lock"_s);
     if (reportUsageProblem(ctx, error, journal.isEmpty() ? u"--journal J is required"_s : QString())) {
         return ExitUsage;
     }
@@ -27,6 +28,8 @@ int runResumeCommand(CliContext &ctx)
     if (noWriter) {
         o->writer = false;
     }
+    o->breakLock = breakLock;
+    o->command = u"resume"_s;
     int rc = ExitOk;
     QString password;
     const QString profilePath = profileOverride.isEmpty() ? o->profilePath : profileOverride;
@@ -41,7 +44,7 @@ int runResumeCommand(CliContext &ctx)
 
 CliCommand resumeCommand()
 {
-    return {u"resume"_s, u"resume --journal J [--profile P] [--no-writer]"_s,
+    return {u"resume"_s, u"resume --journal J [--profile P] [--no-writer] [--break-lock]"_s,
             u"continue the journal's run: re-verifies on the hosts, never runs a step twice"_s, runResumeCommand};
 }
 

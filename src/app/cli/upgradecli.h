@@ -18,6 +18,12 @@ std::optional<Core::UpgradeProfile> loadProfileOption(CliContext &ctx, const QSt
                                                       int *exitCode);
 // One engine event as a line (JSON with --json).
 void printEvent(CliContext &ctx, const Engine::EngineEvent &event);
+// The exit status of a run's end (DESIGN.md §7 and the README's table); SIGNAL is the signal
+// that interrupted it (0: none).
+int exitCodeFor(const Engine::RunSummary &summary, int signal);
+// The closing lines of a run, resume or rollback (FINISHEDTEXT when it finished).
+void printRunEnd(CliContext &ctx, const Engine::RunSummary &summary, const QString &journal, int signal,
+                 const QString &finishedText);
 // Runs the runner to its end on its worker thread, printing events; returns the exit code.
 int runAndReport(CliContext &ctx, const Core::UpgradeProfile &profile, const QString &password,
                  const Engine::RunOptions &options);

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Rolling one host back from its verified backup: within a run (a failed host) and on its own
+// (graystep-cli rollback), each claim checked live.
+#include "engine/runwork_p.h"
+
+namespace GrayStep::Engine {
+
+Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem> &items)
+{
+    const HostAccess &a = access(host);
+    const QString install = QDir::cleanPath(a.installDir);
+    const QString backupDir = backupDirFor(a, m_fromVersion, runTag(host));
+    message(u"rolling %1 back to %2 from the verified backup %3"_s.arg(host, m_fromVersion, backupDir), host);
+    Result<QJsonObject> r = step(host, u"rollback-stop"_s, [&]() -> Result<QJsonObject> {
+        hostDown(host, u"rollback-stop"_s, u"stopping the host's nodes for the rollback"_s);
+        Result<QString> s = detached(host, u"rollback-stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s);
+        if (!s) {
+            return s.error();
+        }
+        return QJsonObject{};
+    });
+    if (!r) {
+        return r.error();
+    }
+    r = step(host, u"rollback-restore"_s, [&]() -> Result<QJsonObject> {
+        Result<Ssh::ExecResult> v = exec(host, u"rollback-restore"_s, HostCommands::verifyBackup(backupDir));
+        if (!v || !v->succeeded()) {
+            return stepError(host, u"rollback-restore"_s, u"the backup %1 does not verify; nothing restored"_s.arg(backupDir));
+        }
+        const QString script = u"if [ -d "_s + shellQuote(install + u".bak-"_s + m_fromVersion) + u" ]; then\n(\n"_s
+                               + HostCommands::restoreBinaries(install, m_fromVersion) + u"\n)\nfi\n"_s
+                               + HostCommands::restoreMetadata(backupDir, items);
+        Result<QString> s = detached(host, u"rollback-restore"_s, script, u"restored-metadata"_s);
+        if (!s) {
+            // restoreMetadata prints its own marker; accept "restore-metadata" too.
+            return s.error();
+        }
+        return QJsonObject{{u"backup"_s, backupDir}};
+    });
+    if (!r) {
+        return r.error();
+    }
+    r = step(host, u"rollback-start"_s, [&]() -> Result<QJsonObject> {
+        if (Status s = startHostNodes(host, u"rollback-start"_s); !s) {
+            return s.error();
+        }
+        QJsonObject versions;
+        for (const QString &alias : aliasesOn(host)) {
+            Result<QString> v = m_cluster->nodeVersion(alias);
+            if (!v || versionNumber(*v) != m_fromVersion) {
+                return stepError(host, u"rollback-start"_s,
+                                 u"%1 reports %2 after the rollback, expected %3"_s.arg(alias, v ? *v : v.error().message,
+                                                                                       m_fromVersion));
+            }
+            versions.insert(alias, *v);
+        }
+        return QJsonObject{{u"versions"_s, versions}};
+    });
+    if (!r) {
+        return r.error();
+    }
+    hostUp(host, Outcome::Warn, u"rollback-start"_s, u"rolled back to "_s + m_fromVersion);
+    m_summary.hostsRolledBack << host;
+    return {};
+}
+
+RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
+{
+    m_wall.start();
+    m_options.resume = true;
+    m_options.command = u"rollback"_s;
+    const auto refuse = [&](const Error &e) { return end(RunEnd::Refused, e); };
+    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
+    if (!j) {
+        return refuse(j.error());
+    }
+    m_journal = std::move(*j);
+    if (!q->m_password.isEmpty()) {
+        m_journal->addSecret(q->m_password);
+    }
+    if (!m_journal->notice().isEmpty()) {
+        message(m_journal->notice());
+    }
+    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
+    if (!c) {
+        return refuse(c.error());
+    }
+    m_cluster = std::move(*c);
+    for (const JournalRecord &r : m_journal->records()) {
+        if (r.kind == u"run"_s) {
+            m_runId = r.data.value(u"runId"_s).toString();
+            m_fromVersion = r.data.value(u"fromVersion"_s).toString();
+            break;
+        }
+    }
+    if (m_runId.isEmpty()) {
+        return refuse(Error(ErrorCode::InvalidInput, u"the journal holds no run"_s, m_options.journalPath));
+    }
+    if (!m_profile.host(host)) {
+        QStringList hosts;
+        for (const HostAccess &h : m_profile.hosts) {
+            hosts << h.address;
+        }
+        return refuse(Error(ErrorCode::InvalidInput, u"host %1 is not in the cluster (its hosts: %2)"_s.arg(host, hosts.join(u", "_s))));
+    }
+    // Every host: the cluster lock is on all of them.
+    for (const HostAccess &h : m_profile.hosts) {
+        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
+        if (Status st = s->connect(); !st) {
+            return end(RunEnd::Failed, Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message)));
+        }
+        m_shells.insert(h.address, s);
+    }
+    if (Status locked = takeClusterLock(); !locked) {
+        return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());
+    }
+    journalClusterLock();
+    const QString rolledBackText = u"host %1 rolled back: its nodes answer with %2 (checked live)"_s.arg(host, m_fromVersion);
+
+    if (rolledBackLast(host)) {
+        // Rolled back before, says the journal: look. A node that is not running is started
+        // again (the binaries and metadata on disk are the rolled-back ones).
+        QStringList diff = checkLive(m_fromVersion, {host}, false);
+        if (!diff.isEmpty()) {
+            message(u"the journal says host %1 was rolled back, but now: %2. Starting its nodes again"_s.arg(
+                        host, diff.join(u"; "_s)),
+                    host);
+            const QString restart = u"rollback-restart-%1"_s.arg(m_journal->lastSeq() + 1);
+            Result<QJsonObject> r = step(host, restart, [&]() -> Result<QJsonObject> {
+                if (Status st = startHostNodes(host, restart); !st) {
+                    return st.error();
+                }
+                return QJsonObject{};
+            });
+            diff = checkLive(m_fromVersion, {host}, false);
+            if (!r || !diff.isEmpty()) {
+                return end(RunEnd::Failed, Error(ErrorCode::Failed,
+                                                 u"host %1 is rolled back on disk, but not running: %2"_s.arg(
+                                                     host, (r ? diff : QStringList{r.error().toString()}).join(u"; "_s))));
+            }
+        }
+        m_summary.hostsRolledBack << host;
+        return end(RunEnd::Finished, {}, rolledBackText);
+    }
+
+    // Only inside the safe window: the backup is done and the host's nodes have not rejoined
+    // with the new version (after that the new version has written data).
+    if (!isDone(host, u"backup"_s)) {
+        return end(RunEnd::Failed, Error(ErrorCode::Failed,
+                                         u"host %1 has no verified backup in this run: nothing to roll back"_s.arg(host)));
+    }
+    if (isDone(host, u"verify-version"_s)) {
+        return end(RunEnd::Failed,
+                   Error(ErrorCode::Failed, u"host %1 is past the point of no return: its nodes rejoined with the new "
+                                            "version and wrote data; a rollback would lose it"_s.arg(host)));
+    }
+    const QList<BackupItem> items = journaledBackupItems(
+        host, backupItemsForHost(m_cluster->topology(), *m_profile.host(host), journaledPaths(host)));
+    if (Status st = rollback(host, items); !st) {
+        return end(RunEnd::Failed, withWayOut(st.error()));
+    }
+    if (const QStringList diff = checkLive(m_fromVersion, {host}, false); !diff.isEmpty()) {
+        return end(RunEnd::Failed, Error(ErrorCode::Failed, u"host %1 was rolled back, but: %2"_s.arg(host, diff.join(u"; "_s))));
+    }
+    return end(RunEnd::Finished, {}, rolledBackText);
+}
+
+} // namespace GrayStep::Engine
