@@ -33,7 +33,8 @@ QString acquireScript(const QString &path, const QString &text)
 {
     const QString dir = QFileInfo(path).path();
     return u"f=%1; mkdir -p %2 2>/dev/null; t=\"$f.$$\"; "
-           "if ! printf '%s' %3 > \"$t\" 2>/dev/null; then rm -f \"$t\"; echo '%4unwritable'; exit 0; fi; "
+           "if ! printf '%s' %3 > \"$t\" 2>/dev/null; then rm -f \"$t\"; echo '%4unwritable'; "
+           "df -Pk %2 2>/dev/null | awk 'NR==2 {print $4}'; exit 0; fi; "
            "if ln \"$t\" \"$f\" 2>/dev/null; then rm -f \"$t\"; echo '%4taken'; "
            "else rm -f \"$t\"; echo '%4held'; cat \"$f\" 2>/dev/null; fi"_s.arg(shellQuote(path), shellQuote(dir),
                                                                                  shellQuote(text), LOCK_MARK);
@@ -156,18 +157,20 @@ QString clusterLockPath(const HostAccess &host)
     return hostStateDir(host) + u"/cluster.lock"_s;
 }
 
-bool journalShowsRunOver(const QString &path, const QString &runId)
+bool journalShowsRunOver(const QString &path, const QString &runId, bool openHere)
 {
     if (path.isEmpty() || !QFileInfo::exists(path)) {
         return false;
     }
     // A journal that a live process holds is in use, whatever it says.
-    QLockFile inUse(path + u".lock"_s);
-    inUse.setStaleLockTime(0);
-    if (!inUse.tryLock(0)) {
-        return false;
+    if (!openHere) {
+        QLockFile inUse(path + u".lock"_s);
+        inUse.setStaleLockTime(0);
+        if (!inUse.tryLock(0)) {
+            return false;
+        }
+        inUse.unlock();
     }
-    inUse.unlock();
     Result<JournalContents> c = Journal::read(path);
     if (!c) {
         return false;
@@ -208,7 +211,9 @@ Result<ClusterLockTaken> acquireClusterLock(const QList<ClusterLockHost> &hosts,
             const ClusterLockHolder holder = ClusterLockHolder::fromText(a->holderText);
             const bool same = !holder.runId.isEmpty() && holder.runId == me.runId;
             const bool stale = !same && policy.breakFinishedRuns && holder.machine == me.machine
-                               && journalShowsRunOver(holder.journal, holder.runId);
+                               && journalShowsRunOver(holder.journal, holder.runId,
+                                                                  !policy.ownJournal.isEmpty()
+                                                                      && QFileInfo(holder.journal) == QFileInfo(policy.ownJournal));
             if (!same && !stale && !policy.breakForeign) {
                 return refuse(Error(ErrorCode::Busy,
                                     u"the cluster is locked by %1 (lock file %2 on host %3). Another operator's run "
@@ -233,8 +238,11 @@ Result<ClusterLockTaken> acquireClusterLock(const QList<ClusterLockHost> &hosts,
             }
         }
         if (a->verdict == u"unwritable"_s) {
-            return refuse(Error(ErrorCode::Failed, u"host %1: cannot write the cluster lock %2 (is its file system full or "
-                                                   "read-only?); nothing was changed"_s.arg(h.address, path)));
+            bool ok = false;
+            const qint64 kib = a->holderText.trimmed().toLongLong(&ok);
+            return refuse(Error(ErrorCode::Failed,
+                                u"host %1: cannot write the cluster lock %2: its file system is full (%3 KiB free) or "
+                                "read-only; nothing was changed"_s.arg(h.address, path, ok ? QString::number(kib) : u"?"_s)));
         }
         if (a->verdict != u"taken"_s) {
             return refuse(Error(ErrorCode::Failed, u"host %1: unexpected answer taking the cluster lock: %2"_s.arg(

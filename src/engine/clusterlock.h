@@ -60,6 +60,8 @@ struct ClusterLockPolicy
     // A foreign lock whose journal is on this machine, not in use, and shows its run finished
     // (or never started) is stale and broken without asking (journaled). Tests turn this off.
     bool breakFinishedRuns = true;
+    // The journal this process holds open (its own lock on it is no sign of another user).
+    QString ownJournal;
 };
 
 // Takes the lock on every host, in the given order, atomically per host (a file created with
@@ -77,8 +79,9 @@ QStringList releaseClusterLock(const QList<ClusterLockHost> &hosts, const QStrin
 Core::Result<std::optional<ClusterLockHolder>> readClusterLock(Ssh::RemoteShell &shell, const Core::HostAccess &host);
 
 // Whether the journal at PATH (on this machine) shows run RUNID over: not open in a live
-// process, and finished successfully or holding no record of that run (it stopped between
-// taking the lock and writing its run record). False when it cannot be read.
-bool journalShowsRunOver(const QString &path, const QString &runId);
+// process (OPENHERE: this process has it open, which does not count), and finished
+// successfully or holding no record of that run (it stopped between taking the lock and
+// writing its run record). False when it cannot be read.
+bool journalShowsRunOver(const QString &path, const QString &runId, bool openHere = false);
 
 } // namespace GrayStep::Engine

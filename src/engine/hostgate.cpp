@@ -67,19 +67,17 @@ HostGateResult checkHostGate(ClusterAccess &cluster, const QString &host)
             alive.insert(n.name);
         }
     }
+    // And each node answers on a fresh connection: the leader lists a node that died a moment
+    // ago as alive until its heartbeat times out.
     QStringList down;
     for (const Core::ClusterNode &n : cluster.topology().nodes) {
         const bool listed = n.mode == Core::NodeMode::DataNode || n.mode == Core::NodeMode::ComputeNode;
-        if (listed && !alive.contains(n.alias)) {
-            down << u"%1 on %2"_s.arg(n.alias, n.host);
-        }
-    }
-    // Controllers and agents answer for themselves (not every server lists them as alive).
-    for (const Core::ClusterNode &n : cluster.topology().nodes) {
-        if (n.mode == Core::NodeMode::Controller || n.mode == Core::NodeMode::Agent) {
-            if (Result<QString> v = cluster.nodeVersion(n.alias); !v) {
-                down << u"%1 on %2 (%3)"_s.arg(n.alias, n.host, v.error().message);
-            }
+        cluster.close(n.alias);
+        if (Result<QString> v = cluster.nodeVersion(n.alias); !v) {
+            down << u"%1 on %2 (%3)"_s.arg(n.alias, n.host, v.error().message);
+            alive.remove(n.alias);
+        } else if (listed && !alive.contains(n.alias)) {
+            down << u"%1 on %2 (answers, but the leader does not list it as alive)"_s.arg(n.alias, n.host);
         }
     }
     QStringList aliveList(alive.cbegin(), alive.cend());

@@ -16,7 +16,7 @@ RunSummary UpgradeRunner::Work::end(RunEnd how, const Error &e, const QString &f
     m_summary.failureCode = m_summary.ok ? ErrorCode::Failed : e.code;
     m_summary.wallMs = m_wall.elapsed();
     const bool rollbackCommand = m_options.command == u"rollback"_s;
-    if (m_journal && how != RunEnd::Refused && (how != RunEnd::Finished || rollbackCommand)) {
+    if (m_journal && m_recordEnd && how != RunEnd::Refused && (how != RunEnd::Finished || rollbackCommand)) {
         (void)record(rollbackCommand ? u"rollback-ended"_s : m_summary.paused ? u"paused"_s : u"finished"_s, {}, {},
                      QJsonObject{{u"ok"_s, m_summary.ok}, {u"end"_s, runEndName(how)}, {u"error"_s, m_summary.failure}});
     }
@@ -77,6 +77,7 @@ Status UpgradeRunner::Work::takeClusterLock()
     }
     ClusterLockPolicy policy;
     policy.breakForeign = m_options.breakLock;
+    policy.ownJournal = m_options.journalPath;
     const ClusterLockHolder me = ClusterLockHolder::thisProcess(m_runId, m_options.journalPath, m_options.command);
     Result<ClusterLockTaken> taken = acquireClusterLock(m_lockHosts, me, policy);
     if (!taken) {
@@ -171,7 +172,12 @@ RunSummary UpgradeRunner::Work::run()
         const QString when = QDateTime::fromMSecsSinceEpoch(finishedOk->wallMs).toString(Qt::ISODate);
         const QStringList diff = checkLive(m_profile.targetVersion);
         if (!diff.isEmpty()) {
+            // The look is journaled; the run's own end stays as it was recorded.
             m_summary.hostsDone.clear();
+            (void)record(u"verified"_s, {}, {},
+                         QJsonObject{{u"ok"_s, false}, {u"differences"_s, QJsonArray::fromStringList(diff)},
+                                     {u"live"_s, m_summary.live}});
+            m_recordEnd = false;
             return end(RunEnd::Failed,
                        Error(ErrorCode::Failed, u"the journal says run %1 finished at %2, but the cluster is not in that "
                                                 "state now: %3. The journal describes another state of the cluster: start "
@@ -180,13 +186,20 @@ RunSummary UpgradeRunner::Work::run()
         }
         message(u"the journal's run %1 finished at %2; checked live now: every node answers with %3, every chunk is "
                 "COMPLETE"_s.arg(m_runId, when, m_profile.targetVersion));
-        (void)record(u"verified"_s, {}, {}, QJsonObject{{u"live"_s, m_summary.live}});
+        (void)record(u"verified"_s, {}, {}, QJsonObject{{u"ok"_s, true}, {u"live"_s, m_summary.live}});
         return end(RunEnd::Finished, {});
+    }
+
+    // One operator at a time: the lock on every host, before anything is read for the plan or
+    // changed anywhere (a cluster another run left mid-upgrade is refused naming that run).
+    m_runId = runRecord ? runRecord->data.value(u"runId"_s).toString()
+                        : QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
+    if (Status locked = takeClusterLock(); !locked) {
+        return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());
     }
 
     CompatibilityVerdict verdict;
     if (runRecord) {
-        m_runId = runRecord->data.value(u"runId"_s).toString();
         m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();
     } else {
         Result<UpgradePlan> plan = buildUpgradePlan(*m_cluster);
@@ -208,12 +221,6 @@ RunSummary UpgradeRunner::Work::run()
                              u"compatibility: %1 Confirm the vendor's risk assessment with --accept-compatibility-risk."_s.arg(
                                  verdict.explanation)));
         }
-        m_runId = QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
-    }
-
-    // One operator at a time: the lock on every host, before anything changes there.
-    if (Status locked = takeClusterLock(); !locked) {
-        return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());
     }
 
     if (runRecord) {

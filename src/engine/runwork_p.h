@@ -105,6 +105,8 @@ public:
     QList<ClusterLockHost> m_lockHosts;   // where this process holds the cluster lock
     ClusterLockTaken m_lockTaken;
     ClusterLockHolder m_lockHolder;
+    bool m_detachedLost = false;   // the last detached() could not run its step at all
+    bool m_recordEnd = true;       // end() journals how the process ended
 
     // ---- events and journal
     void emitEvent(EngineEvent::Kind kind, Outcome outcome, const QString &host, const QString &step,
@@ -395,6 +397,7 @@ public:
                     host);
         }
         if (st->state == Ssh::DetachedStatus::State::Lost) {
+            m_detachedLost = true;
             return stepError(host, name, u"%1 could not run: its process is gone without a result%2"_s.arg(
                                              name, diskHint(host)));
         }

@@ -160,32 +160,46 @@ Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &s
     const QStringList controllers = aliasesOn(host, Core::NodeMode::Controller);
     const QStringList agents = aliasesOn(host, Core::NodeMode::Agent);
     QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
-    Result<QString> started = detached(host, stepName + u"-scripts"_s,
-                                       HostCommands::startControllerAndAgent(QDir::cleanPath(a.installDir),
-                                                                             !controllers.isEmpty(), !agents.isEmpty()),
-                                       u"started"_s, 120000);
+    const QString script = HostCommands::startControllerAndAgent(QDir::cleanPath(a.installDir), !controllers.isEmpty(),
+                                                                 !agents.isEmpty());
+    m_detachedLost = false;
+    Result<QString> started = detached(host, stepName + u"-scripts"_s, script, u"started"_s, 120000);
+    if (!started && m_detachedLost) {
+        // The host cannot even record a detached step (a full disk): its service comes first,
+        // so the start scripts run in this SSH session (they put the nodes in the background).
+        message(u"%1; starting the controller and agent directly instead"_s.arg(started.error().message), host);
+        Result<Ssh::ExecResult> direct = exec(host, stepName, script, 120000);
+        if (!direct || !direct->succeeded() || !direct->stdoutData.contains(HostCommands::okMarker(u"started"_s).toUtf8())) {
+            return Error(ErrorCode::Failed, u"%1; starting directly failed too: %2"_s.arg(
+                                                started.error().toString(),
+                                                direct ? lastLines(direct->stdoutData + direct->stderrData) : direct.error().message));
+        }
+        started = QString::fromUtf8(direct->stdoutData);
+    }
     if (!started) {
-        // The marker names may differ: accept any GRAYSTEP-OK when the exit status was 0.
         return started.error();
     }
     if (Status s = waitNodesAnswer(host, controllers + agents, 120000); !s) {
         return s;
     }
     if (!dataNodes.isEmpty()) {
+        // A node the leader still lists as alive may be gone (its heartbeat has not timed out
+        // yet): one that does not answer on a fresh connection is started too.
         Result<QSet<QString>> alive = aliveNodes();
         QStringList toStart;
         for (const QString &d : dataNodes) {
-            if (!alive || !alive->contains(d)) {
+            m_cluster->close(d);
+            if (!alive || !alive->contains(d) || !m_cluster->nodeVersion(d)) {
                 toStart << d;
             }
         }
         if (!toStart.isEmpty()) {
-            Result<QString> script = Scripts::startDataNodes(toStart);
-            if (!script) {
-                return script.error();
+            Result<QString> startNodes = Scripts::startDataNodes(toStart);
+            if (!startNodes) {
+                return startNodes.error();
             }
-            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, stepName, u"ddb <leader>: "_s + *script);
-            if (Result<DdbValue> r = onLeader(*script); !r) {
+            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, stepName, u"ddb <leader>: "_s + *startNodes);
+            if (Result<DdbValue> r = onLeader(*startNodes); !r) {
                 return stepError(host, stepName, u"startDataNode through the leader: %1"_s.arg(r.error().message));
             }
         }
