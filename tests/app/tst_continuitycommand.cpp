@@ -105,6 +105,7 @@ private Q_SLOTS:
     void missingIdsWithoutALogFail();
     void emptyTableFails();
     void lostRowFailsWithTheWriterLog();
+    void symbolIdColumnIsNamedWithItsType();
     void fatalKindsAreConfigurable();
     void textOutputNamesTheVerdict();
     void badUsage_data();
@@ -236,6 +237,14 @@ void tst_ContinuityCommand::lostRowFailsWithTheWriterLog()
     QCOMPARE(findings.at(0).toObject().value(u"node"_s).toString(), u"127.0.60.3:8922"_s);
     QCOMPARE(findings.at(1).toObject().value(u"kind"_s).toString(), u"duplicate"_s);
     QCOMPARE(o.value(u"attempts"_s).toObject().value(u"acknowledged"_s).toInteger(), 50);
+}
+
+void tst_ContinuityCommand::symbolIdColumnIsNamedWithItsType()
+{
+    const CliRun r = runCli({u"--site"_s, m_server->site().toString(), u"--table"_s, u"dfs://stock/stock"_s, u"--id"_s,
+                             u"name"_s, u"--time"_s, u"time"_s});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("the id column 'name' (--id) is SYMBOL; it must be INT, LONG or SHORT"), r.err.constData());
 }
 
 void tst_ContinuityCommand::fatalKindsAreConfigurable()

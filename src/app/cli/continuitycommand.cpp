@@ -203,7 +203,8 @@ Core::Result<DolphinDb::DdbValue> haRun(DolphinDb::DdbBlockingHaSession &session
     return r.error.value_or(Core::Error(Core::ErrorCode::Network, u"no data node answered"_s));
 }
 
-// The table must have the id and time columns: a clear error naming the table and the option.
+// The table must have the id and time columns, of types the check can count: a clear error
+// naming the table, the column, its type and the option.
 Core::Status checkColumns(const Engine::ScriptRunner &run, const Engine::ContinuityTableRef &ref)
 {
     const auto script = DolphinDb::Scripts::tableSchema(ref.database, ref.table);
@@ -220,11 +221,29 @@ Core::Status checkColumns(const Engine::ScriptRunner &run, const Engine::Continu
     }
     const std::pair<QString, QString> wanted[] = {{ref.idColumn, u"--id"_s}, {ref.timeColumn, u"--time"_s}};
     for (const auto &[name, option] : wanted) {
-        bool found = false;
+        const DolphinDb::ColumnDef *found = nullptr;
         for (const DolphinDb::ColumnDef &c : *columns) {
-            found = found || c.name.compare(name, Qt::CaseInsensitive) == 0;
+            if (!found && c.name.compare(name, Qt::CaseInsensitive) == 0) {
+                found = &c;
+            }
         }
-        if (!found) {
+        if (found) {
+            const auto type = DolphinDb::typeFromName(found->typeString);
+            const QString typeText = found->typeString.isEmpty() ? u"of an unknown type"_s : found->typeString;
+            if (option == u"--id"_s && (!type || (*type != DolphinDb::DataType::Int && *type != DolphinDb::DataType::Long
+                                                  && *type != DolphinDb::DataType::Short))) {
+                return Core::Error(Core::ErrorCode::InvalidInput,
+                                   u"the id column '%1' (--id) is %2; it must be INT, LONG or SHORT"_s.arg(found->name,
+                                                                                                          typeText),
+                                   ref.path());
+            }
+            if (option == u"--time"_s && (!type || !DolphinDb::isTemporal(*type))) {
+                return Core::Error(Core::ErrorCode::InvalidInput,
+                                   u"the time column '%1' (--time) is %2; it must be a temporal type (TIMESTAMP, "
+                                   "DATETIME, NANOTIMESTAMP, DATE, ...)"_s.arg(found->name, typeText),
+                                   ref.path());
+            }
+        } else {
             QStringList names;
             for (const DolphinDb::ColumnDef &c : *columns) {
                 names << c.name;
