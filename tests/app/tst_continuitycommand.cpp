@@ -105,6 +105,7 @@ private Q_SLOTS:
     void missingIdsWithoutALogFail();
     void emptyTableFails();
     void lostRowFailsWithTheWriterLog();
+    void lostRowHiddenByOlderRowsIsFoundWithTheRunsTag();
     void symbolIdColumnIsNamedWithItsType();
     void fatalKindsAreConfigurable();
     void textOutputNamesTheVerdict();
@@ -237,6 +238,44 @@ void tst_ContinuityCommand::lostRowFailsWithTheWriterLog()
     QCOMPARE(findings.at(0).toObject().value(u"node"_s).toString(), u"127.0.60.3:8922"_s);
     QCOMPARE(findings.at(1).toObject().value(u"kind"_s).toString(), u"duplicate"_s);
     QCOMPARE(o.value(u"attempts"_s).toObject().value(u"acknowledged"_s).toInteger(), 50);
+}
+
+void tst_ContinuityCommand::lostRowHiddenByOlderRowsIsFoundWithTheRunsTag()
+{
+    // The table holds 50 rows of an earlier run (tag "app", ids 1..50) and this run's rows
+    // (tag graystep-t, ids 1..50 but 7): the run's log names its tag, only its rows are read,
+    // and the acknowledged row 7 is lost, not hidden by the older copy.
+    for (Row &row : m_rows) {
+        row.name = u"graystep-t"_s;
+    }
+    for (qint64 id = 1; id <= 50; ++id) {
+        m_rows.push_back(Row{id, T0 - 86'400'000 + id * 100});
+    }
+    const QString logPath = m_dir.filePath(u"tagged.gswlog"_s);
+    {
+        WriterLog log;
+        QVERIFY(log.open(logPath, QJsonObject{{u"table"_s, u"dfs://stock/stock"_s}, {u"tag"_s, u"graystep-t"_s}}).ok());
+        QVERIFY(log.appendSession(GrayStep::Engine::WriterSession{T0, 1, GrayStep::Engine::NULL_VALUE, u"graystep-t"_s}).ok());
+        for (qint64 id = 1; id <= 50; ++id) {
+            QVERIFY(log.append(WriterAttempt{id, T0 + id * 100, T0 + id * 100 + 3, AttemptOutcome::Acknowledged, -1}).ok());
+        }
+    }
+    const CliRun r = runCli(common() + QStringList{u"--writer-log"_s, logPath, u"--json"_s});
+    QCOMPARE(r.exitCode, 1);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value(u"tag"_s).toString(), u"graystep-t"_s);
+    QCOMPARE(o.value(u"rows"_s).toInteger(), 50);  // this run's rows only
+    QCOMPARE(o.value(u"totals"_s).toObject().value(u"lost"_s).toInteger(), 1);
+    QCOMPARE(o.value(u"findings"_s).toArray().at(0).toObject().value(u"firstId"_s).toInteger(), 7);
+    QCOMPARE(o.value(u"writerSessions"_s).toArray().size(), 1);
+    for (const auto &received : m_server->received()) {
+        if (received.request.script.startsWith(u"select"_s)) {
+            QVERIFY2(received.request.script.endsWith(u"name = \"graystep-t\""_s), qPrintable(received.request.script));
+        }
+    }
+    const CliRun t = runCli(common() + QStringList{u"--writer-log"_s, logPath});
+    QVERIFY2(t.out.contains("table dfs://stock/stock where name = 'graystep-t'"), t.out.constData());
+    QVERIFY2(t.out.contains("writer started 2023-01-10T09:30:00.000Z: first id 1, rows tagged graystep-t"), t.out.constData());
 }
 
 void tst_ContinuityCommand::symbolIdColumnIsNamedWithItsType()
