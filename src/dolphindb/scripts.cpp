@@ -244,18 +244,77 @@ Core::Result<QString> idTimeTable(const QString &dbPath, const QString &table, c
     return loadTable(dbPath, table);
 }
 
+// "name = \"tag\"" for a filter (empty for none).
+Core::Result<QString> filterCondition(const RowFilter &filter)
+{
+    if (filter.isEmpty()) {
+        return QString();
+    }
+    if (const Core::Status st = checkColumn(filter.column); !st) {
+        return st.error();
+    }
+    auto value = quote(filter.value);
+    if (!value) {
+        return value.error();
+    }
+    return u"%1 = %2"_s.arg(filter.column, *value);
+}
+
+// " where <conditions joined by and>" (empty when there is none).
+QString whereClause(const QStringList &conditions)
+{
+    QStringList present;
+    for (const QString &c : conditions) {
+        if (!c.isEmpty()) {
+            present << c;
+        }
+    }
+    return present.isEmpty() ? QString() : u" where "_s + present.join(u" and "_s);
+}
+
 } // namespace
 
+Core::Result<QString> maxId(const QString &dbPath, const QString &table, const QString &idColumn)
+{
+    if (const Core::Status st = checkColumn(idColumn); !st) {
+        return st.error();
+    }
+    auto t = loadTable(dbPath, table);
+    if (!t) {
+        return t.error();
+    }
+    return u"exec max(%1) from %2"_s.arg(idColumn, *t);
+}
+
 Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
-                                 const QString &timeColumn)
+                                 const QString &timeColumn, const RowFilter &filter)
 {
     auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
         return t.error();
     }
-    return u"select count(*) as rows, min(%1) as minId, max(%1) as maxId, min(%2) as minTime, "
-           "max(%2) as maxTime from %3"_s
-        .arg(idColumn, timeColumn, *t);
+    auto condition = filterCondition(filter);
+    if (!condition) {
+        return condition.error();
+    }
+    return QString(u"select count(*) as rows, min(%1) as minId, max(%1) as maxId, min(%2) as minTime, "
+                   "max(%2) as maxTime from %3"_s.arg(idColumn, timeColumn, *t)
+                   + whereClause({*condition}));
+}
+
+Core::Result<QString> nullIdTimes(const QString &dbPath, const QString &table, const QString &idColumn,
+                                  const QString &timeColumn, const RowFilter &filter)
+{
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
+    if (!t) {
+        return t.error();
+    }
+    auto condition = filterCondition(filter);
+    if (!condition) {
+        return condition.error();
+    }
+    return QString(u"select count(*) as rows, min(%1) as minTime, max(%1) as maxTime from %2"_s.arg(timeColumn, *t)
+                   + whereClause({u"isNull(%1)"_s.arg(idColumn), *condition}));
 }
 
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
@@ -274,7 +333,7 @@ Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, co
 }
 
 Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
-                              const QString &timeColumn, qint64 first, qint64 last)
+                              const QString &timeColumn, qint64 first, qint64 last, const RowFilter &filter)
 {
     auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
@@ -283,19 +342,27 @@ Core::Result<QString> idRange(const QString &dbPath, const QString &table, const
     if (last < first) {
         return invalid(u"empty id range %1..%2"_s.arg(first).arg(last));
     }
-    return u"select %1, %2 from %3 where %1 >= %4 and %1 <= %5"_s.arg(idColumn, timeColumn, *t)
-        .arg(first)
-        .arg(last);
+    auto condition = filterCondition(filter);
+    if (!condition) {
+        return condition.error();
+    }
+    return QString(u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t)
+                   + whereClause({u"%1 >= %2"_s.arg(idColumn).arg(first), u"%1 <= %2"_s.arg(idColumn).arg(last),
+                                  *condition}));
 }
 
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
-                                const QString &timeColumn)
+                                const QString &timeColumn, const RowFilter &filter)
 {
     auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
     if (!t) {
         return t.error();
     }
-    return u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t);
+    auto condition = filterCondition(filter);
+    if (!condition) {
+        return condition.error();
+    }
+    return QString(u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t) + whereClause({*condition}));
 }
 
 } // namespace Scripts
@@ -318,6 +385,12 @@ const DdbVector *col(const DdbValue &t, const QString &name)
 QString textAt(const DdbVector *c, qint64 row)
 {
     return (c && !c->isNull(row)) ? c->stringAt(row) : QString();
+}
+
+// The types an id column may have (the continuity checks count ids).
+bool isIdType(DataType type)
+{
+    return type == DataType::Int || type == DataType::Long || type == DataType::Short;
 }
 
 qint64 intOr(const DdbVector *c, qint64 row, qint64 fallback)
@@ -644,7 +717,42 @@ Core::Result<TableStats> readTableStats(const DdbValue &value)
     if (const DdbVector *c = col(value, u"maxTime"_s)) {
         s.maxTimeMs = toMs(*c, 0);
     }
+    if (const DdbVector *c = col(value, u"minId"_s)) {
+        s.idType = c->type();
+        if (!isIdType(s.idType)) {
+            s.minId = NULL_LONG;  // a text or floating id is not read as a number
+            s.maxId = NULL_LONG;
+        }
+    }
+    if (const DdbVector *c = col(value, u"minTime"_s)) {
+        s.timeType = c->type();
+        if (!isTemporal(s.timeType)) {
+            s.minTimeMs = NULL_LONG;
+            s.maxTimeMs = NULL_LONG;
+        }
+    }
     return s;
+}
+
+Core::Result<qint64> readMaxId(const DdbValue &value)
+{
+    const DdbValue *v = &value;
+    DdbValue cell;
+    if (value.isTable()) {
+        if (value.rowCount() != 1 || value.columnCount() != 1) {
+            return shape(u"expected the largest id"_s, value);
+        }
+        cell = DdbValue::scalar(value.column(0));
+        v = &cell;
+    }
+    if (v->isNull() || v->type() == DataType::Void) {
+        return NULL_LONG;
+    }
+    if (!v->isScalar() || !isIdType(v->type())) {
+        return Core::Error(Core::ErrorCode::InvalidInput,
+                           u"the id column is %1; it must be INT, LONG or SHORT"_s.arg(typeName(v->type())));
+    }
+    return v->toInt64();
 }
 
 qint64 IdTimePage::timeMsAt(qint64 i) const

@@ -90,23 +90,39 @@ Core::Result<QString> tableExists(const QString &dbPath, const QString &table);
 // With longIds the id column is LONG instead of INT (ids beyond 2^31).
 Core::Result<QString> createStockTable(const QString &dbPath, const QString &table, QDate firstDay,
                                        QDate lastDay, bool longIds = false);
+// The rows of one writer run in a shared table: `column = "value"` (the writer's SYMBOL
+// column holding the run's tag). Empty: every row. The column is validated, the value quoted.
+struct RowFilter
+{
+    QString column;
+    QString value;
+    bool isEmpty() const { return value.isEmpty(); }
+};
+// The largest id in the table before a writer starts (its ids go above it):
+//   exec max(id) from loadTable("dfs://stock", "stock")
+Core::Result<QString> maxId(const QString &dbPath, const QString &table, const QString &idColumn);
 // select count(*) as rows, min(id) as minId, max(id) as maxId, min(time) as minTime,
-//        max(time) as maxTime from loadTable("dfs://stock", "stock")
+//        max(time) as maxTime from loadTable("dfs://stock", "stock") [where name = "tag"]
 Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
-                                 const QString &timeColumn);
+                                 const QString &timeColumn, const RowFilter &filter = {});
+// The rows with a null id, which the id-range reads cannot reach: how many and their times:
+//   select count(*) as rows, min(time) as minTime, max(time) as maxTime from loadTable(...)
+//   where isNull(id) [and name = "tag"]
+Core::Result<QString> nullIdTimes(const QString &dbPath, const QString &table, const QString &idColumn,
+                                  const QString &timeColumn, const RowFilter &filter = {});
 // One page of (id, time) in id order after `afterId`:
 // select top <limit> id, time from loadTable("db", "tb") where id > <afterId> order by id
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
                                  const QString &timeColumn, qint64 afterId, int limit);
 // One id range of the id and time columns, any order (every copy of an id in the range;
 // servers without `top`/`order by` support serve it too); read it with readIdTimePage():
-//   select id, time from loadTable("db", "tb") where id >= <first> and id <= <last>
+//   select id, time from loadTable("db", "tb") where id >= <first> and id <= <last> [and name = "tag"]
 Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
-                              const QString &timeColumn, qint64 first, qint64 last);
+                              const QString &timeColumn, qint64 first, qint64 last, const RowFilter &filter = {});
 // The whole id and time columns in one read, any order (small tables; servers without
-// `top`/`order by` support): select id, time from loadTable("db", "tb")
+// `top`/`order by` support): select id, time from loadTable("db", "tb") [where name = "tag"]
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
-                                const QString &timeColumn);
+                                const QString &timeColumn, const RowFilter &filter = {});
 
 } // namespace Scripts
 
@@ -215,7 +231,7 @@ struct ColumnDef
 };
 Core::Result<QList<ColumnDef>> readSchema(const DdbValue &value);
 
-// tableStats(): a one-row table.
+// tableStats(), nullIdTimes(): a one-row table.
 struct TableStats
 {
     qint64 rows = 0;
@@ -223,7 +239,14 @@ struct TableStats
     qint64 maxId = NULL_LONG;
     qint64 minTimeMs = NULL_LONG;   // TIMESTAMP ms (other temporal types converted)
     qint64 maxTimeMs = NULL_LONG;
+    // The types min() answered with: the id and time columns' types (VOID when absent). A
+    // SYMBOL id column or a numeric time column shows here, before any page is read.
+    DataType idType = DataType::Void;
+    DataType timeType = DataType::Void;
 };
+// maxId(): the scalar, or a one-row one-column table; NULL (empty table) is NULL_LONG. An id
+// column that is not INT, LONG or SHORT is an error naming its type.
+Core::Result<qint64> readMaxId(const DdbValue &value);
 Core::Result<TableStats> readTableStats(const DdbValue &value);
 
 // idTimePage(): the id and time columns as they came (contiguous typed storage, no copies).

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/continuityanalyzer.h"
 
-#include <QDateTime>
-#include <QJsonArray>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -53,6 +50,35 @@ struct BucketMapper
     }
 };
 
+// b - a for a <= b, saturated to INT64_MAX (ids and times may span the whole range).
+qint64 distance(qint64 a, qint64 b)
+{
+    const quint64 d = static_cast<quint64>(b) - static_cast<quint64>(a);
+    return static_cast<qint64>(std::min<quint64>(d, std::numeric_limits<qint64>::max()));
+}
+
+qint64 minTime(qint64 a, qint64 b)
+{
+    if (a == NULL_VALUE) {
+        return b;
+    }
+    if (b == NULL_VALUE) {
+        return a;
+    }
+    return std::min(a, b);
+}
+
+qint64 maxTime(qint64 a, qint64 b)
+{
+    if (a == NULL_VALUE) {
+        return b;
+    }
+    if (b == NULL_VALUE) {
+        return a;
+    }
+    return std::max(a, b);
+}
+
 // Presence of ids, dense form: one 8-byte slot per id of [lo, hi] with the occurrence count
 // and the earliest time, stored inverted (INT32_MAX - offset) so that an all-zero slot means
 // "absent, no time" and the array can come zeroed from calloc (no initialising pass).
@@ -80,7 +106,24 @@ public:
     size_t size = 0;
     DenseSlot *slots = nullptr;
     std::unordered_map<qint64, qint64> overflow;  // occurrences beyond 2^32 - 1 (never, in practice)
+    std::unordered_map<qint64, qint64> latest;    // ids with more than one copy: the latest time
 
+    qint64 earliestOf(const DenseSlot &s) const
+    {
+        return s.earliest == 0 ? NULL_VALUE : timeBase + (NO_TIME32 - s.earliest);
+    }
+
+    // One more copy of an id already present (rare: duplicates only), time t (may be null).
+    void addCopy(qint64 id, const DenseSlot &before, qint64 t)
+    {
+        const auto it = latest.find(id);
+        const qint64 known = maxTime(it == latest.end() ? earliestOf(before) : it->second, t);
+        if (known != NULL_VALUE) {
+            latest[id] = known;
+        }
+    }
+
+    // f(id, earliest time, latest time, occurrences) in id order.
     template<typename F>
     void forEachPresent(F &&f) const
     {
@@ -95,7 +138,13 @@ public:
                 const auto it = overflow.find(id);
                 occurrences += it == overflow.end() ? 0 : it->second;
             }
-            f(id, s.earliest == 0 ? NULL_VALUE : timeBase + (NO_TIME32 - s.earliest), occurrences);
+            const qint64 earliest = earliestOf(s);
+            qint64 last = earliest;
+            if (occurrences > 1) {
+                const auto it = latest.find(id);
+                last = it == latest.end() ? earliest : it->second;
+            }
+            f(id, earliest, last, occurrences);
         }
     }
 };
@@ -113,15 +162,14 @@ public:
         size_t i = 0;
         while (i < n) {
             const qint64 id = rows[i].first;
-            qint64 minTime = NULL_VALUE;
+            qint64 earliest = NULL_VALUE;
+            qint64 last = NULL_VALUE;
             size_t j = i;
             for (; j < n && rows[j].first == id; ++j) {
-                const qint64 t = rows[j].second;
-                if (t != NULL_VALUE && (minTime == NULL_VALUE || t < minTime)) {
-                    minTime = t;
-                }
+                earliest = minTime(earliest, rows[j].second);
+                last = maxTime(last, rows[j].second);
             }
-            f(id, minTime, static_cast<qint64>(j - i));
+            f(id, earliest, last, static_cast<qint64>(j - i));
             i = j;
         }
     }
@@ -210,35 +258,6 @@ private:
     qint64 m_max = 0;
 };
 
-// b - a for a <= b, saturated to INT64_MAX (ids and times may span the whole range).
-qint64 distance(qint64 a, qint64 b)
-{
-    const quint64 d = static_cast<quint64>(b) - static_cast<quint64>(a);
-    return static_cast<qint64>(std::min<quint64>(d, std::numeric_limits<qint64>::max()));
-}
-
-qint64 minTime(qint64 a, qint64 b)
-{
-    if (a == NULL_VALUE) {
-        return b;
-    }
-    if (b == NULL_VALUE) {
-        return a;
-    }
-    return std::min(a, b);
-}
-
-qint64 maxTime(qint64 a, qint64 b)
-{
-    if (a == NULL_VALUE) {
-        return b;
-    }
-    if (b == NULL_VALUE) {
-        return a;
-    }
-    return std::max(a, b);
-}
-
 class Collector
 {
 public:
@@ -259,7 +278,8 @@ public:
     }
 
     // Merges id-consecutive findings of one kind and node into ranges.
-    void addRanged(FindingKind kind, qint64 id, qint64 count, qint64 startMs, qint64 endMs, int node)
+    void addRanged(FindingKind kind, qint64 id, qint64 count, qint64 startMs, qint64 endMs, int node,
+                   qint64 valueMs = 0)
     {
         auto &open = m_open[kindIndex(kind)];
         if (open && id > open->lastId && distance(open->lastId, id) == 1 && open->node == node) {
@@ -267,6 +287,7 @@ public:
             open->count += count;
             open->startMs = minTime(open->startMs, startMs);
             open->endMs = maxTime(open->endMs, endMs);
+            open->valueMs = std::max(open->valueMs, valueMs);
             return;
         }
         flush(kind);
@@ -277,6 +298,7 @@ public:
         f.count = count;
         f.startMs = startMs;
         f.endMs = endMs;
+        f.valueMs = valueMs;
         f.node = node;
         open = f;
     }
@@ -304,14 +326,17 @@ private:
 };
 
 // The walk over present ids in id order, interleaved with the writer's attempts.
+// restarts: the writer sessions' first ids (sorted), across which a time gap is not judged.
 template<typename Index>
-void walk(const Index &index, const AttemptsById &keys, const ContinuityOptions &options,
-          ContinuityReport &report, Collector &out)
+void walk(const Index &index, const AttemptsById &keys, const std::vector<qint64> &restarts,
+          const ContinuityOptions &options, ContinuityReport &report, Collector &out)
 {
     qint64 prevCovered = NULL_VALUE;
     qint64 prevCoveredTime = NULL_VALUE;
-    qint64 prevPresent = NULL_VALUE;
-    qint64 prevPresentTime = NULL_VALUE;
+    qint64 prevTimedId = NULL_VALUE;    // the previous present id with a time, and that time
+    qint64 prevTime = NULL_VALUE;
+    qint64 highId = NULL_VALUE;         // the present id with the latest time so far, and that time
+    qint64 highTime = NULL_VALUE;
     qint64 distinct = 0;
     size_t ai = keys.first();
     const size_t na = keys.size();
@@ -351,37 +376,73 @@ void walk(const Index &index, const AttemptsById &keys, const ContinuityOptions 
             break;
         }
     };
+    // A writer session started in (from, to]: the time between them is not the cluster's.
+    const auto restartBetween = [&](qint64 from, qint64 to) {
+        const auto it = std::upper_bound(restarts.begin(), restarts.end(), from);
+        return it != restarts.end() && *it <= to;
+    };
 
-    index.forEachPresent([&](qint64 id, qint64 t, qint64 occurrences) {
+    index.forEachPresent([&](qint64 id, qint64 earliest, qint64 latest, qint64 occurrences) {
         while (ai < na && keys.at(ai).id < id) {
             cover(keys.at(ai).id, keys.at(ai).sendMs);
             classify(keys.at(ai), false);
             ++ai;
         }
-        cover(id, t);
+        cover(id, earliest);
         while (ai < na && keys.at(ai).id == id) {
             classify(keys.at(ai), true);
             ++ai;
         }
         ++distinct;
+        qint64 t = earliest;
         if (occurrences > 1) {
-            out.addRanged(FindingKind::Duplicate, id, occurrences - 1, t, t, -1);
+            if (earliest != NULL_VALUE && latest != NULL_VALUE && distance(earliest, latest) > options.timeGapMs) {
+                out.addRanged(FindingKind::LateDuplicate, id, occurrences - 1, earliest, latest, -1,
+                              distance(earliest, latest));
+                // The copy nearer the sequence stands for the id in the time checks.
+                if (prevTime != NULL_VALUE
+                    && (latest >= prevTime ? distance(prevTime, latest) : distance(latest, prevTime))
+                        < (earliest >= prevTime ? distance(prevTime, earliest) : distance(earliest, prevTime))) {
+                    t = latest;
+                }
+            } else {
+                out.addRanged(FindingKind::Duplicate, id, occurrences - 1, earliest, latest, -1);
+            }
         }
-        if (t != NULL_VALUE && prevPresentTime != NULL_VALUE && t > prevPresentTime
-            && distance(prevPresentTime, t) > options.timeGapMs) {
+        if (t == NULL_VALUE) {
+            return;
+        }
+        if (prevTime != NULL_VALUE && t < prevTime) {
             ContinuityFinding f;
-            f.kind = FindingKind::TimeGap;
-            f.firstId = prevPresent;
+            f.kind = FindingKind::TimeBackwards;
+            f.firstId = prevTimedId;
             f.lastId = id;
             f.count = 1;
-            f.startMs = prevPresentTime;
-            f.endMs = t;
-            f.valueMs = distance(prevPresentTime, t);
+            f.startMs = t;
+            f.endMs = prevTime;
+            f.valueMs = distance(t, prevTime);
             out.emitFinding(f);
         }
-        prevPresent = id;
-        if (t != NULL_VALUE) {
-            prevPresentTime = t;
+        if (highTime != NULL_VALUE && t > highTime && distance(highTime, t) > options.timeGapMs) {
+            if (restartBetween(highId, id)) {
+                ++report.gapsAcrossWriterRestarts;
+            } else {
+                ContinuityFinding f;
+                f.kind = FindingKind::TimeGap;
+                f.firstId = highId;
+                f.lastId = id;
+                f.count = 1;
+                f.startMs = highTime;
+                f.endMs = t;
+                f.valueMs = distance(highTime, t);
+                out.emitFinding(f);
+            }
+        }
+        prevTimedId = id;
+        prevTime = t;
+        if (highTime == NULL_VALUE || t > highTime) {
+            highId = id;
+            highTime = t;
         }
     });
     for (; ai < na; ++ai) {
@@ -412,10 +473,19 @@ int windowFor(const QList<HostWindow> &windows, qint64 startMs, qint64 endMs)
 
 } // namespace
 
+bool ContinuityReport::isFatal(FindingKind kind) const
+{
+    const size_t k = kindIndex(kind);
+    if (!(fatalKinds & findingBit(kind)) || findingCounts[k] == 0) {
+        return false;
+    }
+    return kind != FindingKind::Lost || totals[k] > allowedLost;
+}
+
 bool ContinuityReport::isFatal() const
 {
     for (size_t k = 0; k < FINDING_KIND_COUNT; ++k) {
-        if ((fatalKinds & findingBit(static_cast<FindingKind>(k))) && findingCounts[k] > 0) {
+        if (isFatal(static_cast<FindingKind>(k))) {
             return true;
         }
     }
@@ -442,6 +512,9 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
     ContinuityReport report;
     report.writerMode = input.hasWriterLog;
     report.fatalKinds = m_options.fatalKinds;
+    report.allowedLost = std::max<qint64>(0, m_options.allowedLost);
+    report.timeGapMs = m_options.timeGapMs;
+    report.stallMs = m_options.stallMs;
     if (!input.hasWriterLog) {
         report.notJudged = {u"lost"_s, u"recovered"_s, u"never-written"_s, u"failed-but-present"_s,
                             u"stall"_s, u"latency"_s};
@@ -510,6 +583,10 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
             }
         }
         nid.count += extraNullIds;
+        if (extraNullIds > 0) {
+            nid.startMs = minTime(nid.startMs, input.extraNullIdStartMs);
+            nid.endMs = maxTime(nid.endMs, input.extraNullIdEndMs);
+        }
         if (nid.count > 0) {
             out.emitFinding(nid);
         }
@@ -578,6 +655,8 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         report.latencyP50Ms = ackLatencies.percentile(0.50);
     }
     const AttemptsById keys(input.hasWriterLog ? input.attempts : std::span<const WriterAttempt>(), attemptsSorted);
+    std::vector<qint64> restarts(input.writerRestartIds.begin(), input.writerRestartIds.end());
+    std::sort(restarts.begin(), restarts.end());
 
     // Pass 2: the id index (dense when ids are dense and times fit 31 bits), then the walk.
     const quint64 idSpan = validRows > 0 ? static_cast<quint64>(maxId) - static_cast<quint64>(minId) : 0;
@@ -621,6 +700,9 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
                 continue;
             }
             DenseSlot &slot = slots[id - minId];
+            if (slot.count != 0) {
+                index.addCopy(id, slot, t);  // a duplicate: keep its latest time too
+            }
             if (slot.count != std::numeric_limits<quint32>::max()) {
                 ++slot.count;
             } else {
@@ -631,7 +713,7 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
                 slot.earliest = inverted;
             }
         }
-        walk(index, keys, m_options, report, out);
+        walk(index, keys, restarts, m_options, report, out);
     } else {
         SparseIndex index;
         index.rows.reserve(static_cast<size_t>(validRows));
@@ -645,12 +727,19 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
         }
         std::sort(index.rows.begin(), index.rows.end(),
                   [](const auto &a, const auto &b) { return a.first < b.first; });
-        walk(index, keys, m_options, report, out);
+        walk(index, keys, restarts, m_options, report, out);
+    }
+    if (validRows == 0) {
+        // Nothing to judge: an empty table, a filter that matches nothing, or the wrong column.
+        out.emitFinding(ContinuityFinding{FindingKind::NoRows, NULL_VALUE, NULL_VALUE, 1, NULL_VALUE, NULL_VALUE,
+                                          0, -1, -1});
     }
     out.flushAll();
 
     for (auto &f : report.findings) {
-        f.window = windowFor(input.windows, f.startMs, f.endMs);
+        // A late duplicate belongs to the window of its later copy (the write that came late).
+        f.window = f.kind == FindingKind::LateDuplicate ? windowFor(input.windows, f.endMs, f.endMs)
+                                                        : windowFor(input.windows, f.startMs, f.endMs);
     }
     std::sort(report.findings.begin(), report.findings.end(),
               [](const ContinuityFinding &a, const ContinuityFinding &b) {
@@ -665,28 +754,6 @@ ContinuityReport ContinuityAnalyzer::analyze(const ContinuityInput &input) const
     return report;
 }
 
-namespace {
-
-QJsonValue jsonNumber(qint64 v)
-{
-    return v == NULL_VALUE ? QJsonValue() : QJsonValue(v);
-}
-
-QString timeText(qint64 ms)
-{
-    if (ms == NULL_VALUE) {
-        return u"-"_s;
-    }
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
-}
-
-QString nodeName(const QStringList &names, int node)
-{
-    return node >= 0 && node < names.size() ? names.at(node) : QString();
-}
-
-} // namespace
-
 WindowAttempts attemptsInWindow(const std::vector<WriterAttempt> &all, qint64 startMs, qint64 cutoffMs)
 {
     WindowAttempts w;
@@ -699,134 +766,6 @@ WindowAttempts attemptsInWindow(const std::vector<WriterAttempt> &all, qint64 st
         w.lastId = w.lastId == NULL_VALUE ? a.id : std::max(w.lastId, a.id);
     }
     return w;
-}
-
-QJsonObject continuityReportToJson(const ContinuityReport &report, const QList<HostWindow> &windows,
-                                   const QStringList &nodeNames)
-{
-    QJsonObject o;
-    o.insert(u"mode"_s, report.writerMode ? u"writer"_s : u"existing-table"_s);
-    o.insert(u"verdict"_s, report.isFatal() ? u"fail"_s : u"pass"_s);
-    o.insert(u"notJudged"_s, QJsonArray::fromStringList(report.notJudged));
-    QJsonArray fatal;
-    QJsonObject totals;
-    for (size_t k = 0; k < FINDING_KIND_COUNT; ++k) {
-        const auto kind = static_cast<FindingKind>(k);
-        if (report.fatalKinds & findingBit(kind)) {
-            fatal.append(findingKindName(kind));
-        }
-        totals.insert(findingKindName(kind), report.totals[k]);
-    }
-    o.insert(u"fatalKinds"_s, fatal);
-    o.insert(u"totals"_s, totals);
-    o.insert(u"rows"_s, report.rows);
-    o.insert(u"distinctIds"_s, report.distinctIds);
-    o.insert(u"minId"_s, jsonNumber(report.minId));
-    o.insert(u"maxId"_s, jsonNumber(report.maxId));
-    o.insert(u"minTimeMs"_s, jsonNumber(report.minTimeMs));
-    o.insert(u"maxTimeMs"_s, jsonNumber(report.maxTimeMs));
-    o.insert(u"nullIdRows"_s, report.nullIdRows);
-    o.insert(u"nullTimeRows"_s, report.nullTimeRows);
-    if (report.writerMode) {
-        o.insert(u"attempts"_s, QJsonObject{{u"total"_s, report.attempts},
-                                            {u"acknowledged"_s, report.acknowledged},
-                                            {u"failed"_s, report.failed},
-                                            {u"indeterminate"_s, report.indeterminate}});
-        o.insert(u"latencyMs"_s, QJsonObject{{u"p50"_s, jsonNumber(report.latencyP50Ms)},
-                                             {u"p99"_s, jsonNumber(report.latencyP99Ms)},
-                                             {u"max"_s, jsonNumber(report.latencyMaxMs)}});
-    }
-    quint32 rateMax = 0;
-    for (quint32 c : report.rate.counts) {
-        rateMax = std::max(rateMax, c);
-    }
-    o.insert(u"rate"_s, QJsonObject{{u"startMs"_s, jsonNumber(report.rate.startMs)},
-                                    {u"bucketMs"_s, report.rate.bucketMs},
-                                    {u"buckets"_s, static_cast<qint64>(report.rate.counts.size())},
-                                    {u"maxRowsPerBucket"_s, static_cast<qint64>(rateMax)}});
-    QJsonArray list;
-    for (const auto &f : report.findings) {
-        QJsonObject j{{u"kind"_s, findingKindName(f.kind)},
-                      {u"firstId"_s, jsonNumber(f.firstId)},
-                      {u"lastId"_s, jsonNumber(f.lastId)},
-                      {u"count"_s, f.count},
-                      {u"startMs"_s, jsonNumber(f.startMs)},
-                      {u"endMs"_s, jsonNumber(f.endMs)}};
-        if (f.kind == FindingKind::TimeGap || f.kind == FindingKind::Stall) {
-            j.insert(u"valueMs"_s, f.valueMs);
-        }
-        if (f.node >= 0) {
-            j.insert(u"node"_s, nodeName(nodeNames, f.node));
-        }
-        if (f.window >= 0 && f.window < windows.size()) {
-            j.insert(u"host"_s, windows.at(f.window).host);
-        }
-        list.append(j);
-    }
-    o.insert(u"findings"_s, list);
-    o.insert(u"findingsTruncated"_s, report.findingsTruncated);
-    // The host windows the findings were tied to (a finding's "host" names one of them).
-    QJsonArray spans;
-    for (const HostWindow &w : windows) {
-        spans.append(QJsonObject{{u"host"_s, w.host}, {u"startMs"_s, jsonNumber(w.startMs)}, {u"endMs"_s, jsonNumber(w.endMs)}});
-    }
-    o.insert(u"windows"_s, spans);
-    return o;
-}
-
-QString continuityReportToText(const ContinuityReport &report, const QList<HostWindow> &windows,
-                               const QStringList &nodeNames, int maxLines)
-{
-    QString s;
-    s += u"verdict: "_s + (report.isFatal() ? u"FAIL"_s : u"pass"_s) + u"  ("_s
-        + (report.writerMode ? u"writer log"_s : u"existing table, no writer log"_s) + u")\n"_s;
-    if (!report.notJudged.isEmpty()) {
-        s += u"not judged without a writer log: "_s + report.notJudged.join(u", "_s) + u'\n';
-    }
-    s += u"rows %1, distinct ids %2, ids %3..%4, time %5 .. %6\n"_s.arg(report.rows)
-             .arg(report.distinctIds)
-             .arg(report.minId == NULL_VALUE ? u"-"_s : QString::number(report.minId),
-                  report.maxId == NULL_VALUE ? u"-"_s : QString::number(report.maxId),
-                  timeText(report.minTimeMs), timeText(report.maxTimeMs));
-    if (report.writerMode) {
-        s += u"attempts %1: acknowledged %2, failed %3, indeterminate %4; latency p50 %5 ms, p99 %6 ms, max %7 ms\n"_s
-                 .arg(report.attempts).arg(report.acknowledged).arg(report.failed).arg(report.indeterminate)
-                 .arg(report.latencyP50Ms == NULL_VALUE ? u"-"_s : QString::number(report.latencyP50Ms),
-                      report.latencyP99Ms == NULL_VALUE ? u"-"_s : QString::number(report.latencyP99Ms),
-                      report.latencyMaxMs == NULL_VALUE ? u"-"_s : QString::number(report.latencyMaxMs));
-    }
-    for (size_t k = 0; k < FINDING_KIND_COUNT; ++k) {
-        if (report.findingCounts[k] > 0) {
-            const auto kind = static_cast<FindingKind>(k);
-            s += u"  %1: %2 (%3 findings)%4\n"_s.arg(findingKindName(kind))
-                     .arg(report.totals[k])
-                     .arg(report.findingCounts[k])
-                     .arg((report.fatalKinds & findingBit(kind)) ? u"  FATAL"_s : QString());
-        }
-    }
-    int lines = 0;
-    for (const auto &f : report.findings) {
-        if (lines++ >= maxLines) {
-            s += u"  … %1 more findings (use --json)\n"_s.arg(report.findings.size() - maxLines);
-            break;
-        }
-        QString ids = f.firstId == NULL_VALUE ? u"-"_s
-            : f.firstId == f.lastId ? QString::number(f.firstId)
-            : u"%1..%2"_s.arg(f.firstId).arg(f.lastId);
-        s += u"  %1 id %2 count %3 at %4 .. %5"_s.arg(findingKindName(f.kind), ids).arg(f.count)
-                 .arg(timeText(f.startMs), timeText(f.endMs));
-        if (f.kind == FindingKind::TimeGap || f.kind == FindingKind::Stall) {
-            s += u" (%1 ms)"_s.arg(f.valueMs);
-        }
-        if (f.node >= 0) {
-            s += u" node "_s + nodeName(nodeNames, f.node);
-        }
-        if (f.window >= 0 && f.window < windows.size()) {
-            s += u" during "_s + windows.at(f.window).host;
-        }
-        s += u'\n';
-    }
-    return s;
 }
 
 } // namespace GrayStep::Engine

@@ -19,9 +19,15 @@ namespace GrayStep::Engine {
 struct ContinuityOptions
 {
     qint64 timeGapMs = 2000;      // consecutive present ids further apart than this: a time gap
+                                  // (copies of one id further apart: a late duplicate)
     qint64 stallMs = 1000;        // an attempt whose latency exceeds this: a stall
     qint64 rateBucketMs = 1000;   // width of the rows-over-time histogram (widened if needed)
-    quint32 fatalKinds = findingBit(FindingKind::Lost);  // kinds that make the verdict fail
+    // Kinds that make the verdict fail. Missing ids are the only sign of loss without a writer
+    // log, and a table that yields no rows may be the wrong table or column: neither passes.
+    // A run ties time gaps and stalls to its gate (gates.maxGapMs) by adding them here.
+    quint32 fatalKinds = findingBit(FindingKind::Lost) | findingBit(FindingKind::MissingIds)
+        | findingBit(FindingKind::NoRows);
+    qint64 allowedLost = 0;       // lost ids up to this many do not fail the verdict (gates.maxLostRows)
     int maxFindingsPerKind = 100000;  // the counters stay exact; the list is cut and says so
     // Auto: dense per-id index when ids are dense, sorted copy otherwise. Dense falls back
     // to Sparse when the table does not allow it (tests and the benchmark force a mode).
@@ -39,6 +45,11 @@ struct ContinuityInput
     std::span<const WriterAttempt> attempts;
     bool hasWriterLog = false;   // false: existing-table mode
     qint64 extraNullIdRows = 0;  // rows with a null id the server counted but did not send
+    qint64 extraNullIdStartMs = NULL_VALUE;  // their earliest and latest time, when the server said
+    qint64 extraNullIdEndMs = NULL_VALUE;
+    // The first id of every writer session after the first (a resumed run's writer): the time
+    // between two sessions is the tool's own absence, so a time gap across one is not judged.
+    std::span<const qint64> writerRestartIds;
     QList<HostWindow> windows;   // the engine timeline's host windows (may be empty)
 };
 
@@ -83,10 +94,16 @@ struct ContinuityReport
     QList<ContinuityFinding> findings;  // sorted by kind, then first id, then start time
     RateHistogram rate;
     quint32 fatalKinds = 0;
+    qint64 allowedLost = 0;
+    qint64 timeGapMs = 0;               // the thresholds the analysis used
+    qint64 stallMs = 0;
+    qint64 gapsAcrossWriterRestarts = 0;  // time gaps not judged: the writer was not running
     bool denseIndex = false;            // which index the analysis used
 
     qint64 total(FindingKind kind) const { return totals[static_cast<size_t>(kind)]; }
-    bool isFatal() const;               // any finding of a fatal kind
+    // A fatal kind has a finding (lost: more than allowedLost ids).
+    bool isFatal() const;
+    bool isFatal(FindingKind kind) const;
     QList<ContinuityFinding> findingsOf(FindingKind kind) const;
 };
 
@@ -101,7 +118,14 @@ struct ContinuityReport
 //   the last one is no finding) or, without an attempt, as a missing id (ranges);
 // - ids are plain integers: a wrapped sequence (INT max followed by INT min) is one
 //   missing range; the built-in writer never wraps (it stops at the column's maximum);
-// - time gaps compare the earliest time of consecutive present ids (only forward gaps);
+// - time gaps: a present id whose time is later than every earlier id's by more than the
+//   threshold (so a step back in time does not make the next step forward a gap); a gap
+//   across a writer restart is not judged;
+// - time backwards: a present id whose time is earlier than the previous present id's;
+// - an id's time is its earliest copy's; copies further apart than the gap threshold are a
+//   late duplicate (not a duplicate), and the copy nearer the previous id's time stands for
+//   the id in the time checks (a copy written a day later makes no day-long gap);
+// - an empty table (no row with an id) is the finding no-rows;
 // - latency = outcome time - send time; stalls use every attempt with an outcome time,
 //   the percentiles only acknowledged ones;
 // - a finding's host window is the first window its time span intersects.
@@ -130,11 +154,17 @@ private:
     ContinuityOptions m_options;
 };
 
-// Machine output (graystep-cli continuity --json, report export).
+// Output (continuityformat.cpp). Machine output (graystep-cli continuity --json, the run's
+// events and summary, report export): verdict, reasons, thresholds, totals, findings.
 QJsonObject continuityReportToJson(const ContinuityReport &report, const QList<HostWindow> &windows,
                                    const QStringList &nodeNames = {});
 // A short human summary, one line per kind and finding (at most maxLines findings).
 QString continuityReportToText(const ContinuityReport &report, const QList<HostWindow> &windows,
                                const QStringList &nodeNames = {}, int maxLines = 50);
+// Why the verdict fails, one line per fatal kind: what, how much, where (ids, times, host
+// window), e.g. "time-gap: 1 (beyond 5000 ms): 18700 ms between ids 120 and 121
+// (2023-01-10T09:30:01.000Z .. 09:30:19.700Z) during 10.10.11.2". Empty when it passes.
+QStringList continuityVerdictReasons(const ContinuityReport &report, const QList<HostWindow> &windows,
+                                     int examplesPerKind = 3);
 
 } // namespace GrayStep::Engine

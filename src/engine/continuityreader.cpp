@@ -51,7 +51,31 @@ Status ContinuityTableRef::validate() const
     if (!isIdentifier(timeColumn)) {
         return Error(ErrorCode::InvalidInput, u"'%1' is not a column name"_s.arg(timeColumn), u"--time"_s);
     }
+    if (!tag.isEmpty()) {
+        if (!isIdentifier(tagColumn)) {
+            return Error(ErrorCode::InvalidInput, u"'%1' is not a column name"_s.arg(tagColumn));
+        }
+        if (const auto quoted = DolphinDb::Scripts::quote(tag); !quoted) {
+            return quoted.error();
+        }
+    }
     return {};
+}
+
+QString ContinuityTableRef::describe() const
+{
+    return tag.isEmpty() ? path() : u"%1 where %2 = '%3'"_s.arg(path(), tagColumn, tag);
+}
+
+ContinuityInput ContinuityColumns::input() const
+{
+    ContinuityInput in;
+    in.ids = ids;
+    in.times = times;
+    in.extraNullIdRows = nullIdRows;
+    in.extraNullIdStartMs = nullIdStartMs;
+    in.extraNullIdEndMs = nullIdEndMs;
+    return in;
 }
 
 Status appendColumns(const DdbVector &idColumn, const DdbVector &timeColumn, ContinuityColumns &out,
@@ -151,7 +175,8 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
     }
     pageRows = std::max(1, pageRows);
     ContinuityColumns out;
-    const auto statsScript = DolphinDb::Scripts::tableStats(ref.database, ref.table, ref.idColumn, ref.timeColumn);
+    const auto statsScript = DolphinDb::Scripts::tableStats(ref.database, ref.table, ref.idColumn, ref.timeColumn,
+                                                            ref.filter());
     if (!statsScript) {
         return statsScript.error();
     }
@@ -163,6 +188,20 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
     const auto stats = DolphinDb::readTableStats(*statsValue);
     if (!stats) {
         return stats.error();
+    }
+    // The columns' types as min() answered them (VOID: no row had a value).
+    if (stats->idType != DataType::Void && stats->idType != DataType::Int && stats->idType != DataType::Long
+        && stats->idType != DataType::Short) {
+        return Error(ErrorCode::InvalidInput,
+                     u"the id column '%1' (--id) is %2; it must be INT, LONG or SHORT"_s.arg(
+                         ref.idColumn, DolphinDb::typeName(stats->idType)),
+                     ref.path());
+    }
+    if (stats->timeType != DataType::Void && !DolphinDb::isTemporal(stats->timeType)) {
+        return Error(ErrorCode::InvalidInput,
+                     u"the time column '%1' (--time) is %2; it must be a temporal type (TIMESTAMP, DATETIME, "
+                     "NANOTIMESTAMP, DATE, ...)"_s.arg(ref.timeColumn, DolphinDb::typeName(stats->timeType)),
+                     ref.path());
     }
     const qint64 rows = stats->rows;
     if (rows > 0 && stats->minId != DolphinDb::NULL_LONG && stats->maxId != DolphinDb::NULL_LONG) {
@@ -181,7 +220,7 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
             const qint64 last = lastD >= static_cast<double>(maxId) ? maxId
                                                                     : std::max<qint64>(first, static_cast<qint64>(lastD));
             const auto script = DolphinDb::Scripts::idRange(ref.database, ref.table, ref.idColumn, ref.timeColumn,
-                                                            first, last);
+                                                            first, last, ref.filter());
             if (!script) {
                 return script.error();
             }
@@ -221,6 +260,21 @@ Result<ContinuityColumns> readContinuityColumns(const ScriptRunner &run, const C
         }
     }
     out.nullIdRows = std::max<qint64>(0, rows - static_cast<qint64>(out.ids.size()));
+    if (out.nullIdRows > 0) {
+        // The id-range reads cannot reach them: ask for their times (a finding shows them).
+        const auto script = DolphinDb::Scripts::nullIdTimes(ref.database, ref.table, ref.idColumn, ref.timeColumn,
+                                                            ref.filter());
+        if (!script) {
+            return script.error();
+        }
+        auto value = run(*script);
+        ++out.pages;
+        const auto nulls = value ? DolphinDb::readTableStats(*value) : Result<DolphinDb::TableStats>(value.error());
+        if (nulls) {
+            out.nullIdStartMs = nulls->minTimeMs == DolphinDb::NULL_LONG ? NULL_VALUE : nulls->minTimeMs;
+            out.nullIdEndMs = nulls->maxTimeMs == DolphinDb::NULL_LONG ? NULL_VALUE : nulls->maxTimeMs;
+        }
+    }
     return out;
 }
 

@@ -10,6 +10,7 @@ namespace {
 constexpr std::array<QLatin1StringView, FINDING_KIND_COUNT> KIND_NAMES = {
     "lost"_L1,       "duplicate"_L1,  "recovered"_L1, "never-written"_L1, "failed-but-present"_L1,
     "missing-ids"_L1, "time-gap"_L1,  "stall"_L1,     "null-id"_L1,       "null-time"_L1,
+    "time-backwards"_L1, "late-duplicate"_L1, "no-rows"_L1,
 };
 
 constexpr std::array<QLatin1StringView, 3> OUTCOME_NAMES = {

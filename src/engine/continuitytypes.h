@@ -55,8 +55,11 @@ enum class FindingKind : quint8 {
     Stall,               // attempt latency above the threshold (consecutive attempts merged)
     NullId,              // rows whose id is null
     NullTime,            // rows whose time is null
+    TimeBackwards,       // a present id whose time is earlier than the previous present id's
+    LateDuplicate,       // present more than once, the copies further apart in time than the gap threshold
+    NoRows,              // the table (or the run's filter) yields no row with an id: nothing to judge
 };
-inline constexpr size_t FINDING_KIND_COUNT = 10;
+inline constexpr size_t FINDING_KIND_COUNT = 13;
 
 constexpr quint32 findingBit(FindingKind kind)
 {
@@ -71,10 +74,12 @@ struct ContinuityFinding
     FindingKind kind = FindingKind::Lost;
     qint64 firstId = NULL_VALUE;    // inclusive id range
     qint64 lastId = NULL_VALUE;
-    qint64 count = 0;               // ids, extra rows (duplicate), rows (null), attempts (stall), 1 (time gap)
-    qint64 startMs = NULL_VALUE;    // the time span the finding covers
-    qint64 endMs = NULL_VALUE;
-    qint64 valueMs = 0;             // time gap length, stall's maximum latency
+    qint64 count = 0;               // ids, extra rows (duplicates), rows (null), attempts (stall),
+                                    // 1 (time gap, time backwards, no rows)
+    qint64 startMs = NULL_VALUE;    // the time span the finding covers (late duplicate: its
+    qint64 endMs = NULL_VALUE;      // earliest and latest copy)
+    qint64 valueMs = 0;             // time gap length, stall's maximum latency, how far the time
+                                    // went back, a late duplicate's largest copy spread
     int node = -1;                  // answering node of the attempts (writer classes)
     int window = -1;                // host window index; -1: outside every window
 

@@ -93,7 +93,7 @@ Result<DdbValue> DdbWriterTransport::rowTable(const WriterSettings &settings, qi
                             idColumn});
 }
 
-void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<void(Status)> done)
+void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<void(Result<PreparedTable>)> done)
 {
     const auto exists = Scripts::tableExists(settings.database, settings.table);
     if (!exists) {
@@ -113,7 +113,7 @@ void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<v
             return;
         }
         if (present) {
-            done({});
+            readTableMaxId(settings, done);
             return;
         }
         if (!settings.createTable) {
@@ -133,8 +133,37 @@ void DdbWriterTransport::prepare(const WriterSettings &settings, std::function<v
                 done(c.error.value_or(Error(ErrorCode::Network, u"no answer to the table creation"_s)));
                 return;
             }
-            done({});
+            done(PreparedTable{NULL_VALUE, true});
         });
+    });
+}
+
+void DdbWriterTransport::readTableMaxId(const WriterSettings &settings, const std::function<void(Result<PreparedTable>)> &done)
+{
+    if (!settings.aboveTableMaxId) {
+        done(PreparedTable{});
+        return;
+    }
+    const auto script = Scripts::maxId(settings.database, settings.table, u"id"_s);
+    if (!script) {
+        done(script.error());
+        return;
+    }
+    const quint64 rid = m_session->runScript(*script);
+    m_pending.insert(rid, [settings, done](const DdbHaResult &r) {
+        if (!r.ok()) {
+            done(Error(ErrorCode::Network,
+                       u"cannot read the largest id of %1/%2 (the writer starts above it): %3"_s.arg(
+                           settings.database, settings.table,
+                           r.error ? r.error->message : u"no answer"_s)));
+            return;
+        }
+        const auto maxId = DolphinDb::readMaxId(r.value);
+        if (!maxId) {
+            done(Error(maxId.error().code, u"%1/%2: %3"_s.arg(settings.database, settings.table, maxId.error().message)));
+            return;
+        }
+        done(PreparedTable{*maxId == NULL_LONG ? NULL_VALUE : *maxId, false});
     });
 }
 

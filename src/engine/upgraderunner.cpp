@@ -580,11 +580,39 @@ Result<DdbValue> UpgradeRunner::Work::runOnAnyDataNode(const QString &script, in
     return Error(ErrorCode::Network, errors.join(u"; "_s));
 }
 
+namespace {
+
+// The continuity verdict of a run, tied to the profile's gates: more than gates.maxLostRows
+// lost rows, a gap in the table's time column or an append slower than gates.maxGapMs (no
+// acknowledged write for that long), missing ids or no rows at all fail it.
+ContinuityOptions gateOptions(const Core::UpgradeProfile::Gates &gates)
+{
+    ContinuityOptions co;
+    co.timeGapMs = gates.maxGapMs;
+    co.stallMs = gates.maxGapMs;
+    co.fatalKinds |= findingBit(FindingKind::TimeGap) | findingBit(FindingKind::Stall);
+    co.allowedLost = gates.maxLostRows;
+    return co;
+}
+
+QString idsOf(const QList<ContinuityFinding> &findings)
+{
+    QStringList ids;
+    for (const ContinuityFinding &f : findings.mid(0, 10)) {
+        ids << (f.firstId == f.lastId ? QString::number(f.firstId) : u"%1..%2"_s.arg(f.firstId).arg(f.lastId));
+    }
+    return ids.join(u", "_s);
+}
+
+} // namespace
+
 // Before the next host: every attempt the writer sent since the last checkpoint, up to the
-// end of this host's window (its stop to its recovery done, as journaled), against the table
-// read back over their id range. Acknowledged rows missing beyond gates.maxLostRows stop the
-// run; the rest is reported, findings tied to this host's window when they fall in it. Each
-// attempt is judged by exactly one checkpoint (the last one's end is journaled).
+// end of this host's window (its stop to its recovery done, as journaled), against this run's
+// rows (its tag) read back over their id range (and the id before it, so a gap at the
+// boundary counts). The profile's gates decide (gateOptions: lost rows, time gaps and stalls
+// beyond gates.maxGapMs); a breach stops the run, saying what and where; findings are tied to
+// this host's window when they fall in it. Each attempt is judged by exactly one checkpoint
+// (the last one's end is journaled).
 Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &host)
 {
     HostWindow window{host, NULL_VALUE, QDateTime::currentMSecsSinceEpoch()};
@@ -615,13 +643,16 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
                   u"no write attempt since the last checkpoint"_s);
         return QJsonObject{{u"attempts"_s, 0}, {u"toMs"_s, window.endMs}};
     }
+    // The id before the window's first (the previous window's last attempt) is read too.
+    const bool earlier = !log.attempts.empty() && log.attempts.front().id < w.firstId;
+    const qint64 readFirst = earlier ? w.firstId - 1 : w.firstId;
+    const QString tag = log.tag();
     Result<QString> script = Scripts::idRange(m_profile.writer.database, m_profile.writer.table, u"id"_s, u"time"_s,
-                                              w.firstId, w.lastId);
+                                              readFirst, w.lastId, Scripts::RowFilter{u"name"_s, tag});
     if (!script) {
         return script.error();
     }
-    ContinuityOptions co;
-    co.timeGapMs = m_profile.gates.maxGapMs;
+    const std::vector<qint64> restarts = log.restartIds();
     ContinuityReport report;
     for (int attempt = 0;; ++attempt) {
         Result<DdbValue> v = runOnAnyDataNode(*script, 60000);
@@ -637,14 +668,12 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
                       u"the window could not be read back: "_s + read.error().message);
             return QJsonObject{{u"error"_s, read.error().message}};
         }
-        ContinuityInput in;
-        in.ids = cols.ids;
-        in.times = cols.times;
+        ContinuityInput in = cols.input();
         in.attempts = w.attempts;
         in.hasWriterLog = true;
-        in.extraNullIdRows = cols.nullIdRows;
+        in.writerRestartIds = restarts;
         in.windows = {window};
-        report = ContinuityAnalyzer(co).analyze(in);
+        report = ContinuityAnalyzer(gateOptions(m_profile.gates)).analyze(in);
         if (report.total(FindingKind::Lost) > 0 && attempt == 0) {
             QThread::msleep(3000); // rule out a read that raced the last appends' visibility
             continue;
@@ -652,36 +681,60 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
         break;
     }
     const qint64 lost = report.total(FindingKind::Lost);
-    const bool breach = lost > m_profile.gates.maxLostRows;
-    const QString text = u"writer up to the end of %1's window (ids %2..%3): %4 attempts, %5 acknowledged, %6 lost, "
-                         "%7 duplicate, max latency %8 ms"_s
-                             .arg(host)
-                             .arg(w.firstId)
-                             .arg(w.lastId)
-                             .arg(report.attempts)
-                             .arg(report.acknowledged)
-                             .arg(lost)
-                             .arg(report.total(FindingKind::Duplicate))
-                             .arg(report.latencyMaxMs == NULL_VALUE ? 0 : report.latencyMaxMs);
+    const bool breach = report.isFatal();
+    const QStringList reasons = continuityVerdictReasons(report, {window});
+    QString text = u"writer up to the end of %1's window (ids %2..%3, rows tagged %4): %5 attempts, %6 acknowledged, "
+                   "%7 lost, %8 duplicate, %9 time gap(s) beyond %10 ms, max latency %11 ms"_s
+                       .arg(host)
+                       .arg(w.firstId)
+                       .arg(w.lastId)
+                       .arg(tag.isEmpty() ? u"(untagged)"_s : tag)
+                       .arg(report.attempts)
+                       .arg(report.acknowledged)
+                       .arg(lost)
+                       .arg(report.total(FindingKind::Duplicate) + report.total(FindingKind::LateDuplicate))
+                       .arg(report.total(FindingKind::TimeGap))
+                       .arg(m_profile.gates.maxGapMs)
+                       .arg(report.latencyMaxMs == NULL_VALUE ? 0 : report.latencyMaxMs);
+    if (breach) {
+        text += u"; FAILS: "_s + reasons.join(u"; "_s);
+    }
     emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, host, u"continuity"_s, text,
               continuityReportToJson(report, {window}, log.nodes));
     if (breach) {
-        QStringList ids;
-        for (const ContinuityFinding &f : report.findingsOf(FindingKind::Lost).mid(0, 10)) {
-            ids << (f.firstId == f.lastId ? QString::number(f.firstId) : u"%1..%2"_s.arg(f.firstId).arg(f.lastId));
+        QString why;
+        if (report.isFatal(FindingKind::Lost)) {
+            why = u"%1 acknowledged row(s) lost up to the end of the host's window (ids %2; gate: at most %3)"_s.arg(lost)
+                      .arg(idsOf(report.findingsOf(FindingKind::Lost)))
+                      .arg(m_profile.gates.maxLostRows);
+        }
+        QStringList others;
+        for (const QString &r : reasons) {
+            if (!r.startsWith(u"lost:"_s)) {
+                others << r;
+            }
+        }
+        if (!others.isEmpty()) {
+            why += (why.isEmpty() ? u"the writer's continuity up to the end of the host's window fails the gates: "_s
+                                  : u"; "_s)
+                + others.join(u"; "_s);
         }
         return stepError(host, u"continuity"_s,
-                         u"%1 acknowledged row(s) lost up to the end of the host's window (ids %2; gate: at most %3); "
-                         "the run stops before the next host. To go on anyway, raise gates.maxLostRows in the profile "
-                         "and resume"_s.arg(lost).arg(ids.join(u", "_s)).arg(m_profile.gates.maxLostRows));
+                         why + u"; the run stops before the next host. To go on anyway, raise gates.maxLostRows or "
+                               "gates.maxGapMs in the profile and resume"_s);
     }
     return QJsonObject{{u"attempts"_s, report.attempts}, {u"acknowledged"_s, report.acknowledged},
                        {u"lost"_s, lost},                {u"duplicate"_s, report.total(FindingKind::Duplicate)},
+                       {u"timeGaps"_s, report.total(FindingKind::TimeGap)},
                        {u"firstId"_s, w.firstId},        {u"lastId"_s, w.lastId},
+                       {u"tag"_s, tag},
                        {u"fromMs"_s, fromMs == NULL_VALUE ? QJsonValue() : QJsonValue(double(fromMs))},
                        {u"toMs"_s, double(window.endMs)}};
 }
 
+// The writer: an HA session over the data nodes writing this run's rows (tagged with the run
+// id, ids above the table's largest) into the profile's table. Its log lies next to the
+// journal; the log's meta names the table and the tag, each writer start is a session in it.
 void UpgradeRunner::Work::startWriter()
 {
     if (!m_options.writer || !m_profile.writer.enabled) {
@@ -692,9 +745,11 @@ void UpgradeRunner::Work::startWriter()
         sites.append(DdbSite{n.host, n.port, n.alias});
     }
     const DdbCredentials cred{m_profile.apiUser, m_cluster->apiPassword()};
+    const QString tag = writerRunTag(m_runId);
     m_writerLog = std::make_unique<WriterLog>();
     const QString logPath = m_options.journalPath + u".writer"_s;
-    if (Status s = m_writerLog->open(logPath, QJsonObject{{u"table"_s, QString(m_profile.writer.database + u'/' + m_profile.writer.table)}});
+    if (Status s = m_writerLog->open(logPath, QJsonObject{{u"table"_s, QString(m_profile.writer.database + u'/' + m_profile.writer.table)},
+                                                          {u"tag"_s, tag}});
         !s) {
         message(u"writer log: "_s + s.error().message);
         m_writerLog.reset();
@@ -709,17 +764,29 @@ void UpgradeRunner::Work::startWriter()
     ws.rowsPerSecond = m_options.writerRate > 0 ? m_options.writerRate : m_profile.writer.rowsPerSecond;
     ws.idType = m_profile.writer.longIds ? WriterIdType::Long : WriterIdType::Int;
     ws.firstId = m_writerLog->attemptCount() > 0 ? 0 : 1;
+    ws.aboveTableMaxId = true;
+    // A resumed run's log keeps the tag it started with.
+    const QString loggedTag = m_writerLog->snapshot().tag();
+    ws.name = loggedTag.isEmpty() ? tag : loggedTag;
     m_writer->start(ws);
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < 15000 && m_writer->acknowledged() == 0 && m_writer->state() != WriterProbe::State::Failed) {
         QThread::msleep(50);
     }
-    message(u"writer: %1 rows/s into %2/%3 (%4 acknowledged so far)"_s.arg(ws.rowsPerSecond)
-                .arg(ws.database, ws.table)
+    const std::vector<WriterSession> sessions = m_writerLog->sessions();
+    const QString from = sessions.empty() ? u"(not started)"_s
+        : sessions.back().tableMaxId == NULL_VALUE
+            ? QString::number(sessions.back().firstId)
+            : u"%1 (above the table's largest id %2)"_s.arg(sessions.back().firstId).arg(sessions.back().tableMaxId);
+    message(u"writer: %1 rows/s into %2/%3, rows tagged %4, ids from %5 (%6 acknowledged so far)"_s.arg(ws.rowsPerSecond)
+                .arg(ws.database, ws.table, ws.name, from)
                 .arg(m_writer->acknowledged()));
 }
 
+// The run's final continuity check: every attempt of the writer log against this run's rows
+// (its tag) read back, judged by the profile's gates (gateOptions); a breach fails the run,
+// saying what and where. The verdict, its reasons and the findings go to the summary (report).
 void UpgradeRunner::Work::finishWriter()
 {
     if (!m_writer) {
@@ -735,35 +802,17 @@ void UpgradeRunner::Work::finishWriter()
     m_writer.reset();
     (void)m_writerLog->sync();
     const WriterLogContents log = m_writerLog->snapshot();
-    // Read the table back through a data node and classify every attempt.
+    // Read this run's rows back through a data node and classify every attempt.
     Result<ContinuityTableRef> ref = ContinuityTableRef::parse(m_profile.writer.database + u'/' + m_profile.writer.table,
                                                                u"id"_s, u"time"_s);
     if (!ref) {
         message(u"continuity: "_s + ref.error().message);
         return;
     }
-    for (int attempt = 0;; ++attempt) {
-    Result<ContinuityColumns> cols = readContinuityColumns(
-        [&](const QString &script) -> Result<DdbValue> { return runOnAnyDataNode(script, 60000); }, *ref);
-    if (!cols) {
-        // Fallback: one read of both columns (servers without `top`/`order by`).
-        message(u"continuity: paged read failed (%1); reading the columns in one request"_s.arg(cols.error().message));
-        Result<QString> script = Scripts::idTimeAll(ref->database, ref->table, ref->idColumn, ref->timeColumn);
-        Result<DdbValue> all = script ? runOnAnyDataNode(*script, 120000) : Result<DdbValue>(script.error());
-        if (all) {
-            Result<IdTimePage> page = readIdTimePage(*all, ref->idColumn, ref->timeColumn);
-            if (page) {
-                ContinuityColumns c;
-                if (Status st = appendColumns(page->ids, page->times, c); st) {
-                    cols = std::move(c);
-                }
-            }
-        }
-    }
-    if (!cols) {
-        message(u"continuity: cannot read the table back: "_s + cols.error().message);
-        m_summary.continuity = QJsonObject{{u"error"_s, cols.error().message}};
-        return;
+    ref->tag = log.tag();
+    if (ref->tag.isEmpty()) {
+        message(u"continuity: the writer log names no run tag (written before runs tagged their rows): every row of "
+                "the table is counted, so older rows with the same ids can hide a loss"_s);
     }
     // Findings are tied to the hosts' windows as the journal has them (those a crashed process
     // opened too), each lasting until the host's recovery is done: writes that stall while its
@@ -775,43 +824,68 @@ void UpgradeRunner::Work::finishWriter()
     for (const TimelineSpan &s : spans) {
         windows.append({s.host, s.startMs, s.isOpen() ? QDateTime::currentMSecsSinceEpoch() : s.endMs});
     }
-    ContinuityOptions co;
-    co.timeGapMs = m_profile.gates.maxGapMs;
-    ContinuityAnalyzer analyzer(co);
-    ContinuityInput in;
-    in.ids = cols->ids;
-    in.times = cols->times;
-    in.attempts = log.attempts;
-    in.hasWriterLog = true;
-    in.extraNullIdRows = cols->nullIdRows;
-    in.windows = windows;
-    const ContinuityReport report = analyzer.analyze(in);
-    m_summary.continuity = continuityReportToJson(report, windows, log.nodes);
-    const qint64 lost = report.total(FindingKind::Lost);
-    if (lost > 0 && attempt == 0) {
-        // Rule out a read that raced the last appends' visibility: read once more.
-        QStringList ids;
-        for (const ContinuityFinding &f : report.findingsOf(FindingKind::Lost).mid(0, 10)) {
-            ids << QString::number(f.firstId);
+    const std::vector<qint64> restarts = log.restartIds();
+    for (int attempt = 0;; ++attempt) {
+        Result<ContinuityColumns> cols = readContinuityColumns(
+            [&](const QString &script) -> Result<DdbValue> { return runOnAnyDataNode(script, 60000); }, *ref);
+        if (!cols) {
+            // Fallback: one read of both columns (servers without `top`/`order by`).
+            message(u"continuity: paged read failed (%1); reading the columns in one request"_s.arg(cols.error().message));
+            Result<QString> script = Scripts::idTimeAll(ref->database, ref->table, ref->idColumn, ref->timeColumn,
+                                                        ref->filter());
+            Result<DdbValue> all = script ? runOnAnyDataNode(*script, 120000) : Result<DdbValue>(script.error());
+            if (all) {
+                Result<IdTimePage> page = readIdTimePage(*all, ref->idColumn, ref->timeColumn);
+                if (page) {
+                    ContinuityColumns c;
+                    if (Status st = appendColumns(page->ids, page->times, c); st) {
+                        cols = std::move(c);
+                    }
+                }
+            }
         }
-        message(u"continuity: %1 acknowledged id(s) not found (%2); reading the table again in 3 s"_s.arg(lost).arg(
-            ids.join(u", "_s)));
-        QThread::msleep(3000);
-        continue;
-    }
-    emitEvent(EngineEvent::Kind::CheckResult, lost > m_profile.gates.maxLostRows ? Outcome::Failed : Outcome::Ok, {},
-              u"continuity"_s,
-              u"writer: %1 attempts, %2 acknowledged, %3 lost, %4 duplicate, max latency %5 ms"_s.arg(report.attempts)
-                  .arg(report.acknowledged)
-                  .arg(lost)
-                  .arg(report.total(FindingKind::Duplicate))
-                  .arg(report.latencyMaxMs),
-              m_summary.continuity);
-    if (lost > m_profile.gates.maxLostRows && m_summary.ok) {
-        m_summary.ok = false;
-        m_summary.failure = u"%1 acknowledged row(s) lost"_s.arg(lost);
-    }
-    return;
+        if (!cols) {
+            message(u"continuity: cannot read the table back: "_s + cols.error().message);
+            m_summary.continuity = QJsonObject{{u"error"_s, cols.error().message}};
+            return;
+        }
+        ContinuityInput in = cols->input();
+        in.attempts = log.attempts;
+        in.hasWriterLog = true;
+        in.writerRestartIds = restarts;
+        in.windows = windows;
+        const ContinuityReport report = ContinuityAnalyzer(gateOptions(m_profile.gates)).analyze(in);
+        m_summary.continuity = continuityReportToJson(report, windows, log.nodes);
+        m_summary.continuity.insert(u"table"_s, ref->path());
+        m_summary.continuity.insert(u"tag"_s, ref->tag);
+        const qint64 lost = report.total(FindingKind::Lost);
+        if (lost > 0 && attempt == 0) {
+            // Rule out a read that raced the last appends' visibility: read once more.
+            message(u"continuity: %1 acknowledged id(s) not found (%2); reading the table again in 3 s"_s.arg(lost).arg(
+                idsOf(report.findingsOf(FindingKind::Lost))));
+            QThread::msleep(3000);
+            continue;
+        }
+        const bool breach = report.isFatal();
+        const QStringList reasons = continuityVerdictReasons(report, windows);
+        QString text = u"writer: %1 attempts, %2 acknowledged, %3 lost, %4 duplicate, %5 time gap(s) beyond %6 ms, "
+                       "max latency %7 ms"_s.arg(report.attempts)
+                           .arg(report.acknowledged)
+                           .arg(lost)
+                           .arg(report.total(FindingKind::Duplicate) + report.total(FindingKind::LateDuplicate))
+                           .arg(report.total(FindingKind::TimeGap))
+                           .arg(m_profile.gates.maxGapMs)
+                           .arg(report.latencyMaxMs == NULL_VALUE ? 0 : report.latencyMaxMs);
+        if (breach) {
+            text += u"; FAILS: "_s + reasons.join(u"; "_s);
+        }
+        emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, {}, u"continuity"_s, text,
+                  m_summary.continuity);
+        if (breach && m_summary.ok) {
+            m_summary.ok = false;
+            m_summary.failure = u"the writer's continuity fails the gates: "_s + reasons.join(u"; "_s);
+        }
+        return;
     }
 }
 

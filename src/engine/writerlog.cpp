@@ -7,6 +7,8 @@
 #include <QMutexLocker>
 #include <QtEndian>
 
+#include <algorithm>
+
 #ifdef Q_OS_UNIX
 #include <unistd.h>
 #elif defined(Q_OS_WIN)
@@ -30,6 +32,7 @@ constexpr qsizetype CRC_SIZE = 2;
 constexpr quint8 TYPE_META = 1;
 constexpr quint8 TYPE_NODE = 2;
 constexpr quint8 TYPE_ATTEMPT = 3;
+constexpr quint8 TYPE_SESSION = 4;
 constexpr qsizetype ATTEMPT_PAYLOAD = 24;
 constexpr qint32 NO_LATENCY = std::numeric_limits<qint32>::min();
 
@@ -130,6 +133,9 @@ void parseRecords(const QByteArray &data, WriterLogContents &c)
             c.attempts.push_back(a);
             break;
         }
+        case TYPE_SESSION:
+            c.sessions.push_back(WriterSession::fromJson(QJsonDocument::fromJson(QByteArray(p, length)).object()));
+            break;
         default:
             known = false;  // a newer writer's record: skip it, keep reading
             break;
@@ -141,7 +147,68 @@ void parseRecords(const QByteArray &data, WriterLogContents &c)
     c.tornBytes = size - at;
 }
 
+QJsonValue jsonId(qint64 v)
+{
+    return v == NULL_VALUE ? QJsonValue() : QJsonValue(QString::number(v));  // exact beyond 2^53
+}
+
+qint64 idFromJson(const QJsonValue &v)
+{
+    bool ok = false;
+    const qint64 id = v.toString().toLongLong(&ok);
+    return ok ? id : NULL_VALUE;
+}
+
 } // namespace
+
+QJsonObject WriterSession::toJson() const
+{
+    return QJsonObject{{u"startMs"_s, jsonId(startMs)},
+                       {u"firstId"_s, jsonId(firstId)},
+                       {u"tableMaxId"_s, jsonId(tableMaxId)},
+                       {u"tag"_s, tag}};
+}
+
+WriterSession WriterSession::fromJson(const QJsonObject &o)
+{
+    return WriterSession{idFromJson(o.value(u"startMs"_s)), idFromJson(o.value(u"firstId"_s)),
+                         idFromJson(o.value(u"tableMaxId"_s)), o.value(u"tag"_s).toString()};
+}
+
+QString WriterLogContents::tag() const
+{
+    const QString t = meta.value(u"tag"_s).toString();
+    if (!t.isEmpty()) {
+        return t;
+    }
+    for (const WriterSession &s : sessions) {
+        if (!s.tag.isEmpty()) {
+            return s.tag;
+        }
+    }
+    return {};
+}
+
+std::vector<qint64> WriterLogContents::restartIds() const
+{
+    std::vector<qint64> ids;
+    for (const WriterSession &s : sessions) {
+        if (s.firstId != NULL_VALUE) {
+            ids.push_back(s.firstId);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    // The first session is the run's start, not a restart (a log from before sessions were
+    // recorded has its first attempts below every recorded session).
+    qint64 firstAttempt = NULL_VALUE;
+    for (const WriterAttempt &a : attempts) {
+        firstAttempt = firstAttempt == NULL_VALUE ? a.id : std::min(firstAttempt, a.id);
+    }
+    if (!ids.empty() && (firstAttempt == NULL_VALUE || ids.front() <= firstAttempt)) {
+        ids.erase(ids.begin());
+    }
+    return ids;
+}
 
 WriterLog::WriterLog() = default;
 
@@ -322,6 +389,17 @@ Status WriterLog::append(const WriterAttempt &attempt)
     return {};
 }
 
+Status WriterLog::appendSession(const WriterSession &session)
+{
+    const Status written = writeRecord(TYPE_SESSION, QJsonDocument(session.toJson()).toJson(QJsonDocument::Compact));
+    if (!written) {
+        return written;
+    }
+    QMutexLocker lock(&m_mutex);
+    m_contents.sessions.push_back(session);
+    return {};
+}
+
 Status WriterLog::sync()
 {
     QMutexLocker lock(&m_mutex);
@@ -350,6 +428,12 @@ QStringList WriterLog::nodes() const
 {
     QMutexLocker lock(&m_mutex);
     return m_contents.nodes;
+}
+
+std::vector<WriterSession> WriterLog::sessions() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_contents.sessions;
 }
 
 qint64 WriterLog::attemptCount() const

@@ -62,12 +62,15 @@ public:
         }
         setState(WriterProbe::State::Preparing);
         QPointer<WriterWorker> self(this);
-        m_transport->prepare(m_settings, [self](Core::Status status) {
+        m_transport->prepare(m_settings, [self](Core::Result<PreparedTable> prepared) {
             if (!self) {
                 return;
             }
-            if (!status) {
-                self->fail(u"the writer cannot prepare its table: "_s + status.error().toString());
+            if (!prepared) {
+                self->fail(u"the writer cannot prepare its table: "_s + prepared.error().toString());
+                return;
+            }
+            if (!self->startSession(*prepared)) {
                 return;
             }
             self->m_prepared = true;
@@ -114,6 +117,23 @@ public:
 
 private:
     bool batching() const { return m_intervalNs < TICK_NS; }
+
+    // The first id goes above the table's largest (rows of other runs never share an id with
+    // this run's); the session is logged before the first attempt.
+    bool startSession(const PreparedTable &prepared)
+    {
+        if (m_settings.aboveTableMaxId && prepared.maxId != NULL_VALUE && prepared.maxId >= m_nextId) {
+            m_nextId = prepared.maxId == std::numeric_limits<qint64>::max() ? prepared.maxId : prepared.maxId + 1;
+            m_probe->m_nextId = m_nextId;
+        }
+        const Core::Status logged = m_log->appendSession(
+            WriterSession{m_clock.wallMs(), m_nextId, prepared.maxId, m_settings.name});
+        if (!logged) {
+            fail(u"the writer log cannot be written: "_s + logged.error().toString());
+            return false;
+        }
+        return true;
+    }
 
     void schedule()
     {

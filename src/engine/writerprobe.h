@@ -28,7 +28,9 @@ class WriterWorker;
 // append and the older backlog is skipped (no burst). Every attempt goes to the WriterLog (file + memory)
 // before it is announced. Ids never wrap: at the id column's maximum the writer stops.
 // After an attempt that was not acknowledged the writer goes on with the next id (it never
-// reuses one), so every id has at most one attempt.
+// reuses one), so every id has at most one attempt. Its first id lies above the largest id the
+// table holds when it starts (WriterSettings::aboveTableMaxId) and every row carries the run's
+// tag (WriterSettings::name); each start is logged as a WriterSession before the first attempt.
 //
 // Control from any thread (start/pause/resume/stop are queued to the writer's thread);
 // signals are emitted in the thread this object lives in (queued), so a GUI can connect

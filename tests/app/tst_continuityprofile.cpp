@@ -207,12 +207,25 @@ CliRun tst_ContinuityProfile::runCli(const QStringList &args)
 
 void tst_ContinuityProfile::journalRunIsClassifiedWithItsHostWindows()
 {
-    // node1 is still down: the HA session must skip it.
+    // node1 is still down: the HA session must skip it. The clock's 10 s jump is a gap beyond
+    // the profile's gates.maxGapMs (3000): the run's verdict fails (exit 1), saying where.
     const CliRun r = runCli({u"--profile"_s, m_profile, u"--journal"_s, m_journal, u"--page-ids"_s, u"25"_s,
                              u"--json"_s});
-    QVERIFY2(r.exitCode == 0, QByteArray(r.out + r.err).constData());
+    QVERIFY2(r.exitCode == 1, QByteArray(r.out + r.err).constData());
     const QJsonObject o = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(o.value(u"mode"_s).toString(), u"writer"_s);
+    QCOMPARE(o.value(u"verdict"_s).toString(), u"fail"_s);
+    QCOMPARE(o.value(u"tag"_s).toString(), u"graystep"_s);  // the writer's rows only
+    QCOMPARE(o.value(u"thresholds"_s).toObject().value(u"timeGapMs"_s).toInteger(), 3000);
+    QCOMPARE(o.value(u"thresholds"_s).toObject().value(u"stallMs"_s).toInteger(), 3000);
+    QVERIFY(o.value(u"fatalKinds"_s).toArray().contains(u"time-gap"_s));
+    QVERIFY(o.value(u"fatalKinds"_s).toArray().contains(u"stall"_s));
+    bool gapReason = false;
+    for (const QJsonValue &reason : o.value(u"reasons"_s).toArray()) {
+        gapReason = gapReason
+            || (reason.toString().startsWith(u"time-gap: "_s) && reason.toString().contains(u"during "_s + m_cluster.host(1)));
+    }
+    QVERIFY2(gapReason, QJsonDocument(o.value(u"reasons"_s).toArray()).toJson().constData());
     QCOMPARE(o.value(u"table"_s).toString(), u"dfs://graystep/cli"_s);
     QCOMPARE(o.value(u"writerLog"_s).toString(), m_journal + u".writer"_s);
     const QJsonObject attempts = o.value(u"attempts"_s).toObject();
@@ -244,18 +257,27 @@ void tst_ContinuityProfile::journalRunIsClassifiedWithItsHostWindows()
 
     // The text form says the same, with the window.
     const CliRun t = runCli({u"--profile"_s, m_profile, u"--journal"_s, m_journal});
-    QCOMPARE(t.exitCode, 0);
+    QCOMPARE(t.exitCode, 1);
     const QString text = QString::fromUtf8(t.out);
     qInfo("%s", qPrintable(text));
+    QVERIFY2(text.contains(u"verdict: FAIL"_s) && text.contains(u"  because time-gap: "_s), qPrintable(text));
     QVERIFY2(text.contains(u"host window "_s + m_cluster.host(1)), qPrintable(text));
     QVERIFY2(text.contains(u"time-gap"_s) && text.contains(u"during "_s + m_cluster.host(1)), qPrintable(text));
+    // A gate wide enough for the jump passes (the operator's explicit threshold and kinds).
+    const CliRun wide = runCli({u"--profile"_s, m_profile, u"--journal"_s, m_journal, u"--time-gap-ms"_s, u"60000"_s,
+                                u"--stall-ms"_s, u"60000"_s});
+    QVERIFY2(wide.exitCode == 0, QByteArray(wide.out + wide.err).constData());
 }
 
 void tst_ContinuityProfile::profileWithoutJournalJudgesTheTableAlone()
 {
     const CliRun r = runCli({u"--profile"_s, m_profile, u"--json"_s});
-    QVERIFY2(r.exitCode == 0, QByteArray(r.out + r.err).constData());
     const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    // Without the writer log an id the writer's failed or unanswered appends left out is a
+    // missing id, the only sign of loss there: it fails the verdict.
+    const qint64 missing = o.value(u"totals"_s).toObject().value(u"missing-ids"_s).toInteger();
+    QVERIFY2(r.exitCode == (missing > 0 ? 1 : 0), QByteArray(r.out + r.err).constData());
+    QCOMPARE(o.value(u"verdict"_s).toString(), missing > 0 ? u"fail"_s : u"pass"_s);
     QCOMPARE(o.value(u"mode"_s).toString(), u"existing-table"_s);
     QVERIFY(o.value(u"notJudged"_s).toArray().contains(u"lost"_s));
     QVERIFY(o.value(u"rows"_s).toInteger() > 0);

@@ -102,6 +102,29 @@ void tst_Scripts::exactTexts_data()
            "pt = db.createPartitionedTable(tmp,`stock,`time,,`name,ALL)"_s;
     QTest::newRow("existsTable") << orError(Scripts::tableExists(u"dfs://db/sub"_s, u"t_1"_s))
                                  << u"existsTable(\"dfs://db/sub\", \"t_1\")"_s;
+    const Scripts::RowFilter run{u"name"_s, u"graystep-1a2b"_s};
+    QTest::newRow("the largest id before the writer starts")
+        << orError(Scripts::maxId(u"dfs://stock"_s, u"stock"_s, u"id"_s))
+        << u"exec max(id) from loadTable(\"dfs://stock\", \"stock\")"_s;
+    QTest::newRow("count/min/max of one run's rows")
+        << orError(Scripts::tableStats(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, run))
+        << u"select count(*) as rows, min(id) as minId, max(id) as maxId, min(time) as minTime, "
+           "max(time) as maxTime from loadTable(\"dfs://stock\", \"stock\") where name = \"graystep-1a2b\""_s;
+    QTest::newRow("an id range of one run's rows")
+        << orError(Scripts::idRange(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, 41, 80, run))
+        << u"select id, time from loadTable(\"dfs://stock\", \"stock\") where id >= 41 and id <= 80 and name = "
+           "\"graystep-1a2b\""_s;
+    QTest::newRow("all of one run's rows")
+        << orError(Scripts::idTimeAll(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, run))
+        << u"select id, time from loadTable(\"dfs://stock\", \"stock\") where name = \"graystep-1a2b\""_s;
+    QTest::newRow("the null-id rows and their times")
+        << orError(Scripts::nullIdTimes(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s))
+        << u"select count(*) as rows, min(time) as minTime, max(time) as maxTime from loadTable(\"dfs://stock\", "
+           "\"stock\") where isNull(id)"_s;
+    QTest::newRow("the null-id rows of one run")
+        << orError(Scripts::nullIdTimes(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s, run))
+        << u"select count(*) as rows, min(time) as minTime, max(time) as maxTime from loadTable(\"dfs://stock\", "
+           "\"stock\") where isNull(id) and name = \"graystep-1a2b\""_s;
 }
 
 void tst_Scripts::exactTexts()
@@ -132,6 +155,13 @@ void tst_Scripts::hostileInputIsRefused_data()
         << orError(Scripts::idRange(u"dfs://stock"_s, u"stock"_s, u"id or 1==1"_s, u"time"_s, 1, 2));
     QTest::newRow("empty id range") << orError(Scripts::idRange(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, 5, 4));
     QTest::newRow("zero page size") << orError(Scripts::idTimePage(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, 0, 0));
+    QTest::newRow("a tag closing the string")
+        << orError(Scripts::idRange(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, 1, 2,
+                                    Scripts::RowFilter{u"name"_s, u"x\" or 1==1 or name=\"y"_s}));
+    QTest::newRow("a filter column with a condition")
+        << orError(Scripts::tableStats(u"dfs://s"_s, u"s"_s, u"id"_s, u"time"_s, Scripts::RowFilter{u"1==1 or name"_s, u"x"_s}));
+    QTest::newRow("largest id of a column that is a script")
+        << orError(Scripts::maxId(u"dfs://s"_s, u"s"_s, u"id) from x; exit(("_s));
 }
 
 void tst_Scripts::hostileInputIsRefused()
@@ -399,6 +429,29 @@ void tst_Scripts::tableStatsAndPages()
     QCOMPARE(p->idAt(1), qint64(5));
     QCOMPARE(p->timeMsAt(1), 1672531201000LL);
     QVERIFY(!readIdTimePage(page, u"id"_s, u"ts"_s).ok());
+
+    // The columns' types come with the stats: a SYMBOL id is not read as a number.
+    QCOMPARE(s->idType, DataType::Int);
+    QCOMPARE(s->timeType, DataType::Timestamp);
+    const auto symbol = readTableStats(table({u"rows"_s, u"minId"_s, u"maxId"_s, u"minTime"_s, u"maxTime"_s},
+                                             {DdbVector::int64s(DataType::Long, {3}), DdbVector::strings(DataType::Symbol, {u"a"_s}),
+                                              DdbVector::strings(DataType::Symbol, {u"c"_s}),
+                                              DdbVector::int32s(DataType::Int, {1}), DdbVector::int32s(DataType::Int, {3})}));
+    QVERIFY(symbol.ok());
+    QCOMPARE(symbol->idType, DataType::Symbol);
+    QCOMPARE(symbol->minId, NULL_LONG);
+    QCOMPARE(symbol->timeType, DataType::Int);
+    QCOMPARE(symbol->minTimeMs, NULL_LONG);
+
+    // The largest id: a scalar, a one-cell table, NULL for an empty table; a text id is named.
+    QCOMPARE(readMaxId(DdbValue::int32(40)).value(), qint64(40));
+    QCOMPARE(readMaxId(DdbValue::int64(3000000000LL, DataType::Long)).value(), qint64(3000000000LL));
+    QCOMPARE(readMaxId(DdbValue::int32(NULL_INT)).value(), NULL_LONG);
+    QCOMPARE(readMaxId(DdbValue()).value(), NULL_LONG);
+    QCOMPARE(readMaxId(table({u"max_id"_s}, {DdbVector::int32s(DataType::Int, {7})})).value(), qint64(7));
+    const auto text = readMaxId(DdbValue::scalar(DdbVector::strings(DataType::Symbol, {u"x"_s})));
+    QVERIFY(!text.ok());
+    QVERIFY2(text.error().message.contains(u"SYMBOL"_s), qPrintable(text.error().message));
 }
 
 QTEST_APPLESS_MAIN(tst_Scripts)

@@ -201,6 +201,11 @@ private Q_SLOTS:
     void jsonAndText();
     void extremeValuesSaturateInsteadOfOverflowing();
     void nullIdRowsCountedByTheServerAreReported();
+    void nullIdRowsShowTheirTimes();
+    void aLateDuplicateIsTiedToTheWindowOfItsLaterCopy();
+    void aGapAcrossAWriterRestartIsNotJudged();
+    void verdictReasonsSayWhatAndWhere();
+    void emptyTableIsNeverAPass();
     void attemptsOfAWindow_data();
     void attemptsOfAWindow();
     void aWindowIsJudgedOnItsIdRangeAlone();
@@ -256,16 +261,18 @@ void tst_ContinuityAnalyzer::plantedFindings_data()
         << QStringList{u"lost 26 n1"_s, u"duplicate 24 n1"_s, u"recovered 24 n1"_s,
                        u"never-written 23 n1"_s, u"time-gap 24-25 n1"_s, u"stall 20-22 n3"_s};
     QTest::newRow("an empty table with acknowledged attempts loses them all")
-        << u"n=3; absent 1-3"_s << QStringList{u"lost 1-3 n3"_s};
-    QTest::newRow("an empty table without a log has nothing to judge") << u"n=0; nolog"_s
-                                                                       << QStringList();
-    QTest::newRow("an empty table and an empty log have nothing to judge") << u"n=0"_s
-                                                                           << QStringList();
+        << u"n=3; absent 1-3"_s << QStringList{u"lost 1-3 n3"_s, u"no-rows _ n1"_s};
+    QTest::newRow("an empty table without a log has nothing to judge, and says so") << u"n=0; nolog"_s
+                                                                                    << QStringList{u"no-rows _ n1"_s};
+    QTest::newRow("an empty table and an empty log have nothing to judge, and say so")
+        << u"n=0"_s << QStringList{u"no-rows _ n1"_s};
+    QTest::newRow("a table of null ids only has nothing to judge")
+        << u"n=2; nolog; nullid 1; nullid 2"_s << QStringList{u"null-id _ n2"_s, u"no-rows _ n1"_s};
     QTest::newRow("a single row has no findings") << u"n=1"_s << QStringList();
     QTest::newRow("a single row without a log has no findings") << u"n=1; nolog"_s << QStringList();
     QTest::newRow("ids that wrap past INT max show as one missing range")
         << u"n=0; nolog; extra 2147483646@0; extra 2147483647@100; extra -2147483647@200; extra -2147483646@300"_s
-        << QStringList{u"missing-ids -2147483645-2147483645 n4294967291"_s};
+        << QStringList{u"missing-ids -2147483645-2147483645 n4294967291"_s, u"time-backwards -2147483646-2147483646 n1"_s};
     QTest::newRow("LONG ids across 2^31 are classified like small ones")
         << u"n=40; first=2147483630; absent 2147483650; dup 2147483648x1; indet 2147483660; absent 2147483660"_s
         << QStringList{u"lost 2147483650 n1"_s, u"duplicate 2147483648 n1"_s, u"never-written 2147483660 n1"_s};
@@ -291,6 +298,21 @@ void tst_ContinuityAnalyzer::plantedFindings_data()
         << QStringList{u"missing-ids 8-9 n2"_s, u"time-gap 7-10 n1"_s};
     QTest::newRow("a row appearing 300 times counts exactly")
         << u"n=5; dup 3x299"_s << QStringList{u"duplicate 3 n299"_s};
+    QTest::newRow("time going backwards within ids is reported")
+        << u"n=20; shift 10=-1000"_s << QStringList{u"time-backwards 9-10 n1"_s};
+    QTest::newRow("time going backwards without a writer log is reported too")
+        << u"n=20; nolog; shift 10=-1000"_s << QStringList{u"time-backwards 9-10 n1"_s};
+    QTest::newRow("after a step back the next step forward is no gap")
+        << u"n=20; shift 10=-2500; shift 11=2500"_s << QStringList{u"time-backwards 9-10 n1"_s};
+    QTest::newRow("a copy written a day later is a late duplicate, not a day-long gap")
+        << u"n=20; extra 5@86400000"_s << QStringList{u"late-duplicate 5 n1"_s};
+    QTest::newRow("a copy written a day earlier is a late duplicate, not a day-long gap")
+        << u"n=20; extra 5@-86400000"_s << QStringList{u"late-duplicate 5 n1"_s};
+    QTest::newRow("late and plain duplicates are told apart")
+        << u"n=20; dup 3x1; extra 8@86400000; extra 9@86400100"_s
+        << QStringList{u"duplicate 3 n1"_s, u"late-duplicate 8-9 n2"_s};
+    QTest::newRow("a late duplicate of the last id makes no gap either")
+        << u"n=20; nolog; extra 20@86400000"_s << QStringList{u"late-duplicate 20 n1"_s};
 }
 
 void tst_ContinuityAnalyzer::plantedFindings()
@@ -480,7 +502,28 @@ void tst_ContinuityAnalyzer::fatalKindsDecideTheVerdict()
     strict.fatalKinds |= findingBit(FindingKind::Duplicate);
     QVERIFY(analyze(dupOnly, strict).isFatal());
     QVERIFY(analyze(build(u"n=20; absent 5"_s)).isFatal());
-    QVERIFY(!analyze(build(u"n=20; nolog; absent 5"_s)).isFatal());
+    // Without a writer log missing ids are the only sign of loss: they fail the verdict.
+    QVERIFY(analyze(build(u"n=20; nolog; absent 5"_s)).isFatal());
+    QVERIFY(analyze(build(u"n=20; noattempt 12-13; absent 12-13"_s)).isFatal());
+    // Time gaps and stalls fail when the run's gate makes them fatal.
+    const Scenario gap = build(u"n=20; shift 8=6000; latency 3=7000"_s);
+    QVERIFY(!analyze(gap).isFatal());
+    ContinuityOptions gated;
+    gated.timeGapMs = 5000;
+    gated.stallMs = 5000;
+    gated.fatalKinds |= findingBit(FindingKind::TimeGap);
+    QVERIFY(analyze(gap, gated).isFatal(FindingKind::TimeGap));
+    QVERIFY(!analyze(gap, gated).isFatal(FindingKind::Stall));
+    gated.fatalKinds = findingBit(FindingKind::Stall);
+    QVERIFY(analyze(gap, gated).isFatal());
+    // Lost rows up to the allowed count (gates.maxLostRows) pass; one more fails.
+    ContinuityOptions tolerant;
+    tolerant.allowedLost = 2;
+    QVERIFY(!analyze(build(u"n=20; absent 5-6"_s), tolerant).isFatal());
+    QVERIFY(analyze(build(u"n=20; absent 5-7"_s), tolerant).isFatal());
+    const QJsonObject json = continuityReportToJson(analyze(build(u"n=20; absent 5-6"_s), tolerant), {});
+    QCOMPARE(json.value(u"verdict"_s).toString(), u"pass"_s);
+    QCOMPARE(json.value(u"thresholds"_s).toObject().value(u"allowedLost"_s).toInteger(), 2);
 }
 
 void tst_ContinuityAnalyzer::findingListIsCutButCountsStayExact()
@@ -544,6 +587,122 @@ void tst_ContinuityAnalyzer::nullIdRowsCountedByTheServerAreReported()
     QCOMPARE(render(r), QStringList{u"null-id _ n3"_s});
     QCOMPARE(r.rows, 13);
     QCOMPARE(r.nullIdRows, 3);
+}
+
+void tst_ContinuityAnalyzer::nullIdRowsShowTheirTimes()
+{
+    // The reader counts null-id rows it cannot page through and asks for their times: the
+    // finding carries them, the text shows them, the finding lands in its host window.
+    const Scenario s = build(u"n=10; nolog"_s);
+    ContinuityInput in;
+    in.ids = s.ids;
+    in.times = s.times;
+    in.extraNullIdRows = 1;
+    in.extraNullIdStartMs = T0 + 450;
+    in.extraNullIdEndMs = T0 + 450;
+    in.windows = {HostWindow{u"10.10.11.3"_s, T0 + 400, T0 + 500}};
+    const ContinuityReport r = ContinuityAnalyzer().analyze(in);
+    const auto nulls = r.findingsOf(FindingKind::NullId);
+    QCOMPARE(nulls.size(), 1);
+    QCOMPARE(nulls.at(0).startMs, T0 + 450);
+    QCOMPARE(nulls.at(0).endMs, T0 + 450);
+    QCOMPARE(nulls.at(0).window, 0);
+    const QString text = continuityReportToText(r, in.windows);
+    QVERIFY2(text.contains(u"null-id id - count 1 at 2023-01-10T09:30:00.450Z"_s), qPrintable(text));
+    QVERIFY2(text.contains(u"during 10.10.11.3"_s), qPrintable(text));
+    // Null ids read with their rows keep their own times as well.
+    const ContinuityReport read = analyze(build(u"n=10; nullid 4"_s));
+    QCOMPARE(read.findingsOf(FindingKind::NullId).at(0).startMs, T0 + 3 * STEP_MS);
+    // Times the server could not give are said to be unknown, not shown as a dash.
+    in.extraNullIdStartMs = NULL_VALUE;
+    in.extraNullIdEndMs = NULL_VALUE;
+    QVERIFY(continuityReportToText(ContinuityAnalyzer().analyze(in), {}).contains(u"null-id id - count 1 time unknown"_s));
+}
+
+void tst_ContinuityAnalyzer::aLateDuplicateIsTiedToTheWindowOfItsLaterCopy()
+{
+    const QList<HostWindow> windows{{u"10.10.11.1"_s, T0, T0 + 1000}, {u"10.10.11.2"_s, T0 + 86'000'000, T0 + 87'000'000}};
+    const ContinuityReport r = analyze(build(u"n=20; extra 5@86400000"_s), {}, windows);
+    const auto late = r.findingsOf(FindingKind::LateDuplicate);
+    QCOMPARE(late.size(), 1);
+    QCOMPARE(late.at(0).startMs, T0 + 4 * STEP_MS);
+    QCOMPARE(late.at(0).endMs, T0 + 86'400'000);
+    QCOMPARE(late.at(0).valueMs, 86'400'000 - 4 * STEP_MS);
+    QCOMPARE(late.at(0).window, 1);
+    QCOMPARE(r.total(FindingKind::Duplicate), 0);
+    QCOMPARE(r.total(FindingKind::TimeGap), 0);
+    const QJsonObject f = continuityReportToJson(r, windows).value(u"findings"_s).toArray().at(0).toObject();
+    QCOMPARE(f.value(u"kind"_s).toString(), u"late-duplicate"_s);
+    QCOMPARE(f.value(u"host"_s).toString(), u"10.10.11.2"_s);
+    QCOMPARE(f.value(u"valueMs"_s).toInteger(), 86'400'000 - 4 * STEP_MS);
+}
+
+void tst_ContinuityAnalyzer::aGapAcrossAWriterRestartIsNotJudged()
+{
+    // The tool crashed after id 9 and was resumed a minute later: the writer's second session
+    // starts at id 10. The minute is the tool's absence, not the cluster's.
+    const Scenario s = build(u"n=20; shift 10=60000; shift 15=6000"_s);
+    ContinuityOptions gated;
+    gated.timeGapMs = 5000;
+    gated.fatalKinds |= findingBit(FindingKind::TimeGap);
+    QCOMPARE(render(analyze(s, gated)), (QStringList{u"time-gap 9-10 n1"_s, u"time-gap 14-15 n1"_s}));
+    const std::vector<qint64> restarts{10};
+    ContinuityInput in;
+    in.ids = s.ids;
+    in.times = s.times;
+    in.attempts = s.attempts;
+    in.hasWriterLog = true;
+    in.writerRestartIds = restarts;
+    const ContinuityReport r = ContinuityAnalyzer(gated).analyze(in);
+    QCOMPARE(render(r), QStringList{u"time-gap 14-15 n1"_s});  // a gap inside a session still counts
+    QCOMPARE(r.gapsAcrossWriterRestarts, 1);
+    QVERIFY(r.isFatal());
+    QVERIFY(continuityReportToText(r, {}).contains(u"1 time gap(s) across a restart of the writer"_s));
+    QCOMPARE(continuityReportToJson(r, {}).value(u"gapsAcrossWriterRestarts"_s).toInteger(), 1);
+}
+
+void tst_ContinuityAnalyzer::verdictReasonsSayWhatAndWhere()
+{
+    // The writer stalled 10 s inside host 2's window: the gap in the time column and the slow
+    // append fail the run's gates, and the reasons name the ids, the times and the host.
+    Scenario s = build(u"n=100; latency 50=10000; shift 51=9900"_s);
+    const QList<HostWindow> windows{{u"10.10.11.2"_s, T0 + 4000, T0 + 20000}};
+    ContinuityOptions gated;
+    gated.timeGapMs = 5000;
+    gated.stallMs = 5000;
+    gated.fatalKinds |= findingBit(FindingKind::TimeGap) | findingBit(FindingKind::Stall);
+    const ContinuityReport r = analyze(s, gated, windows);
+    QVERIFY(r.isFatal());
+    const QStringList reasons = continuityVerdictReasons(r, windows);
+    QCOMPARE(reasons.size(), 2);
+    QVERIFY2(reasons.at(0).startsWith(u"time-gap: 1 time gap(s) beyond 5000 ms: 10000 ms between ids 50 and 51 "
+                                      "(2023-01-10T09:30:04.900Z .. 2023-01-10T09:30:14.900Z) during 10.10.11.2"_s),
+             qPrintable(reasons.at(0)));
+    QVERIFY2(reasons.at(1).startsWith(u"stall: 1 append(s) slower than 5000 ms: ids 50, 1 append(s) up to 10000 ms"_s),
+             qPrintable(reasons.at(1)));
+    QVERIFY(reasons.at(1).contains(u"during 10.10.11.2"_s));
+    const QJsonObject json = continuityReportToJson(r, windows);
+    QCOMPARE(json.value(u"verdict"_s).toString(), u"fail"_s);
+    QCOMPARE(json.value(u"reasons"_s).toArray().size(), 2);
+    QCOMPARE(json.value(u"thresholds"_s).toObject().value(u"timeGapMs"_s).toInteger(), 5000);
+    QVERIFY(continuityReportToText(r, windows).contains(u"  because time-gap: "_s));
+    QVERIFY(continuityVerdictReasons(analyze(build(u"n=20"_s)), {}).isEmpty());
+}
+
+void tst_ContinuityAnalyzer::emptyTableIsNeverAPass()
+{
+    // A wrong table, a wrong column or a filter that matches nothing all read back empty: the
+    // verdict fails and says there was nothing to judge.
+    for (const QString &spec : {u"n=0; nolog"_s, u"n=0"_s}) {
+        const ContinuityReport r = analyze(build(spec));
+        QVERIFY(r.isFatal());
+        QCOMPARE(r.findingsOf(FindingKind::NoRows).size(), 1);
+        const QJsonObject json = continuityReportToJson(r, {});
+        QCOMPARE(json.value(u"verdict"_s).toString(), u"fail"_s);
+        QVERIFY(json.value(u"reasons"_s).toArray().at(0).toString().contains(u"yields no row"_s));
+        QVERIFY(continuityReportToText(r, {}).contains(u"no-rows: the table (or the run's filter) yields no row"_s));
+    }
+    QVERIFY(!analyze(build(u"n=1; nolog"_s)).isFatal());
 }
 
 void tst_ContinuityAnalyzer::attemptsOfAWindow_data()

@@ -25,27 +25,37 @@ class FakeTable
 public:
     std::vector<qint64> ids;     // NULL_VALUE: null
     std::vector<qint64> times;
+    std::vector<QString> names;  // the name column; empty: every row "app"
     DataType idType = DataType::Int;
     QStringList scripts;
+    bool answersNullIdTimes = true;
 
     int maxPageRows = 0;
 
     Result<DdbValue> run(const QString &script)
     {
         scripts << script;
-        static const QRegularExpression stats(u"^select count\\(\\*\\) as rows, min\\(id\\) as minId, max\\(id\\) as maxId, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\)$"_s);
-        static const QRegularExpression page(u"^select id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id >= (-?\\d+) and id <= (-?\\d+)$"_s);
-        if (stats.match(script).hasMatch()) {
+        static const QRegularExpression stats(u"^select count\\(\\*\\) as rows, min\\(id\\) as minId, max\\(id\\) as maxId, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\)(?: where name = \"([^\"]*)\")?$"_s);
+        static const QRegularExpression page(u"^select id, time from loadTable\\(\"dfs://stock\", \"stock\"\\) where id >= (-?\\d+) and id <= (-?\\d+)(?: and name = \"([^\"]*)\")?$"_s);
+        static const QRegularExpression nulls(u"^select count\\(\\*\\) as rows, min\\(time\\) as minTime, max\\(time\\) as maxTime from loadTable\\(\"dfs://stock\", \"stock\"\\) where isNull\\(id\\)(?: and name = \"([^\"]*)\")?$"_s);
+        if (const auto m = stats.match(script); m.hasMatch()) {
+            const QString tag = m.captured(1);
             qint64 lo = NULL_VALUE;
             qint64 hi = NULL_VALUE;
-            for (qint64 id : ids) {
+            qint64 rows = 0;
+            for (size_t k = 0; k < ids.size(); ++k) {
+                if (!matches(k, tag)) {
+                    continue;
+                }
+                ++rows;
+                const qint64 id = ids[k];
                 if (id != NULL_VALUE) {
                     lo = lo == NULL_VALUE ? id : std::min(lo, id);
                     hi = hi == NULL_VALUE ? id : std::max(hi, id);
                 }
             }
             return DdbValue::table({u"rows"_s, u"minId"_s, u"maxId"_s, u"minTime"_s, u"maxTime"_s},
-                                   {DdbVector::int64s(DataType::Long, {qint64(ids.size())}), idVector({lo}),
+                                   {DdbVector::int64s(DataType::Long, {rows}), idVector({lo}),
                                     idVector({hi}), DdbVector::int64s(DataType::Timestamp, {NULL_LONG}),
                                     DdbVector::int64s(DataType::Timestamp, {NULL_LONG})});
         }
@@ -55,7 +65,7 @@ public:
             QList<qint64> i;
             QList<qint64> t;
             for (size_t k = 0; k < ids.size(); ++k) {  // table order, not sorted: the reader must not care
-                if (ids[k] != NULL_VALUE && ids[k] >= first && ids[k] <= last) {
+                if (ids[k] != NULL_VALUE && ids[k] >= first && ids[k] <= last && matches(k, m.captured(3))) {
                     i << ids[k];
                     t << times[k];
                 }
@@ -63,7 +73,30 @@ public:
             maxPageRows = std::max(maxPageRows, int(i.size()));
             return DdbValue::table({u"id"_s, u"time"_s}, {idVector(i), DdbVector::int64s(DataType::Timestamp, t)});
         }
+        if (const auto m = nulls.match(script); m.hasMatch() && answersNullIdTimes) {
+            qint64 rows = 0;
+            qint64 lo = NULL_LONG;
+            qint64 hi = NULL_LONG;
+            for (size_t k = 0; k < ids.size(); ++k) {
+                if (ids[k] == NULL_VALUE && matches(k, m.captured(1))) {
+                    ++rows;
+                    if (times[k] != NULL_VALUE) {
+                        lo = lo == NULL_LONG ? times[k] : std::min(lo, times[k]);
+                        hi = hi == NULL_LONG ? times[k] : std::max(hi, times[k]);
+                    }
+                }
+            }
+            return DdbValue::table({u"rows"_s, u"minTime"_s, u"maxTime"_s},
+                                   {DdbVector::int64s(DataType::Long, {rows}), DdbVector::int64s(DataType::Timestamp, {lo}),
+                                    DdbVector::int64s(DataType::Timestamp, {hi})});
+        }
         return Error(ErrorCode::Server, u"Syntax Error: [line #1] "_s + script);
+    }
+
+    // Row k has the name tag (an empty tag: every row).
+    bool matches(size_t k, const QString &tag) const
+    {
+        return tag.isEmpty() || (k < names.size() ? names[k] : u"app"_s) == tag;
     }
 
 private:
@@ -114,6 +147,10 @@ private Q_SLOTS:
     void convertsTimeTypes();
     void badColumnsAreInputErrors();
     void serverErrorsAndCancelStopTheRead();
+    void onlyTheRunsTaggedRowsAreRead();
+    void nullIdRowsComeWithTheirTimes();
+    void columnsOfTheWrongTypeAreNamed_data();
+    void columnsOfTheWrongTypeAreNamed();
 };
 
 void tst_ContinuityReader::tableNames_data()
@@ -356,6 +393,125 @@ void tst_ContinuityReader::serverErrorsAndCancelStopTheRead()
                                                  [](qint64, qint64) { return false; });
     QVERIFY(!cancelled.ok());
     QCOMPARE(cancelled.error().code, ErrorCode::Cancelled);
+}
+
+void tst_ContinuityReader::onlyTheRunsTaggedRowsAreRead()
+{
+    // 40 rows an earlier run left (ids 1..40, tag "app") share ids with this run's rows (tag
+    // graystep-r1, ids 1..40 with 17 lost): only this run's rows are read, so 17 is absent.
+    FakeTable t;
+    for (qint64 id = 1; id <= 40; ++id) {
+        t.ids.push_back(id);
+        t.times.push_back(T0 - 86'400'000 + id);
+        t.names.push_back(u"app"_s);
+        if (id != 17) {
+            t.ids.push_back(id);
+            t.times.push_back(T0 + id);
+            t.names.push_back(u"graystep-r1"_s);
+        }
+    }
+    ContinuityTableRef ref = stock();
+    ref.tag = u"graystep-r1"_s;
+    QCOMPARE(ref.describe(), u"dfs://stock/stock where name = 'graystep-r1'"_s);
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, ref, 7);
+    QVERIFY2(read.ok(), qPrintable(read.ok() ? QString() : read.error().toString()));
+    QCOMPARE(read->ids.size(), size_t(39));
+    QVERIFY(std::find(read->ids.begin(), read->ids.end(), 17) == read->ids.end());
+    for (qint64 time : read->times) {
+        QVERIFY(time > T0);
+    }
+    for (const QString &script : std::as_const(t.scripts)) {
+        QVERIFY2(script.endsWith(u"name = \"graystep-r1\""_s), qPrintable(script));
+    }
+    // Untagged, every row counts: the older copy hides the missing one.
+    FakeTable all = t;
+    const auto untagged = readContinuityColumns([&](const QString &s) { return all.run(s); }, stock(), 7);
+    QVERIFY(untagged.ok());
+    QCOMPARE(untagged->ids.size(), size_t(79));
+    // A tag that could change the script is refused before anything is sent.
+    ref.tag = u"x\" or 1==1 or name = \"y"_s;
+    QVERIFY(!ref.validate().ok());
+    FakeTable none;
+    QVERIFY(!readContinuityColumns([&](const QString &s) { return none.run(s); }, ref, 7).ok());
+    QVERIFY(none.scripts.isEmpty());
+}
+
+void tst_ContinuityReader::nullIdRowsComeWithTheirTimes()
+{
+    FakeTable t;
+    for (qint64 i = 1; i <= 10; ++i) {
+        t.ids.push_back(i == 4 || i == 8 ? NULL_VALUE : i);
+        t.times.push_back(T0 + i * 100);
+    }
+    const auto read = readContinuityColumns([&](const QString &s) { return t.run(s); }, stock(), 100);
+    QVERIFY2(read.ok(), qPrintable(read.ok() ? QString() : read.error().toString()));
+    QCOMPARE(read->nullIdRows, 2);
+    QCOMPARE(read->nullIdStartMs, T0 + 400);
+    QCOMPARE(read->nullIdEndMs, T0 + 800);
+    QCOMPARE(t.scripts.last(), Scripts::nullIdTimes(u"dfs://stock"_s, u"stock"_s, u"id"_s, u"time"_s).value());
+    const ContinuityInput in = read->input();
+    QCOMPARE(in.extraNullIdRows, 2);
+    QCOMPARE(in.extraNullIdStartMs, T0 + 400);
+    QCOMPARE(in.extraNullIdEndMs, T0 + 800);
+    // A server that cannot answer it: the rows are still counted, their times unknown.
+    FakeTable old = t;
+    old.answersNullIdTimes = false;
+    const auto counted = readContinuityColumns([&](const QString &s) { return old.run(s); }, stock(), 100);
+    QVERIFY(counted.ok());
+    QCOMPARE(counted->nullIdRows, 2);
+    QCOMPARE(counted->nullIdStartMs, NULL_VALUE);
+    // No null-id row: no extra request.
+    FakeTable clean;
+    clean.ids = {1, 2};
+    clean.times = {T0, T0};
+    QVERIFY(readContinuityColumns([&](const QString &s) { return clean.run(s); }, stock(), 100).ok());
+    QCOMPARE(clean.scripts.size(), 2);
+}
+
+void tst_ContinuityReader::columnsOfTheWrongTypeAreNamed_data()
+{
+    QTest::addColumn<int>("idType");
+    QTest::addColumn<int>("timeType");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("a SYMBOL id column is named with its type")
+        << int(DataType::Symbol) << int(DataType::Timestamp)
+        << u"the id column 'name' (--id) is SYMBOL; it must be INT, LONG or SHORT"_s;
+    QTest::newRow("a DOUBLE id column is named with its type")
+        << int(DataType::Double) << int(DataType::Timestamp)
+        << u"the id column 'name' (--id) is DOUBLE; it must be INT, LONG or SHORT"_s;
+    QTest::newRow("an INT time column is named with its type")
+        << int(DataType::Int) << int(DataType::Int) << u"the time column 'time' (--time) is INT; it must be a temporal type"_s;
+}
+
+void tst_ContinuityReader::columnsOfTheWrongTypeAreNamed()
+{
+    // `--id name` on the tutorial's table: min(name) answers a SYMBOL; the reader says so
+    // before reading a page (it used to say "got TABLE(0 rows x 2 columns)").
+    QFETCH(int, idType);
+    QFETCH(int, timeType);
+    QFETCH(QString, message);
+    const auto column = [](DataType type, const QString &text, qint64 number) {
+        switch (type) {
+        case DataType::Symbol: return DdbVector::strings(DataType::Symbol, {text});
+        case DataType::Double: return DdbVector::doubles({double(number)});
+        case DataType::Int: return DdbVector::int32s(DataType::Int, {qint32(number)});
+        default: return DdbVector::int64s(type, {number});
+        }
+    };
+    QStringList scripts;
+    const auto ref = ContinuityTableRef::parse(u"dfs://stock/stock"_s, u"name"_s, u"time"_s).value();
+    const auto read = readContinuityColumns([&](const QString &script) -> Result<DdbValue> {
+        scripts << script;
+        return DdbValue::table({u"rows"_s, u"minId"_s, u"maxId"_s, u"minTime"_s, u"maxTime"_s},
+                               {DdbVector::int64s(DataType::Long, {40}), column(DataType(idType), u"app"_s, 1),
+                                column(DataType(idType), u"app"_s, 40), column(DataType(timeType), {}, T0),
+                                column(DataType(timeType), {}, T0 + 40)});
+    }, ref, 10);
+    QVERIFY(!read.ok());
+    QCOMPARE(read.error().code, ErrorCode::InvalidInput);
+    QVERIFY2(read.error().message.contains(message), qPrintable(read.error().toString()));
+    QCOMPARE(read.error().where, u"dfs://stock/stock"_s);
+    QCOMPARE(scripts.size(), 1);
 }
 
 QTEST_APPLESS_MAIN(tst_ContinuityReader)

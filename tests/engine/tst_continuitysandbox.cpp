@@ -3,6 +3,7 @@
 // 127.0.60.11-13). The data node the writer talks to is killed mid-run: the writer fails
 // over, every attempt is classified, every acknowledged row is read back. A reply lost after
 // the node applied an append makes the HA session resend it: the duplicate is found.
+#include "dolphindb/scripts.h"
 #include "engine/continuityanalyzer.h"
 #include "engine/continuityreader.h"
 #include "engine/continuityseries.h"
@@ -148,6 +149,7 @@ private Q_SLOTS:
     void longIdsPastTwoToTheThirtyOne();
     void writerFailsOverWhenItsDataNodeIsKilled();
     void aResentAppliedAppendIsFoundAsADuplicate();
+    void nullIdRowsAreReadWithTheirTimes();
 
 private:
     Test::SimCluster m_cluster{3, u"127.0.60."_s, 11};
@@ -365,6 +367,58 @@ void tst_ContinuitySandbox::aResentAppliedAppendIsFoundAsADuplicate()
     QCOMPARE(duplicates.size(), 1);
     QCOMPARE(duplicates.at(0).firstId, 10);
     QCOMPARE(duplicates.at(0).count, 1);
+    QCOMPARE(report.total(FindingKind::Lost), 0);
+}
+
+void tst_ContinuitySandbox::nullIdRowsAreReadWithTheirTimes()
+{
+    // The id-range pages cannot reach a row whose id is null: the reader counts it and asks
+    // the node for its time (the catalog's nullIdTimes), so the finding says when it was written.
+    QList<int> live;
+    for (int i = 1; i <= 3; ++i) {
+        if (Test::runOnce(m_cluster.host(i), 8922, u"1+1"_s).ok()) {
+            live << i;
+        }
+    }
+    QVERIFY(!live.isEmpty());
+    const QString host = m_cluster.host(live.first());
+    const QList<DdbSite> sites{DdbSite{host, 8922, {}}};
+    const DdbHaSettings ha = fastHa();
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites, ha] { return std::make_unique<DdbWriterTransport>(sites, ADMIN, ha); }, &log);
+    WriterSettings s;
+    s.database = u"dfs://graystep"_s;
+    s.table = u"nullids"_s;
+    s.rowsPerSecond = 50;
+    s.maxRows = 5;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped, 60000));
+    const qint64 nullTime = log.attempts().back().sendMs + 1000;
+    {
+        DdbBlockingConnection c;
+        QVERIFY(c.open(DdbSite{host, 8922, {}}, ADMIN).ok());
+        const auto row = DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
+                                         {DdbVector::int64s(DataType::Timestamp, {nullTime}),
+                                          DdbVector::strings(DataType::Symbol, {u"graystep"_s}),
+                                          DdbVector::int32s(DataType::Int, {NULL_INT})});
+        QVERIFY(row.ok());
+        const auto inserted = c.call(*Scripts::tableInsertFunction(s.database, s.table), {*row});
+        QVERIFY2(inserted.ok(), qPrintable(inserted.ok() ? QString() : inserted.error().toString()));
+    }
+    const ReadBack back = readBack(host, s.table);
+    QVERIFY2(back.status.ok(), qPrintable(back.status.ok() ? QString() : back.status.error().toString()));
+    QCOMPARE(back.columns.nullIdRows, 1);
+    QCOMPARE(back.columns.nullIdStartMs, nullTime);
+    QCOMPARE(back.columns.nullIdEndMs, nullTime);
+    ContinuityInput in = back.columns.input();
+    const auto attempts = log.attempts();
+    in.attempts = attempts;
+    in.hasWriterLog = true;
+    const ContinuityReport report = ContinuityAnalyzer().analyze(in);
+    const auto nulls = report.findingsOf(FindingKind::NullId);
+    QCOMPARE(nulls.size(), 1);
+    QCOMPARE(nulls.at(0).startMs, nullTime);
     QCOMPARE(report.total(FindingKind::Lost), 0);
 }
 

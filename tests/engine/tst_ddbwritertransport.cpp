@@ -26,6 +26,7 @@ namespace {
 
 const QString INSERT_KEY = u"function:tableInsert{loadTable('dfs://stock','stock')}"_s;
 const QString EXISTS_KEY = u"script:existsTable(\"dfs://stock\", \"stock\")"_s;
+const QString MAXID_KEY = u"script:exec max(id) from loadTable(\"dfs://stock\", \"stock\")"_s;
 
 bool waitForState(WriterProbe &probe, WriterProbe::State state, int timeoutMs = 20000)
 {
@@ -75,6 +76,8 @@ private Q_SLOTS:
     void nodeGoesAwayMidRun();
     void rejectedAppendIsFailedAndAbsent();
     void createsTheTableWhenAbsent();
+    void startsAboveTheTablesLargestIdWithTheRunsTag();
+    void anUnreadableLargestIdStopsTheWriter();
 
 private:
     std::unique_ptr<DdbReplayServer> m_a;
@@ -89,6 +92,7 @@ void tst_DdbWriterTransport::init()
     QVERIFY(m_b->listen(QHostAddress(u"127.0.60.2"_s)));
     for (DdbReplayServer *s : {m_a.get(), m_b.get()}) {
         s->on(EXISTS_KEY, DdbReplayReply::value(DdbValue::boolean(true)));
+        s->on(MAXID_KEY, DdbReplayReply::value(DdbValue::int32(NULL_INT)));  // an empty table
         s->on(INSERT_KEY, DdbReplayReply::value(DdbValue::int32(1)));
     }
 }
@@ -282,6 +286,56 @@ void tst_DdbWriterTransport::createsTheTableWhenAbsent()
     QVERIFY(waitForState(refused, WriterProbe::State::Failed));
     QTRY_COMPARE(errors.size(), 1);
     QVERIFY(errors.at(0).at(0).toString().contains(u"does not exist"_s));
+}
+
+void tst_DdbWriterTransport::startsAboveTheTablesLargestIdWithTheRunsTag()
+{
+    // 40 rows of an earlier run are in the table: this run's ids start at 41, every row it
+    // sends carries the run's tag in the name column.
+    m_a->on(MAXID_KEY, DdbReplayReply::value(DdbValue::int32(40)));
+    const QList<DdbSite> sites{m_a->site()};
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites] { return std::make_unique<DdbWriterTransport>(sites, DdbCredentials()); }, &log);
+    WriterSettings s;
+    s.rowsPerSecond = 50;
+    s.maxRows = 3;
+    s.name = writerRunTag(u"0a1b2c"_s);
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto attempts = log.attempts();
+    QCOMPARE(attempts.size(), size_t(3));
+    QCOMPARE(attempts.front().id, 41);
+    QCOMPARE(log.sessions().size(), size_t(1));
+    QCOMPARE(log.sessions().front().tableMaxId, 40);
+    int rows = 0;
+    for (const auto &r : m_a->received(INSERT_KEY)) {
+        const DdbVector *name = r.request.arguments.value(0).column(u"name");
+        QVERIFY(name);
+        for (qint64 i = 0; i < name->size(); ++i, ++rows) {
+            QCOMPARE(name->stringAt(i), u"graystep-0a1b2c"_s);
+        }
+    }
+    QCOMPARE(rows, 3);
+}
+
+void tst_DdbWriterTransport::anUnreadableLargestIdStopsTheWriter()
+{
+    // Without the table's largest id the writer cannot promise ids of its own: it does not write.
+    m_a->on(MAXID_KEY, DdbReplayReply::error(u"Server is busy"_s));
+    const QList<DdbSite> sites{m_a->site()};
+    WriterLog log;
+    log.openInMemory();
+    WriterProbe probe([sites] { return std::make_unique<DdbWriterTransport>(sites, DdbCredentials()); }, &log);
+    QSignalSpy errors(&probe, &WriterProbe::errorOccurred);
+    WriterSettings s;
+    s.maxRows = 3;
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Failed));
+    QTRY_COMPARE(errors.size(), 1);
+    QVERIFY2(errors.at(0).at(0).toString().contains(u"largest id"_s), qPrintable(errors.at(0).at(0).toString()));
+    QCOMPARE(log.attemptCount(), 0);
+    QVERIFY(m_a->received(INSERT_KEY).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_DdbWriterTransport)

@@ -60,6 +60,30 @@ public:
         QMutexLocker lock(&m_mutex);
         m_prepareError = message;
     }
+    // Rows an earlier run (or the application) left: ids 1..maxId, what prepare() reports.
+    void holdEarlierRows(qint64 maxId)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_tableMaxId = maxId;
+    }
+    qint64 tableMaxId()
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_tableMaxId;
+    }
+    // The settings each prepare() and append() saw (the rows' tag among them).
+    QStringList names()
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_names;
+    }
+    void sawName(const QString &name)
+    {
+        QMutexLocker lock(&m_mutex);
+        if (!m_names.contains(name)) {
+            m_names << name;
+        }
+    }
 
     // Runs on the writer's thread. A batch is all or nothing: the first scripted behaviour
     // among its ids applies to every row.
@@ -148,6 +172,8 @@ private:
     std::vector<qint64> m_times;
     std::vector<int> m_batches;
     int m_node = 0;
+    qint64 m_tableMaxId = NULL_VALUE;
+    QStringList m_names;
 };
 
 class FakeTransport final : public WriterTransport
@@ -156,21 +182,22 @@ public:
     explicit FakeTransport(FakeCluster *cluster)
         : m_cluster(cluster)
     {}
-    void prepare(const WriterSettings &, std::function<void(GrayStep::Core::Status)> done) override
+    void prepare(const WriterSettings &settings, std::function<void(GrayStep::Core::Result<PreparedTable>)> done) override
     {
         if (m_cluster->hangs()) {
             return;  // like a session still looking for a reachable site
         }
         const QString error = m_cluster->prepareError();
         if (error.isEmpty()) {
-            done({});
+            done(PreparedTable{settings.aboveTableMaxId ? m_cluster->tableMaxId() : NULL_VALUE, false});
         } else {
             done(GrayStep::Core::Error(GrayStep::Core::ErrorCode::Server, error));
         }
     }
-    void append(const WriterSettings &, qint64 firstId, int count, qint64 timeMs,
+    void append(const WriterSettings &settings, qint64 firstId, int count, qint64 timeMs,
                 std::function<void(AppendOutcome)> done) override
     {
+        m_cluster->sawName(settings.name);
         int delay = 0;
         for (qint64 id = firstId; id < firstId + count; ++id) {
             delay = std::max(delay, m_cluster->delayOf(id));
@@ -240,6 +267,8 @@ private Q_SLOTS:
     void stopRecordsTheAppendInFlight();
     void intIdsStopAtTheMaximumInsteadOfWrapping();
     void continuesAfterTheLogsLastId();
+    void startsAboveTheTablesLargestId_data();
+    void startsAboveTheTablesLargestId();
     void failsWhenTheTableCannotBePrepared();
     void stopWhilePreparingStopsAtOnce();
     void keepsToTheRate();
@@ -423,6 +452,64 @@ void tst_WriterProbe::continuesAfterTheLogsLastId()
     QCOMPARE(recorded.size(), size_t(3));
     QCOMPARE(recorded[1].id, 42);
     QCOMPARE(recorded[2].id, 43);
+}
+
+void tst_WriterProbe::startsAboveTheTablesLargestId_data()
+{
+    QTest::addColumn<qint64>("tableMaxId");
+    QTest::addColumn<qint64>("firstId");
+    QTest::addColumn<qint64>("loggedLastId");   // 0: an empty log
+    QTest::addColumn<qint64>("expectedFirst");
+    QTest::newRow("an empty table: the first id as asked") << NULL_VALUE << 1ll << 0ll << 1ll;
+    QTest::newRow("40 rows of an earlier run: ids from 41") << 40ll << 1ll << 0ll << 41ll;
+    QTest::newRow("a first id above the table's largest stays") << 40ll << 100ll << 0ll << 100ll;
+    QTest::newRow("a resumed run continues after its log when that is higher") << 40ll << 0ll << 70ll << 71ll;
+    QTest::newRow("a resumed run goes above rows written meanwhile") << 90ll << 0ll << 70ll << 91ll;
+}
+
+void tst_WriterProbe::startsAboveTheTablesLargestId()
+{
+    // Rows an earlier run, a rehearsal or the application left must never share an id with
+    // this run's; the session (first id, the table's largest, the tag) is logged before the
+    // first attempt, and every row carries the tag.
+    QFETCH(qint64, tableMaxId);
+    QFETCH(qint64, firstId);
+    QFETCH(qint64, loggedLastId);
+    QFETCH(qint64, expectedFirst);
+    FakeCluster cluster;
+    cluster.holdEarlierRows(tableMaxId);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"w.gswlog"_s);
+    WriterLog log;
+    QVERIFY(log.open(path, QJsonObject{{u"tag"_s, u"graystep-run7"_s}}).ok());
+    if (loggedLastId > 0) {
+        QVERIFY(log.append(WriterAttempt{loggedLastId, 1, 2, AttemptOutcome::Acknowledged, -1}).ok());
+    }
+    WriterProbe probe(factoryFor(&cluster), &log);
+    WriterSettings s;
+    s.rowsPerSecond = 1000;
+    s.firstId = firstId;
+    s.maxRows = 3;
+    s.name = writerRunTag(u"run7"_s);
+    probe.start(s);
+    QVERIFY(waitForState(probe, WriterProbe::State::Stopped));
+    const auto recorded = log.attempts();
+    const size_t before = loggedLastId > 0 ? 1 : 0;
+    QCOMPARE(recorded.size(), before + 3);
+    QCOMPARE(recorded[before].id, expectedFirst);
+    QCOMPARE(recorded.back().id, expectedFirst + 2);
+    QCOMPARE(cluster.names(), QStringList{u"graystep-run7"_s});
+    // The session is on disk: a later check knows where this start's ids begin.
+    const auto loaded = WriterLog::load(path);
+    QVERIFY(loaded.ok());
+    QCOMPARE(loaded->sessions.size(), size_t(1));
+    QCOMPARE(loaded->sessions[0].firstId, expectedFirst);
+    QCOMPARE(loaded->sessions[0].tableMaxId, tableMaxId);
+    QCOMPARE(loaded->sessions[0].tag, u"graystep-run7"_s);
+    QVERIFY(loaded->sessions[0].startMs != NULL_VALUE);
+    QCOMPARE(loaded->tag(), u"graystep-run7"_s);
+    // A resumed log's session is a restart (a time gap across it is not the cluster's).
+    QCOMPARE(loaded->restartIds(), loggedLastId > 0 ? std::vector<qint64>{expectedFirst} : std::vector<qint64>{});
 }
 
 void tst_WriterProbe::failsWhenTheTableCannotBePrepared()

@@ -47,10 +47,17 @@ and classifies the writes:
   never-written       indeterminate, absent
   failed-but-present  the server said it failed, yet the row is there
   missing-ids         absent ids no writer attempt explains (ranges)
-  time-gap            consecutive ids further apart than --time-gap-ms (default 2000; with
-                      --profile the profile's gates.maxGapMs)
-  stall               an append slower than --stall-ms (default 1000)
+  late-duplicate      present more than once, the copies further apart than --time-gap-ms
+  time-gap            a time further after every earlier id's than --time-gap-ms (default 2000;
+                      with --profile the profile's gates.maxGapMs)
+  time-backwards      an id whose time is earlier than the previous id's
+  stall               an append slower than --stall-ms (default 1000; with --profile and --journal
+                      the profile's gates.maxGapMs)
+  null-id, null-time  rows whose id or time is null (with their times when known)
+  no-rows             the table (or the run's rows in it) yields no row with an id: nothing to judge
 Without a writer log only duplicates, missing ids and time gaps can be judged; the output says so.
+A writer log names its run's tag: only the rows of that run (name = tag) are read, so rows of an
+earlier run or of the application with the same ids count for nothing.
 
 --profile P         the cluster's data nodes, the API user and its password reference come from
                     the profile; reads go through an HA session over the data nodes (a node that
@@ -62,7 +69,9 @@ Without a writer log only duplicates, missing ids and time gaps can be judged; t
 --site HOST:PORT    one node; --password-env VAR reads the password from the environment variable
                     VAR (never from the command line); without it no login is made.
 --writer-log FILE   (with --site) the built-in writer's attempt log.
---fatal KINDS       the kinds that fail the check (default: lost).
+--fatal KINDS       the kinds that fail the check (default: lost, missing-ids, no-rows; with
+                    --profile and --journal also time-gap and stall, as the run's gates, and lost
+                    only beyond gates.maxLostRows).
 
 Exit status: 0 no fatal finding, 1 fatal findings, 2 bad usage, bad input or no connection.
 )";
@@ -203,7 +212,8 @@ Core::Result<DolphinDb::DdbValue> haRun(DolphinDb::DdbBlockingHaSession &session
     return r.error.value_or(Core::Error(Core::ErrorCode::Network, u"no data node answered"_s));
 }
 
-// The table must have the id and time columns: a clear error naming the table and the option.
+// The table must have the id and time columns, of types the check can count: a clear error
+// naming the table, the column, its type and the option.
 Core::Status checkColumns(const Engine::ScriptRunner &run, const Engine::ContinuityTableRef &ref)
 {
     const auto script = DolphinDb::Scripts::tableSchema(ref.database, ref.table);
@@ -220,11 +230,29 @@ Core::Status checkColumns(const Engine::ScriptRunner &run, const Engine::Continu
     }
     const std::pair<QString, QString> wanted[] = {{ref.idColumn, u"--id"_s}, {ref.timeColumn, u"--time"_s}};
     for (const auto &[name, option] : wanted) {
-        bool found = false;
+        const DolphinDb::ColumnDef *found = nullptr;
         for (const DolphinDb::ColumnDef &c : *columns) {
-            found = found || c.name.compare(name, Qt::CaseInsensitive) == 0;
+            if (!found && c.name.compare(name, Qt::CaseInsensitive) == 0) {
+                found = &c;
+            }
         }
-        if (!found) {
+        if (found) {
+            const auto type = DolphinDb::typeFromName(found->typeString);
+            const QString typeText = found->typeString.isEmpty() ? u"of an unknown type"_s : found->typeString;
+            if (option == u"--id"_s && (!type || (*type != DolphinDb::DataType::Int && *type != DolphinDb::DataType::Long
+                                                  && *type != DolphinDb::DataType::Short))) {
+                return Core::Error(Core::ErrorCode::InvalidInput,
+                                   u"the id column '%1' (--id) is %2; it must be INT, LONG or SHORT"_s.arg(found->name,
+                                                                                                          typeText),
+                                   ref.path());
+            }
+            if (option == u"--time"_s && (!type || !DolphinDb::isTemporal(*type))) {
+                return Core::Error(Core::ErrorCode::InvalidInput,
+                                   u"the time column '%1' (--time) is %2; it must be a temporal type (TIMESTAMP, "
+                                   "DATETIME, NANOTIMESTAMP, DATE, ...)"_s.arg(found->name, typeText),
+                                   ref.path());
+            }
+        } else {
             QStringList names;
             for (const DolphinDb::ColumnDef &c : *columns) {
                 names << c.name;
@@ -258,8 +286,9 @@ int run(CliContext &ctx)
     Engine::ContinuityOptions options;
     qint64 pageIds = 1'000'000;
     bool timeGapGiven = false;
+    bool stallGiven = false;
     if (!takeNumber(ctx, u"--time-gap-ms"_s, &options.timeGapMs, &timeGapGiven, &error)
-        || !takeNumber(ctx, u"--stall-ms"_s, &options.stallMs, nullptr, &error)
+        || !takeNumber(ctx, u"--stall-ms"_s, &options.stallMs, &stallGiven, &error)
         || !takeNumber(ctx, u"--page-ids"_s, &pageIds, nullptr, &error) || !error.isEmpty()) {
         return usageError(ctx, error);
     }
@@ -340,6 +369,27 @@ int run(CliContext &ctx)
         source.hasWriterLog = true;
         source.writerLogPath = writerLogPath;
     }
+    // A writer log's run: only its rows (its tag) are read.
+    Engine::ContinuityTableRef tableRef = *ref;
+    if (source.hasWriterLog) {
+        tableRef.tag = source.log.tag();
+        if (tableRef.tag.isEmpty() && !ctx.json) {
+            ctx.err << "graystep-cli: note: the writer log names no run tag (written before runs tagged their rows): "
+                       "every row of the table is counted, so older rows with the same ids can hide a loss\n";
+        }
+        if (const Core::Status s = tableRef.validate(); !s) {
+            return inputError(ctx, Core::Error(s.error().code, s.error().message, source.writerLogPath));
+        }
+    }
+    // The run's own verdict (UpgradeRunner): its gates decide, as they did during the run.
+    if (profileMode && source.hasWriterLog && fatalText.isEmpty()) {
+        options.fatalKinds |= Engine::findingBit(Engine::FindingKind::TimeGap)
+            | Engine::findingBit(Engine::FindingKind::Stall);
+        options.allowedLost = profile->gates.maxLostRows;
+        if (!stallGiven) {
+            options.stallMs = profile->gates.maxGapMs;
+        }
+    }
 
     if (profileMode) {
         auto cluster = Engine::ClusterAccess::create(*profile, password);
@@ -401,7 +451,7 @@ int run(CliContext &ctx)
             return inputError(ctx, s.error());
         }
     }
-    auto columns = Engine::readContinuityColumns(source.run, *ref,
+    auto columns = Engine::readContinuityColumns(source.run, tableRef,
                                                  static_cast<int>(std::min<qint64>(pageIds, 50'000'000)));
     if (!columns) {
         return inputError(ctx, columns.error());
@@ -413,12 +463,11 @@ int run(CliContext &ctx)
         windows.append({s.host, s.startMs, s.isOpen() ? std::numeric_limits<qint64>::max() : s.endMs});
     }
 
-    Engine::ContinuityInput input;
-    input.ids = columns->ids;
-    input.times = columns->times;
+    const std::vector<qint64> restarts = source.log.restartIds();
+    Engine::ContinuityInput input = columns->input();
     input.hasWriterLog = source.hasWriterLog;
     input.attempts = source.log.attempts;
-    input.extraNullIdRows = columns->nullIdRows;
+    input.writerRestartIds = restarts;
     input.windows = windows;
 
     const Engine::ContinuityReport report = Engine::ContinuityAnalyzer(options).analyze(input);
@@ -427,6 +476,17 @@ int run(CliContext &ctx)
         o.insert(u"table"_s, ref->path());
         o.insert(u"idColumn"_s, ref->idColumn);
         o.insert(u"timeColumn"_s, ref->timeColumn);
+        if (!tableRef.tag.isEmpty()) {
+            o.insert(u"tag"_s, tableRef.tag);
+            o.insert(u"tagColumn"_s, tableRef.tagColumn);
+        }
+        if (source.hasWriterLog) {
+            QJsonArray sessions;
+            for (const Engine::WriterSession &ws : source.log.sessions) {
+                sessions.append(ws.toJson());
+            }
+            o.insert(u"writerSessions"_s, sessions);
+        }
         if (profileMode) {
             o.insert(u"profile"_s, profilePath);
         } else {
@@ -448,9 +508,17 @@ int run(CliContext &ctx)
         o.insert(u"requests"_s, columns->pages);
         ctx.printJson(o);
     } else {
-        ctx.out << "table " << ref->path() << " " << source.where << " (" << columns->pages << " requests)\n";
+        ctx.out << "table " << tableRef.describe() << " " << source.where << " (" << columns->pages << " requests)\n";
         if (source.hasWriterLog) {
             ctx.out << "writer log " << source.writerLogPath << "\n";
+            for (const Engine::WriterSession &ws : source.log.sessions) {
+                ctx.out << "writer started " << (ws.startMs == Engine::NULL_VALUE ? u"-"_s : timeText(ws.startMs))
+                        << ": first id " << ws.firstId;
+                if (ws.tableMaxId != Engine::NULL_VALUE) {
+                    ctx.out << " (above the table's largest id " << ws.tableMaxId << ")";
+                }
+                ctx.out << ", rows tagged " << ws.tag << "\n";
+            }
         }
         for (const Engine::TimelineSpan &s : source.spans) {
             ctx.out << "host window " << s.host << ": " << timeText(s.startMs) << " .. "
@@ -468,7 +536,7 @@ CliCommand continuityCommand()
     return {u"continuity"_s,
             u"continuity (--profile P [--table dfs://DB/TABLE --id COL --time COL] [--journal J] | --site HOST:PORT "
             "--table dfs://DB/TABLE --id COL --time COL [--writer-log FILE]) [--time-gap-ms N]"_s,
-            u"classify writes: lost, duplicate, recovered, missing ids, time gaps, stalls (exit 1 on lost rows)"_s,
+            u"classify writes: lost, duplicate, recovered, missing ids, time gaps, stalls (exit 1 on lost rows, missing ids, no rows; with a journal, also on gaps beyond the gates)"_s,
             run};
 }
 

@@ -409,6 +409,22 @@ void registerNode(Table &t)
             return st.error();
         return data(DdbValue::int32(qint32(args.first().data.rowCount())));
     });
+    // isNull(x): element-wise for a vector (the continuity reader's null-id rows), a BOOL for a scalar.
+    t.insert(u"isNull"_s, [](Interpreter &, QList<Value> &args) -> Core::Result<Value> {
+        if (auto st = arity(u"isNull"_s, args, 1, 1); !st)
+            return st.error();
+        const DdbValue &v = args.first().data;
+        if (v.isScalar())
+            return data(DdbValue::boolean(v.isNull()));
+        if (!v.isVector())
+            return error(u"The function [isNull] expects a scalar or a vector."_s);
+        const DdbVector &e = v.elements();
+        QList<qint8> out;
+        out.reserve(e.size());
+        for (qint64 i = 0; i < e.size(); ++i)
+            out << qint8(e.isNull(i) ? 1 : 0);
+        return data(DdbValue::vector(DdbVector::bools(out)));
+    });
     t.insert(u"now"_s, [](Interpreter &, QList<Value> &) -> Core::Result<Value> {
         return data(DdbValue::int64(Temporal::timestampFromDateTime(QDateTime::currentDateTime()), DataType::Timestamp));
     });
