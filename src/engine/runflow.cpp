@@ -190,27 +190,34 @@ RunSummary UpgradeRunner::Work::run()
         return end(RunEnd::Finished, {});
     }
 
-    // One operator at a time: the lock on every host, before anything is read for the plan or
-    // changed anywhere (a cluster another run left mid-upgrade is refused naming that run).
     m_runId = runRecord ? runRecord->data.value(u"runId"_s).toString()
                         : QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffull, 16);
-    if (Status locked = takeClusterLock(); !locked) {
-        return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());
-    }
-
+    // A new run may only refuse before the lock: nothing of it reaches a host then.
+    const auto refuseNamingTheHolder = [&](const Error &e) {
+        // A cluster that another run left mid-upgrade (mixed versions, say): name that run.
+        for (const HostAccess &h : m_profile.hosts) {
+            Result<std::optional<ClusterLockHolder>> held = readClusterLock(*m_shells.value(h.address), h);
+            if (held && *held) {
+                return end(RunEnd::Refused,
+                           Error(ErrorCode::Busy, u"%1; the cluster is locked by %2: resume or roll back that run with its "
+                                                  "journal"_s.arg(e.message, (*held)->describe())));
+            }
+        }
+        return end(RunEnd::Refused, e);
+    };
     CompatibilityVerdict verdict;
     if (runRecord) {
         m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();
     } else {
         Result<UpgradePlan> plan = buildUpgradePlan(*m_cluster);
         if (!plan) {
-            return end(RunEnd::Refused, plan.error());
+            return refuseNamingTheHolder(plan.error());
         }
         m_fromVersion = plan->fromVersion;
         const Result<DdbVersion> from = DdbVersion::parse(m_fromVersion);
         const Result<DdbVersion> to = DdbVersion::parse(m_profile.targetVersion);
         if (!from || !to || !(*from < *to)) {
-            return end(RunEnd::Refused, Error(ErrorCode::InvalidInput, u"the target %1 is not newer than %2: nothing to "
+            return refuseNamingTheHolder(Error(ErrorCode::InvalidInput, u"the target %1 is not newer than %2: nothing to "
                                                                        "upgrade (a downgrade is not a rolling upgrade)"_s.arg(
                                                                            m_profile.targetVersion, m_fromVersion)));
         }
@@ -221,6 +228,11 @@ RunSummary UpgradeRunner::Work::run()
                              u"compatibility: %1 Confirm the vendor's risk assessment with --accept-compatibility-risk."_s.arg(
                                  verdict.explanation)));
         }
+    }
+
+    // One operator at a time: the lock on every host, before anything changes on any of them.
+    if (Status locked = takeClusterLock(); !locked) {
+        return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());
     }
 
     if (runRecord) {

@@ -557,8 +557,8 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     } else if (lastRecord(host, u"continuity"_s) && lastRecord(host, u"continuity"_s)->kind == u"failed"_s) {
         // A failed checkpoint is not passed by resuming without the writer.
         return stepError(host, u"continuity"_s,
-                         u"this host's continuity checkpoint failed; resume with the writer (raise gates.maxLostRows in "
-                         "the profile to accept the loss)"_s);
+                         u"this host's continuity checkpoint failed; resume with the writer (raise gates.maxLostRows "
+                         "or gates.maxGapMs in the profile to accept what it found)"_s);
     }
     if (Status s = record(u"host-done"_s, host); !s) {
         return s;
