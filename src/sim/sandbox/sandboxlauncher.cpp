@@ -1189,7 +1189,10 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
             return Error(ErrorCode::InvalidInput, u"this sandbox runs without sshd (--no-ssh)"_s, kind);
         }
         SshdServer srv(sshdDir(*h), h->address, spec->sshPort);
-        Status s = kind == "stop-sshd"_L1 ? srv.stop() : srv.start();
+        // A host whose sshd stops: the listener and the open connections go, the nodes (started
+        // through SSH, so they carry its SSH_CONNECTION) stay up, as on a real host. Ending
+        // everything SSH started is `down`'s job, not an SSH fault's.
+        Status s = kind == "stop-sshd"_L1 ? srv.stop(5000, SshdServer::StopScope::ListenerAndConnections) : srv.start();
         if (!s) {
             return s.error();
         }
