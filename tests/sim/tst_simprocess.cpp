@@ -25,6 +25,7 @@ private Q_SLOTS:
     void aControllerStartsLogsItsPhasesAndStopsOnSigterm();
     void aMissingVersionFileStopsTheStart();
     void aBrokenPackageFailsWithItsErrorInTheLog();
+    void aServerLibraryOfAnotherVersionStopsTheStart();
     void unknownFlagsAreWarnedAbout();
 
 private:
@@ -131,6 +132,21 @@ void tst_SimProcess::aBrokenPackageFailsWithItsErrorInTheLog()
     QVERIFY(log().contains(u"<ERROR> : libDolphinDB.so: cannot open shared object file"_s));
     QVERIFY(!log().contains(u"Job scheduler initialization completed."_s));
     QVERIFY(!QFile::exists(m_demo + u"/data/solo.pid"_s));
+}
+
+void tst_SimProcess::aServerLibraryOfAnotherVersionStopsTheStart()
+{
+    // The packages' libDolphinDB.so stand-in carries the version; one of another version next
+    // to this executable does not load.
+    QVERIFY(writeFile(m_server + u"/libDolphinDB.so"_s, QByteArray("\x7f" "stand-in\0DolphinDB Server 2.00.7.4 2022.12.08\0", 47)));
+    startController();
+    QVERIFY(m_process.waitForFinished(5000));
+    QCOMPARE(m_process.exitCode(), 1);
+    QVERIFY2(log().contains(u"it is not version 2.00.8.12 2023.01.10 of this executable"_s), qPrintable(log()));
+    // The matching library starts.
+    QVERIFY(writeFile(m_server + u"/libDolphinDB.so"_s, QByteArray("\x7f" "stand-in\0DolphinDB Server 2.00.8.12 2023.01.10\0", 48)));
+    startController();
+    QTRY_VERIFY_WITH_TIMEOUT(log().contains(u"Job scheduler initialization completed."_s), 5000);
 }
 
 void tst_SimProcess::unknownFlagsAreWarnedAbout()

@@ -81,6 +81,16 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
     m_ctx.version = QString::fromUtf8(versionFile.readLine()).trimmed();
     if (m_ctx.version.isEmpty())
         return fail(u"The version file %1 is empty."_s.arg(versionFile.fileName()));
+    // The server library's stand-in carries the version as a real package's library does: an
+    // executable next to a library of another version does not start (as with the real server).
+    QFile library(serverDir + "/libDolphinDB.so"_L1);
+    if (library.exists()) {
+        if (!library.open(QIODevice::ReadOnly))
+            return fail(u"Failed to load the server library %1: %2"_s.arg(library.fileName(), library.errorString()));
+        if (!library.readAll().contains(m_ctx.version.toLatin1()))
+            return fail(u"Failed to load the server library %1: it is not version %2 of this executable."_s.arg(
+                library.fileName(), m_ctx.version));
+    }
     log.info(u"DolphinDB Server version %1 (emulated by ddbsim)"_s.arg(m_ctx.version));
 
     NodeMode mode;

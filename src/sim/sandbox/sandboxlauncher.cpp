@@ -386,6 +386,7 @@ Status SandboxLauncher::layOut(const SandboxSpec &spec, const QString &builtBina
                                   | QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
         QList<QPair<QString, QByteArray>> files{
             {server + u"/ddbsim.version"_s, (versionLine(spec.version) + u'\n').toUtf8()},
+            {server + u"/libDolphinDB.so"_s, serverLibraryStandIn(versionLine(spec.version))},
             {server + u"/dolphindb.lic"_s, sandboxLicenceText().toUtf8()},
             {server + u"/dolphindb.cfg"_s, "localSite=localhost:8848:local8848\nmode=single\nmaxMemSize=8\n"},
             {server + u"/dolphindb.dos"_s, "// startup script (empty)\n"},
