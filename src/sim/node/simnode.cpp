@@ -19,6 +19,7 @@
 #include <QTimer>
 #include <QWebSocket>
 
+#include <csignal>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -177,9 +178,24 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
                  .arg(m_ctx.cluster.size()));
 
     QDir().mkpath(m_ctx.nodeHome(m_ctx.self.alias));
-    m_pidFile = m_ctx.home + u'/' + m_ctx.self.alias + ".pid"_L1;
-    if (auto st = DurableFile::replace(m_pidFile, QByteArray::number(qint64(::getpid())) + '\n'); !st)
-        return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, st.error().message));
+    // The pid file names the running instance of this node. A second instance (a start asked
+    // twice) must not take it over: it fails to bind the port and exits, and would otherwise
+    // leave the running node without its pid file (`fault kill`, status read it).
+    const QString pidFile = m_ctx.home + u'/' + m_ctx.self.alias + ".pid"_L1;
+    bool ownerOk = false;
+    const qint64 owner = [&] {
+        QFile f(pidFile);
+        return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed().toLongLong(&ownerOk) : 0;
+    }();
+    if (ownerOk && owner > 1 && owner != ::getpid() && ::kill(pid_t(owner), 0) == 0) {
+        log.warning(u"The pid file %1 names the running process %2: another instance of %3 may be running."_s.arg(pidFile)
+                        .arg(owner)
+                        .arg(m_ctx.self.alias));
+    } else {
+        m_pidFile = pidFile;
+        if (auto st = DurableFile::replace(m_pidFile, QByteArray::number(qint64(::getpid())) + '\n'); !st)
+            return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, st.error().message));
+    }
 
     switch (mode) {
     case NodeMode::Controller:
