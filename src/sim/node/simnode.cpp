@@ -187,7 +187,16 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
         QFile f(pidFile);
         return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed().toLongLong(&ownerOk) : 0;
     }();
-    if (ownerOk && owner > 1 && owner != ::getpid() && ::kill(pid_t(owner), 0) == 0) {
+    // Alive: it exists and is not a zombie (a killed node whose parent did not reap it yet).
+    const auto alive = [](qint64 pid) {
+        QFile stat(u"/proc/%1/stat"_s.arg(pid));
+        if (::kill(pid_t(pid), 0) != 0 || !stat.open(QIODevice::ReadOnly))
+            return false;
+        const QByteArray text = stat.readAll();
+        const qsizetype close = text.lastIndexOf(')');
+        return close > 0 && close + 2 < text.size() && text.at(close + 2) != 'Z' && text.at(close + 2) != 'X';
+    };
+    if (ownerOk && owner > 1 && owner != ::getpid() && alive(owner)) {
         log.warning(u"The pid file %1 names the running process %2: another instance of %3 may be running."_s.arg(pidFile)
                         .arg(owner)
                         .arg(m_ctx.self.alias));
