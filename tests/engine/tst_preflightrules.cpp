@@ -48,6 +48,7 @@ class tst_PreflightRules final : public QObject
 private Q_SLOTS:
     void settingsThatCouldNotBeReadSaySo_data();
     void settingsThatCouldNotBeReadSaySo();
+    void dataSyncOnEveryDataNode();
     void recoveryWaitAgainstDowntime_data();
     void recoveryWaitAgainstDowntime();
     void downtimeFromAnEarlierJournal();
@@ -99,6 +100,24 @@ void tst_PreflightRules::settingsThatCouldNotBeReadSaySo()
     if (read.state == SettingRead::State::Unreadable) {
         QVERIFY2(!item.evidence.contains(u"=0"_s) && !item.evidence.contains(u"(unset"_s), qPrintable(item.evidence));
     }
+}
+
+void tst_PreflightRules::dataSyncOnEveryDataNode()
+{
+    QMap<QString, SettingRead> nodes{{u"node43"_s, SettingRead::of(u"1"_s)}, {u"node44"_s, SettingRead::of(u"1"_s)}};
+    QCOMPARE(haDataSyncItem(nodes).verdict, V::Pass);
+    nodes[u"node44"_s] = SettingRead::unset();
+    PreflightItem item = haDataSyncItem(nodes);
+    QCOMPARE(item.verdict, V::Fail);
+    QVERIFY2(item.evidence == u"node44=(unset: default 0)"_s, qPrintable(item.evidence));
+    nodes[u"node44"_s] = SettingRead::unreadable(u"timeout"_s);
+    item = haDataSyncItem(nodes);
+    QCOMPARE(item.verdict, V::Fail);
+    QVERIFY2(item.evidence == u"node44=could not read (timeout)"_s, qPrintable(item.evidence));
+    item = haDataSyncItem({}, u"<NotLeader>"_s);
+    QCOMPARE(item.verdict, V::Fail);
+    QVERIFY2(item.evidence.contains(u"could not read (<NotLeader>)"_s), qPrintable(item.evidence));
+    QCOMPARE(haDataSyncItem({}).verdict, V::Fail);
 }
 
 void tst_PreflightRules::recoveryWaitAgainstDowntime_data()
