@@ -3,15 +3,14 @@
 
 #include "core/ddbversion.h"
 #include "engine/hostcommands.h"
+#include "engine/packageinspection.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QHostAddress>
 #include <QRegularExpression>
 #include <QTcpSocket>
 #include <QThread>
-#include <QtEndian>
 
 #include <algorithm>
 
@@ -22,15 +21,6 @@ namespace GrayStep::Engine {
 
 namespace {
 
-quint32 le32(const QByteArray &data, qsizetype at)
-{
-    return qFromLittleEndian<quint32>(data.constData() + at);
-}
-quint16 le16(const QByteArray &data, qsizetype at)
-{
-    return qFromLittleEndian<quint16>(data.constData() + at);
-}
-
 QString bytesText(qint64 bytes)
 {
     return u"%1 B (%2 MiB)"_s.arg(bytes).arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 1);
@@ -40,101 +30,72 @@ QString bytesText(qint64 bytes)
 
 Result<qint64> zipUncompressedSize(const QString &zipPath)
 {
-    QFile f(zipPath);
-    if (!f.open(QIODevice::ReadOnly)) {
-        return Error(ErrorCode::Io, u"cannot read %1"_s.arg(zipPath));
+    Result<QList<ZipEntry>> entries = readZipDirectory(zipPath);
+    if (!entries) {
+        return entries.error();
     }
-    const qint64 size = f.size();
-    // The end of central directory record: 22 bytes plus a comment of at most 65535.
-    const qint64 tailSize = std::min<qint64>(size, 22 + 65535);
-    if (!f.seek(size - tailSize)) {
-        return Error(ErrorCode::Io, u"cannot read %1"_s.arg(zipPath));
-    }
-    const QByteArray tail = f.read(tailSize);
-    qsizetype eocd = -1;
-    for (qsizetype i = tail.size() - 22; i >= 0; --i) {
-        if (le32(tail, i) == 0x06054b50u) {
-            eocd = i;
-            break;
-        }
-    }
-    if (eocd < 0) {
-        return Error(ErrorCode::InvalidInput, u"%1 is not a zip file (no end of central directory)"_s.arg(zipPath));
-    }
-    const quint16 entries = le16(tail, eocd + 10);
-    const quint32 cdSize = le32(tail, eocd + 12);
-    const quint32 cdOffset = le32(tail, eocd + 16);
-    if (entries == 0xffff || cdSize == 0xffffffffu || cdOffset == 0xffffffffu) {
-        return Error(ErrorCode::InvalidInput, u"%1 is a ZIP64 archive"_s.arg(zipPath));
-    }
-    if (qint64(cdOffset) + cdSize > size || !f.seek(cdOffset)) {
-        return Error(ErrorCode::InvalidInput, u"%1: the central directory lies outside the file"_s.arg(zipPath));
-    }
-    const QByteArray cd = f.read(cdSize);
     qint64 total = 0;
-    qsizetype at = 0;
-    for (int i = 0; i < entries; ++i) {
-        if (at + 46 > cd.size() || le32(cd, at) != 0x02014b50u) {
-            return Error(ErrorCode::InvalidInput, u"%1: central directory entry %2 is damaged"_s.arg(zipPath).arg(i));
-        }
-        const quint32 uncompressed = le32(cd, at + 24);
-        if (uncompressed == 0xffffffffu) {
-            return Error(ErrorCode::InvalidInput, u"%1 is a ZIP64 archive"_s.arg(zipPath));
-        }
-        total += uncompressed;
-        at += 46 + le16(cd, at + 28) + le16(cd, at + 30) + le16(cd, at + 32);
+    for (const ZipEntry &e : *entries) {
+        total += e.uncompressedSize;
     }
     return total;
 }
 
-Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString &installDir, const QString &stateDir,
-                                         const StageDiskNeeds &needs)
+QString stageDiskScript(const QString &installDir, const QString &stateDir, const QStringList &metadataDirs)
 {
     // df of the nearest existing ancestor: "df <index> <available KiB> <mount point>".
     QString script = u"gs_df() { p=$2; while [ ! -e \"$p\" ] && [ \"$p\" != / ]; do p=$(dirname \"$p\"); done\n"
                      "  df -Pk \"$p\" | awk -v i=\"$1\" 'NR==2 {print \"df\", i, $4, $6}'; }\n"_s;
     script += u"gs_df 0 "_s + shellQuote(installDir) + u"\ngs_df 1 "_s + shellQuote(stateDir) + u'\n';
-    script += u"b=0; for d in"_s;
-    for (const QString &d : needs.metadataDirs) {
+    // One du per metadata directory (the backup copies each apart); an absent one is said so.
+    script += u"b=0; i=0; for d in"_s;
+    for (const QString &d : metadataDirs) {
         script += u' ' + shellQuote(d);
     }
-    script += u"; do [ -e \"$d\" ] && b=$((b + $(du -sk \"$d\" | cut -f1))); done; echo \"du backup $b\"\n"_s;
+    script += u"; do if [ -e \"$d\" ]; then k=$(du -sk -- \"$d\" | cut -f1); b=$((b + k)); echo \"du meta $i $k\"; "
+              "else echo \"du meta $i absent\"; fi; i=$((i + 1)); done; echo \"du backup $b\"\n"_s;
     script += u"k=0; for f in "_s + shellQuote(installDir) + u"/* "_s + shellQuote(installDir)
               + u"/.[!.]*; do [ -e \"$f\" ] || continue; case \"${f##*/}\" in clusterDemo) continue ;; esac; "
                 "k=$((k + $(du -sk \"$f\" | cut -f1))); done; echo \"du binaries $k\"\n"_s;
-    Ssh::ExecOptions o;
-    o.totalTimeoutMs = 60000;
-    Result<Ssh::ExecResult> r = shell.exec(script, o);
-    if (!r) {
-        return r.error();
-    }
+    return script;
+}
+
+Result<StageDiskMeasurement> parseStageDisk(const QString &output, const QString &installDir, const QString &stateDir,
+                                            const StageDiskNeeds &needs, const QString &where)
+{
     qint64 freeKiB[2] = {-1, -1};
     QString mount[2];
     qint64 backupKiB = -1;
     qint64 binariesKiB = -1;
-    for (const QString &line : QString::fromUtf8(r->stdoutData).split(u'\n', Qt::SkipEmptyParts)) {
+    StageDiskMeasurement m;
+    m.metadataKiB = QList<qint64>(needs.metadataDirs.size(), -2);   // -2: not reported
+    for (const QString &line : output.split(u'\n', Qt::SkipEmptyParts)) {
         const QStringList w = line.split(u' ', Qt::SkipEmptyParts);
         if (w.size() >= 4 && w[0] == u"df"_s && (w[1] == u"0"_s || w[1] == u"1"_s)) {
             const int i = w[1].toInt();
             freeKiB[i] = w[2].toLongLong();
             mount[i] = w.mid(3).join(u' ');
+        } else if (w.size() == 4 && w[0] == u"du"_s && w[1] == u"meta"_s) {
+            const int i = w[2].toInt();
+            if (i >= 0 && i < m.metadataKiB.size()) {
+                m.metadataKiB[i] = w[3] == u"absent"_s ? -1 : w[3].toLongLong();
+            }
         } else if (w.size() == 3 && w[0] == u"du"_s && w[1] == u"backup"_s) {
             backupKiB = w[2].toLongLong();
         } else if (w.size() == 3 && w[0] == u"du"_s && w[1] == u"binaries"_s) {
             binariesKiB = w[2].toLongLong();
         }
     }
-    if (freeKiB[0] < 0 || freeKiB[1] < 0 || backupKiB < 0 || binariesKiB < 0) {
-        return Error(ErrorCode::Failed, u"cannot read the free space on %1 (%2): %3 %4"_s.arg(
-                                            shell.describe(), r->statusText(), QString::fromUtf8(r->stdoutData).trimmed(),
-                                            QString::fromUtf8(r->stderrData).trimmed()));
+    if (freeKiB[0] < 0 || freeKiB[1] < 0 || backupKiB < 0 || binariesKiB < 0 || m.metadataKiB.contains(-2)) {
+        return Error(ErrorCode::Failed, u"cannot read the free space on %1: %2"_s.arg(where, output.trimmed().left(2000)));
     }
+    m.binariesBytes = binariesKiB * 1024;
     DiskArea install;
     install.paths << installDir;
     install.mount = mount[0];
     install.freeBytes = freeKiB[0] * 1024;
     install.neededBytes = binariesKiB * 1024 + needs.unpackedBytes + needs.marginBytes;
-    install.needs << u"old binaries kept %1"_s.arg(bytesText(binariesKiB * 1024))
+    install.needs << u"old binaries kept as %1.bak-<old version> %2"_s.arg(installDir, bytesText(binariesKiB * 1024))
                   << u"new binaries %1"_s.arg(bytesText(needs.unpackedBytes));
     DiskArea state;
     state.paths << stateDir;
@@ -149,9 +110,29 @@ Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString 
         install.paths += state.paths;
         install.neededBytes += state.neededBytes - needs.marginBytes;
         install.needs += state.needs;
-        return QList<DiskArea>{install};
+        m.areas = {install};
+    } else {
+        m.areas = {install, state};
     }
-    return QList<DiskArea>{install, state};
+    return m;
+}
+
+Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString &installDir, const QString &stateDir,
+                                         const StageDiskNeeds &needs)
+{
+    Ssh::ExecOptions o;
+    o.totalTimeoutMs = 60000;
+    Result<Ssh::ExecResult> r = shell.exec(stageDiskScript(installDir, stateDir, needs.metadataDirs), o);
+    if (!r) {
+        return r.error();
+    }
+    Result<StageDiskMeasurement> m = parseStageDisk(QString::fromUtf8(r->stdoutData), installDir, stateDir, needs,
+                                                    u"%1 (%2, stderr: %3)"_s.arg(shell.describe(), r->statusText(),
+                                                                                 QString::fromUtf8(r->stderrData).trimmed()));
+    if (!m) {
+        return m.error();
+    }
+    return m->areas;
 }
 
 Status checkDiskAreas(const QString &host, const QList<DiskArea> &areas)
@@ -337,11 +318,27 @@ PreflightItem pluginItem(const QString &host, const QString &installDir, const Q
     return item;
 }
 
-PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs)
+PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs,
+                              const QMap<QString, QString> &unread)
 {
     PreflightItem item;
     item.id = u"clock-spread"_s;
     item.title = u"Clock skew between the hosts"_s;
+    if (!unread.isEmpty()) {
+        QStringList missing;
+        for (auto it = unread.cbegin(); it != unread.cend(); ++it) {
+            missing << u"%1 (%2)"_s.arg(it.key(), it.value());
+        }
+        QStringList read;
+        for (const HostClock &c : clocks) {
+            read << c.evidence;
+        }
+        item.verdict = PreflightItem::Verdict::Fail;
+        item.evidence = u"not judged: no clock reading from %1; read: %2"_s.arg(
+            missing.join(u", "_s), read.isEmpty() ? u"none"_s : read.join(u"; "_s));
+        item.fixHint = u"make every host answer over SSH, then run the pre-flight again"_s;
+        return item;
+    }
     if (clocks.size() < 2) {
         item.verdict = PreflightItem::Verdict::Pass;
         item.evidence = u"%1 host clock(s) read: nothing to compare"_s.arg(clocks.size());

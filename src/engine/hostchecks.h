@@ -7,6 +7,7 @@
 #include "ssh/remoteshell.h"
 
 #include <QList>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -47,6 +48,21 @@ struct StageDiskNeeds
 // Areas on the same file system are merged (their needs add up).
 Core::Result<QList<DiskArea>> measureStageDisk(Ssh::RemoteShell &shell, const QString &installDir,
                                                const QString &stateDir, const StageDiskNeeds &needs);
+
+// The same measurement in two halves, for a caller that runs the script inside a larger
+// command (the pre-flight): the script prints "df 0|1 <KiB> <mount>", "du meta <i> <KiB>|absent"
+// per metadata directory (in needs.metadataDirs order), "du backup <KiB>" and "du binaries <KiB>".
+QString stageDiskScript(const QString &installDir, const QString &stateDir, const QStringList &metadataDirs);
+struct StageDiskMeasurement
+{
+    QList<DiskArea> areas;
+    QList<qint64> metadataKiB;   // per metadata directory: its size, -1 when it does not exist
+    qint64 binariesBytes = 0;    // the install's binaries, kept as <installDir>.bak-<old>
+};
+// `where` names the host in errors. Fails when a line is missing (naming what was read).
+Core::Result<StageDiskMeasurement> parseStageDisk(const QString &output, const QString &installDir,
+                                                  const QString &stateDir, const StageDiskNeeds &needs,
+                                                  const QString &where);
 
 // Fails when an area has less free space than it needs, naming host, path, free and needed bytes.
 Core::Status checkDiskAreas(const QString &host, const QList<DiskArea> &areas);
@@ -92,7 +108,10 @@ Core::Result<HostClock> sampleHostClock(Ssh::RemoteShell &shell, const QString &
 
 // The pre-flight item "clock-spread": max - min of the hosts' offsets (less the measurement
 // uncertainty), with each host's offset as evidence. Warn above warnMs, fail above failMs.
-PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs);
+// `unread` (host -> why) lists the hosts whose clock could not be read: the spread between the
+// others is no verdict on the cluster, so the item fails naming them.
+PreflightItem clockSpreadItem(const QList<HostClock> &clocks, qint64 warnMs, qint64 failMs,
+                              const QMap<QString, QString> &unread = {});
 
 // ---- plugins
 

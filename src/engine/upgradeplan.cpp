@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/upgradeplan.h"
 
+#include "core/ddbversion.h"
 #include "dolphindb/scripts.h"
 #include "engine/clusteraccess.h"
 
@@ -34,6 +35,25 @@ QString ddb(const QString &node, const QString &script)
 QString versionNumber(const QString &versionText)
 {
     return versionText.trimmed().section(u' ', 0, 0);
+}
+
+QString planRefusal(const QString &fromVersion, const QString &targetVersion)
+{
+    const Result<DdbVersion> from = DdbVersion::parse(fromVersion);
+    const Result<DdbVersion> to = DdbVersion::parse(targetVersion);
+    if (!from || !to) {
+        return u"NOT AN UPGRADE: '%1' -> '%2' is not a pair of versions (%3)"_s.arg(
+            fromVersion, targetVersion, !from ? from.error().message : to.error().message);
+    }
+    if (from->parts() == to->parts()) {
+        return u"NOTHING TO UPGRADE: every node already runs %1, the target is %2; `run` refuses this plan"_s.arg(
+            from->number(), to->number());
+    }
+    if (*to < *from) {
+        return u"DOWNGRADE: the target %1 is older than %2, which the cluster runs; `run` refuses this plan (a "
+               "rollback uses the upgrade's backups, not a package of the old version)"_s.arg(to->number(), from->number());
+    }
+    return {};
 }
 
 QStringList orderHosts(const UpgradeProfile &profile, const QString &leaderHost)
@@ -161,6 +181,7 @@ Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const QString &runI
         return Error(ErrorCode::Failed, u"the nodes run different versions (%1); plan needs one"_s.arg(numbers.join(u", "_s)));
     }
     plan.fromVersion = numbers.first();
+    plan.refusal = planRefusal(plan.fromVersion, plan.targetVersion);
     for (const QString &address : orderHosts(profile, plan.leaderHost)) {
         const HostAccess *h = profile.host(address);
         HostPlan hp = planForHost(cluster.topology(), *h, profile.packagePath, plan.fromVersion, runId);
@@ -197,12 +218,15 @@ QJsonObject UpgradePlan::toJson() const
                                      {u"steps"_s, steps}});
     }
     return QJsonObject{{u"fromVersion"_s, fromVersion}, {u"targetVersion"_s, targetVersion},
-                       {u"leader"_s, leaderAlias}, {u"leaderHost"_s, leaderHost}, {u"hosts"_s, hostArray}};
+                       {u"leader"_s, leaderAlias}, {u"leaderHost"_s, leaderHost}, {u"hosts"_s, hostArray},
+                       {u"runnable"_s, refusal.isEmpty()}, {u"refusal"_s, refusal}};
 }
 
 QString UpgradePlan::toText() const
 {
     QString t;
+    const QString banner = refusal.isEmpty() ? QString() : u"!!!!! "_s + refusal + u" !!!!!\n"_s;
+    t += banner;
     t += u"Upgrade %1 -> %2; Raft leader %3 on %4 (its host goes last; re-read before each host)\n"_s.arg(
         fromVersion, targetVersion, leaderAlias, leaderHost);
     int i = 1;
@@ -218,6 +242,9 @@ QString UpgradePlan::toText() const
                 }
             }
         }
+    }
+    if (!banner.isEmpty()) {
+        t += u'\n' + banner;
     }
     return t;
 }

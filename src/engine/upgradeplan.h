@@ -50,10 +50,17 @@ struct UpgradePlan
     QString leaderHost;
     QString runId;             // names the backups and detached steps on the hosts
     QList<HostPlan> hosts;     // in upgrade order
+    // Why `run` refuses this plan (planRefusal()); empty when the target is newer.
+    QString refusal;
 
-    QJsonObject toJson() const;
-    QString toText() const;
+    QJsonObject toJson() const;   // "refusal" and "runnable" included
+    QString toText() const;       // a refusal is printed first and last, in capitals
 };
+
+// Why a plan from `fromVersion` to `targetVersion` must not run: the target is the version the
+// cluster runs ("nothing to upgrade"), older ("a downgrade"), or not a version. Empty when the
+// target is newer. The same rule `run` applies before its first step.
+QString planRefusal(const QString &fromVersion, const QString &targetVersion);
 
 // Hosts in upgrade order: the profile's order, the host holding `leaderHost` moved last
 // (policy "leader-last"), or as listed ("as-listed").

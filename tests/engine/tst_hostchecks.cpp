@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -87,6 +88,8 @@ private Q_SLOTS:
     void diskAreasOnALocalHost();
     void diskCheckNamesHostPathFreeAndNeeded_data();
     void diskCheckNamesHostPathFreeAndNeeded();
+    void stageDiskOutputIsParsed_data();
+    void stageDiskOutputIsParsed();
     void portsOpenAndClosed();
     void verifyStoppedNamesAnOpenPortAndItsNode();
     void clockFromASkewedShell();
@@ -198,6 +201,57 @@ void tst_HostChecks::diskCheckNamesHostPathFreeAndNeeded()
         QVERIFY(s.error().message.contains(u"free %1 B"_s.arg(bad.freeBytes)));
         QVERIFY(s.error().message.contains(u"needed %1 B"_s.arg(bad.neededBytes)));
     }
+}
+
+void tst_HostChecks::stageDiskOutputIsParsed_data()
+{
+    // The output of stageDiskScript() for /opt/ddb/server, state /opt/ddb/.graystep, two
+    // metadata directories; package 100 MiB, unpacked 300 MiB, no margin.
+    QTest::addColumn<QString>("output");
+    QTest::addColumn<int>("areas");
+    QTest::addColumn<qint64>("installNeeded");   // MiB; -1: an error is expected
+    QTest::addColumn<qint64>("binariesMiB");
+    QTest::addColumn<QList<qint64>>("metadataKiB");
+    const QString oneFs = u"df 0 1048576 /opt\ndf 1 1048576 /opt\ndu meta 0 2048\ndu meta 1 absent\ndu backup 2048\n"
+                          "du binaries 204800\n"_s;
+    // kept binaries 200 + new binaries 300 + package 100 + unpacked 300 + backup 2.
+    QTest::newRow("one file system: the kept old binaries add to package, unpacked package and backup")
+        << oneFs << 1 << 902ll << 200ll << QList<qint64>{2048, -1};
+    QTest::newRow("two file systems: the kept old binaries count on the install's")
+        << u"df 0 1048576 /opt\ndf 1 99999 /var\ndu meta 0 2048\ndu meta 1 1024\ndu backup 3072\ndu binaries 204800\n"_s
+        << 2 << 500ll << 200ll << QList<qint64>{2048, 1024};
+    QTest::newRow("no binaries line is an error") << u"df 0 1 /\ndf 1 1 /\ndu meta 0 1\ndu meta 1 1\ndu backup 2\n"_s << 0
+                                                 << -1ll << 0ll << QList<qint64>{};
+    QTest::newRow("a metadata directory not reported is an error")
+        << u"df 0 1 /\ndf 1 1 /\ndu meta 0 1\ndu backup 1\ndu binaries 1\n"_s << 0 << -1ll << 0ll << QList<qint64>{};
+}
+
+void tst_HostChecks::stageDiskOutputIsParsed()
+{
+    QFETCH(QString, output);
+    QFETCH(int, areas);
+    QFETCH(qint64, installNeeded);
+    QFETCH(qint64, binariesMiB);
+    QFETCH(QList<qint64>, metadataKiB);
+    StageDiskNeeds needs;
+    needs.packageBytes = 100ll << 20;
+    needs.unpackedBytes = 300ll << 20;
+    needs.marginBytes = 0;
+    needs.metadataDirs = {u"/opt/ddb/server/clusterDemo/data/node43/storage/CHUNK_METADATA"_s, u"/data/absent"_s};
+    const auto m = parseStageDisk(output, u"/opt/ddb/server"_s, u"/opt/ddb/.graystep"_s, needs, u"host 10.10.11.2"_s);
+    if (installNeeded < 0) {
+        QVERIFY(!m.ok());
+        QVERIFY2(m.error().message.contains(u"host 10.10.11.2"_s), qPrintable(m.error().message));
+        return;
+    }
+    QVERIFY2(m.ok(), qPrintable(m.ok() ? QString() : m.error().message));
+    QCOMPARE(m->areas.size(), areas);
+    QCOMPARE(m->areas.first().neededBytes, installNeeded << 20);
+    QCOMPARE(m->binariesBytes, binariesMiB << 20);
+    QCOMPARE(m->metadataKiB, metadataKiB);
+    // The message says what the kept copy is.
+    QVERIFY2(m->areas.first().needs.first().startsWith(u"old binaries kept as /opt/ddb/server.bak-<old version>"_s),
+             qPrintable(m->areas.first().needs.join(u", "_s)));
 }
 
 void tst_HostChecks::portsOpenAndClosed()
@@ -324,6 +378,10 @@ void tst_HostChecks::clockSpread_data()
     QTest::newRow("a spread above the fail limit fails") << QList<qint64>{-20000, 20000} << 5ll << int(V::Fail) << 40000ll;
     QTest::newRow("a spread within the measurement uncertainty passes")
         << QList<qint64>{0, 1500} << 300ll << int(V::Pass) << 1500ll;
+    // The last offset stands for a host whose clock was not read (-1 in "unread" below).
+    QTest::newRow("two hosts in step and one unread host is no verdict: fails naming it")
+        << QList<qint64>{0, 10, -1} << 5ll << int(V::Fail) << -2ll;
+    QTest::newRow("one host read and one unread fails") << QList<qint64>{0, -1} << 5ll << int(V::Fail) << -2ll;
 }
 
 void tst_HostChecks::clockSpread()
@@ -333,13 +391,24 @@ void tst_HostChecks::clockSpread()
     QFETCH(int, verdict);
     QFETCH(qint64, spread);
     QList<HostClock> clocks;
+    QMap<QString, QString> unread;
     for (int i = 0; i < offsets.size(); ++i) {
         const QString host = u"10.10.11.%1"_s.arg(i + 1);
+        if (spread == -2 && i == offsets.size() - 1) {
+            unread.insert(host, u"no answer within 4000 ms"_s);
+            continue;
+        }
         clocks << HostClock{host, offsets[i], uncertainty, u"%1: %2 ms"_s.arg(host).arg(offsets[i])};
     }
-    const PreflightItem item = clockSpreadItem(clocks, 1000, 30000);
+    const PreflightItem item = clockSpreadItem(clocks, 1000, 30000, unread);
     QCOMPARE(item.id, u"clock-spread"_s);
     QCOMPARE(int(item.verdict), verdict);
+    if (spread == -2) {
+        const QString missing = unread.firstKey();
+        QVERIFY2(item.evidence.contains(u"no clock reading from %1 (no answer within 4000 ms)"_s.arg(missing)),
+                 qPrintable(item.evidence));
+        QVERIFY2(!item.evidence.startsWith(u"spread"_s), qPrintable(item.evidence));
+    }
     if (spread >= 0) {
         QVERIFY2(item.evidence.startsWith(u"spread %1 ms"_s.arg(spread)), qPrintable(item.evidence));
         for (const HostClock &c : clocks) {

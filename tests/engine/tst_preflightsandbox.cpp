@@ -4,6 +4,13 @@
 // fails the item of that host, names what is wrong and leaves the other hosts' items passing;
 // a data node down fails nodes-up and names the chunks a host's stop would take offline; a
 // recovery that does not finish fails the chunk and recovery-task items, naming the replicas.
+// No false pass: the item set is the same fast or timed out (an unanswered item fails, naming
+// what did not answer); a missing CHUNK_METADATA of a node holding chunks fails; a controller
+// on another version fails "versions"; configuration on disk that differs from the live value
+// warns; a renamed package is read for what it is; the kept old binaries count for the disk;
+// dfsRecoveryWaitTime is judged against the expected downtime; a same-version target is
+// "nothing to upgrade".
+#include "core/configparsers.h"
 #include "core/upgradeprofile.h"
 #include "dolphindb/scripts.h"
 #include "engine/preflight.h"
@@ -20,6 +27,8 @@
 #include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <tuple>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep;
@@ -125,14 +134,23 @@ private Q_SLOTS:
     void brokenHostFailsOnlyItsOwnItems_data();
     void brokenHostFailsOnlyItsOwnItems();
     void pluginsAreJudgedAgainstTheTarget();
+    void itemSetDoesNotDependOnTiming();
+    void missingChunkMetadataOfANodeHoldingChunksFails();
+    void controllerOnAnotherVersionFailsVersions();
+    void configurationOnDiskDifferingFromLiveWarns();
+    void renamedPackageIsReadForWhatItIs();
+    void recoveryWaitIsJudgedAgainstTheDowntime();
+    void sameVersionTargetIsNothingToUpgrade();
+    void planOfADowngradeSaysSoAndExits1();
     void downDataNodeFailsNodesUpAndNamesTheChunksAtRisk();
     void unfinishedRecoveryFailsChunksAndRecoveryTasks();
 
 private:
-    PreflightReport preflight(const Core::UpgradeProfile &profile) const
+    PreflightReport preflight(const Core::UpgradeProfile &profile, const Engine::PreflightOptions &options = {}) const
     {
-        return Engine::runPreflight(profile, Password);
+        return Engine::runPreflight(profile, Password, options);
     }
+    QString serverDir(int i) const { return m_dir + u"/host%1/server"_s.arg(i); }
 
     QTemporaryDir m_tmp;
     QString m_dir;
@@ -164,7 +182,8 @@ void tst_PreflightSandbox::healthyClusterPassesAllButTheConfirmation()
     const PreflightReport r = preflight(m_profile);
     QVERIFY2(failed(r).isEmpty(), qPrintable(r.toText()));
     for (int i = 1; i <= 3; ++i) {
-        for (const QString &kind : {u"ssh:"_s, u"install:"_s, u"clock:"_s, u"disk:"_s, u"whatif:"_s}) {
+        for (const QString &kind : {u"ssh:"_s, u"install:"_s, u"clock:"_s, u"disk:"_s, u"whatif:"_s, u"metadata:"_s,
+                                    u"config:"_s}) {
             const PreflightItem *item = find(r, kind + host(i));
             QVERIFY2(item, qPrintable(kind + host(i) + u" missing\n"_s + r.toText()));
             QCOMPARE(item->verdict, V::Pass);
@@ -190,8 +209,29 @@ void tst_PreflightSandbox::healthyClusterPassesAllButTheConfirmation()
     QVERIFY2(tasks->evidence.contains(u"none waiting or in progress"_s), qPrintable(tasks->evidence));
     QVERIFY(!r.leaderAlias.isEmpty());
     QVERIFY(r.leaderHost.startsWith(u"127.0.81."_s));
-    // The disk item says what it measured.
-    QVERIFY(find(r, u"disk:"_s + host(2))->evidence.contains(u"has "_s));
+    // The disk item says what it measured, the copy of the old install included.
+    const QString disk = find(r, u"disk:"_s + host(2))->evidence;
+    QVERIFY2(disk.contains(u"free "_s) && disk.contains(u"package "_s), qPrintable(disk));
+    QVERIFY2(disk.contains(u"old binaries kept as %1.bak-<old version>"_s.arg(serverDir(2))), qPrintable(disk));
+    // Every node's version, controllers and agents included.
+    const QString versions = find(r, u"versions"_s)->evidence;
+    QVERIFY2(versions.startsWith(u"version() of 9 node(s): 2.00.7.4: "_s), qPrintable(versions));
+    for (const QString &alias : {u"HActl43"_s, u"HActl45"_s, u"agent44"_s, u"node45"_s}) {
+        QVERIFY2(versions.contains(alias), qPrintable(versions));
+    }
+    // The package's version from inside it.
+    QVERIFY2(find(r, u"package-version"_s)->evidence.startsWith(u"server/libDolphinDB.so in DolphinDB_Linux64_V2.00.8.12.zip says "
+                                                                 "2.00.8.12 2023.01.10"_s),
+             qPrintable(find(r, u"package-version"_s)->evidence));
+    // Every item the profile implies, nothing else.
+    QStringList ids;
+    for (const PreflightItem &i : r.items) {
+        ids << i.id;
+    }
+    const auto topo = Core::loadTopologyFromDirectory(m_profile.configDir);
+    QVERIFY(topo.ok());
+    QCOMPARE(ids, Engine::preflightItemIds(m_profile, *topo));
+    QCOMPARE(ids.size(), 16 + 3 * 8 + 9);
 }
 
 void tst_PreflightSandbox::brokenHostFailsOnlyItsOwnItems_data()
@@ -261,13 +301,25 @@ void tst_PreflightSandbox::brokenHostFailsOnlyItsOwnItems()
     QCOMPARE(item->verdict, V::Fail);
     QVERIFY2(item->evidence.contains(evidenceNames), qPrintable(item->evidence));
     QVERIFY2(item->fixHint.contains(hintNames), qPrintable(item->fixHint));
-    // Only that host's items fail; a host without SSH gets no later host items at all.
+    // Only that host's items fail (and the clock spread, which cannot be judged without its
+    // clock); a host without SSH has its other items failed as not checked, naming why.
     for (const QString &id : failed(r)) {
+        if (id == u"clock-spread"_s) {
+            QCOMPARE(failedItem, u"ssh:"_s);
+            QVERIFY2(find(r, id)->evidence.contains(u"no clock reading from %1"_s.arg(host(hostIndex))),
+                     qPrintable(find(r, id)->evidence));
+            continue;
+        }
         QVERIFY2(id.endsWith(host(hostIndex)), qPrintable(id));
     }
     if (failedItem == u"ssh:"_s) {
-        QVERIFY(!find(r, u"install:"_s + host(hostIndex)));
-        QVERIFY(!find(r, u"disk:"_s + host(hostIndex)));
+        for (const QString &kind : {u"install:"_s, u"disk:"_s, u"clock:"_s, u"config:"_s, u"plugins:"_s, u"metadata:"_s}) {
+            const PreflightItem *other = find(r, kind + host(hostIndex));
+            QVERIFY2(other, qPrintable(kind));
+            QCOMPARE(other->verdict, V::Fail);
+            QVERIFY2(other->evidence.startsWith(u"not checked: no SSH connection to %1"_s.arg(host(hostIndex))),
+                     qPrintable(other->evidence));
+        }
     }
     for (int other = 1; other <= 3; ++other) {
         if (other != hostIndex) {
@@ -327,6 +379,273 @@ void tst_PreflightSandbox::pluginsAreJudgedAgainstTheTarget()
     QVERIFY(write(descriptor, "mysql,libPluginMySQL.so,2.00.8.4\n"));
     r = preflight(m_profile);
     QCOMPARE(verdictOf(r, 2), int(V::Pass));
+}
+
+void tst_PreflightSandbox::itemSetDoesNotDependOnTiming()
+{
+    // Host 2's shell takes 8 s before each command (a forced command in its authorized_keys:
+    // SSH login is as fast as ever); the checklist has 4 s.
+    const QString keys = m_dir + u"/host2/sshd/authorized_keys"_s;
+    QFile f(keys);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray original = f.readAll();
+    f.close();
+    const auto restore = qScopeGuard([&] {
+        QFile w(keys);
+        if (w.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            w.write(original);
+        }
+    });
+    const PreflightReport fast = preflight(m_profile);
+    QByteArray slowed;
+    for (const QByteArray &line : original.split('\n')) {
+        if (!line.trimmed().isEmpty()) {
+            slowed += "command=\"sleep 8; eval \\\"$SSH_ORIGINAL_COMMAND\\\"\" " + line + '\n';
+        }
+    }
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(slowed);
+    f.close();
+    Engine::PreflightOptions o;
+    o.timeoutMs = 4000;
+    const PreflightReport slow = preflight(m_profile, o);
+    QVERIFY2(slow.elapsedMs < 7000, qPrintable(QString::number(slow.elapsedMs)));
+
+    const auto ids = [](const PreflightReport &r) {
+        QStringList out;
+        for (const PreflightItem &i : r.items) {
+            out << i.id;
+        }
+        return out;
+    };
+    QCOMPARE(ids(slow), ids(fast));
+    QCOMPARE(slow.items.size(), 16 + 3 * 8 + 9);
+    // Host 2: every item it owns failed, naming what did not answer.
+    for (const QString &kind : {u"ssh:"_s, u"install:"_s, u"clock:"_s, u"disk:"_s, u"config:"_s, u"plugins:"_s, u"metadata:"_s}) {
+        const PreflightItem *i = find(slow, kind + host(2));
+        QVERIFY2(i, qPrintable(kind));
+        QVERIFY2(i->verdict == V::Fail, qPrintable(kind + u": "_s + i->evidence));
+        QVERIFY2(i->evidence.contains(u"did not complete within 4000 ms: no answer from %1's shell"_s.arg(host(2))),
+                 qPrintable(kind + u": "_s + i->evidence));
+    }
+    // Its ssh item says the connection itself was made (no PASS for a shell that never answered).
+    QVERIFY2(find(slow, u"ssh:"_s + host(2))->evidence.contains(u"host key verified"_s),
+             qPrintable(find(slow, u"ssh:"_s + host(2))->evidence));
+    // The spread of two hosts is no verdict on three.
+    const PreflightItem *spread = find(slow, u"clock-spread"_s);
+    QCOMPARE(spread->verdict, V::Fail);
+    QVERIFY2(spread->evidence.contains(u"no clock reading from %1"_s.arg(host(2))), qPrintable(spread->evidence));
+    // The other hosts answered in time.
+    for (int i : {1, 3}) {
+        QCOMPARE(find(slow, u"ssh:"_s + host(i))->verdict, V::Pass);
+        QCOMPARE(find(slow, u"install:"_s + host(i))->verdict, V::Pass);
+    }
+}
+
+void tst_PreflightSandbox::missingChunkMetadataOfANodeHoldingChunksFails()
+{
+    // node44 (host 2) holds replicas of the rows inserted at the start; its CHUNK_METADATA goes.
+    const auto status = Test::runOnce(host(1), 8922, DolphinDb::Scripts::clusterChunksStatus());
+    QVERIFY(status.ok());
+    const auto chunks = DolphinDb::readChunkStatus(*status);
+    QVERIFY(chunks.ok());
+    int held = 0;
+    for (const DolphinDb::ChunkStatus &c : *chunks) {
+        for (const DolphinDb::ChunkReplica &rep : c.replicas) {
+            held += rep.node == u"node44"_s ? 1 : 0;
+        }
+    }
+    QVERIFY2(held > 0, "node44 holds no chunk: the test needs one");
+    const auto dirReply = Test::runOnce(host(2), 8922, u"getConfig(`chunkMetaDir)"_s);
+    QVERIFY(dirReply.ok());
+    const QString meta = dirReply->toString() + u"/CHUNK_METADATA"_s;
+    QVERIFY2(QFileInfo(meta).isDir(), qPrintable(meta));
+    QVERIFY(QFile::rename(meta, meta + u".away"_s));
+    const auto restore = qScopeGuard([&] { QFile::rename(meta + u".away"_s, meta); });
+
+    const PreflightReport r = preflight(m_profile);
+    const PreflightItem *item = find(r, u"metadata:"_s + host(2));
+    QVERIFY(item);
+    QCOMPARE(item->verdict, V::Fail);
+    QVERIFY2(item->evidence.contains(u"node44/CHUNK_METADATA: %1 does not exist"_s.arg(meta)), qPrintable(item->evidence));
+    QVERIFY2(item->evidence.contains(u"lists node44 as a replica holder of %1 chunk(s)"_s.arg(held)), qPrintable(item->evidence));
+    QVERIFY(!item->fixHint.isEmpty());
+    // The other hosts' metadata is all there.
+    QCOMPARE(find(r, u"metadata:"_s + host(1))->verdict, V::Pass);
+    QCOMPARE(find(r, u"metadata:"_s + host(3))->verdict, V::Pass);
+    QVERIFY2(find(r, u"metadata:"_s + host(1))->evidence.contains(u"HActl43/raft"_s), qPrintable(find(r, u"metadata:"_s + host(1))->evidence));
+}
+
+void tst_PreflightSandbox::controllerOnAnotherVersionFailsVersions()
+{
+    // The controller of a host without the leader runs 2.00.8.12 (left by an earlier attempt):
+    // killed, its server/ given the 2.00.8.12 version and library, started by its script.
+    PreflightReport r = preflight(m_profile);
+    int i = 1;
+    while (host(i) == r.leaderHost) {
+        ++i;
+    }
+    const QString ctl = u"HActl4%1"_s.arg(2 + i);
+    const QString server = serverDir(i);
+    const QString demo = server + u"/clusterDemo"_s;
+    const auto readAll = [](const QString &path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    const auto writeAll = [](const QString &path, const QByteArray &data) {
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
+    };
+    const QByteArray oldVersion = readAll(server + u"/ddbsim.version"_s);
+    const QByteArray oldLibrary = readAll(server + u"/libDolphinDB.so"_s);
+    QVERIFY(!oldVersion.isEmpty() && !oldLibrary.isEmpty());
+    QProcess unzip;
+    unzip.start(u"unzip"_s, {u"-p"_s, m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12.zip"_s, u"server/libDolphinDB.so"_s});
+    QVERIFY(unzip.waitForFinished(30000) && unzip.exitCode() == 0);
+    const QByteArray newLibrary = unzip.readAllStandardOutput();
+    const auto restartController = [&](const QByteArray &version, const QByteArray &library) {
+        QByteArray out;
+        if (runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"kill"_s, ctl}, &out) != 0) {
+            return false;
+        }
+        if (!QTest::qWaitFor([&] { return !Test::runOnce(host(i), 8920, u"version()"_s, 1000).ok(); }, 10000)) {
+            return false;
+        }
+        if (!writeAll(server + u"/ddbsim.version"_s, version) || !writeAll(server + u"/libDolphinDB.so"_s, library)) {
+            return false;
+        }
+        QProcess start;
+        start.setWorkingDirectory(demo);
+        start.start(u"sh"_s, {u"startController.sh"_s});
+        return start.waitForFinished(30000) && start.exitCode() == 0;
+    };
+    auto restore = qScopeGuard([&] { restartController(oldVersion, oldLibrary); });
+    QVERIFY(restartController("2.00.8.12 2023.01.10\n", newLibrary));
+    QTRY_VERIFY_WITH_TIMEOUT(Test::runOnce(host(i), 8920, u"version()"_s, 2000).ok(), 20000);
+    QCOMPARE(Test::runOnce(host(i), 8920, u"version()"_s)->toString(), u"2.00.8.12 2023.01.10"_s);
+
+    r = preflight(m_profile);
+    const PreflightItem *versions = find(r, u"versions"_s);
+    QCOMPARE(versions->verdict, V::Fail);
+    QVERIFY2(versions->evidence.contains(u"2.00.8.12: %1"_s.arg(ctl)), qPrintable(versions->evidence));
+    QVERIFY2(versions->evidence.contains(u"2.00.7.4: HActl4"_s), qPrintable(versions->evidence));
+    QCOMPARE(find(r, u"compatibility"_s)->verdict, V::Fail);
+    QCOMPARE(find(r, u"api:"_s + ctl)->verdict, V::Pass);
+
+    // Back on the old version: passes again.
+    restore.dismiss();
+    QVERIFY(restartController(oldVersion, oldLibrary));
+    QTRY_VERIFY_WITH_TIMEOUT(Test::runOnce(host(i), 8920, u"version()"_s, 2000).ok(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT((r = preflight(m_profile), find(r, u"versions"_s)->verdict == V::Pass), 30000);
+}
+
+void tst_PreflightSandbox::configurationOnDiskDifferingFromLiveWarns()
+{
+    // dataSync=0 written into host 2's cluster.cfg, not applied: node44 still runs dataSync=1.
+    const QString cfg = serverDir(2) + u"/clusterDemo/config/cluster.cfg"_s;
+    QFile f(cfg);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray original = f.readAll();
+    f.close();
+    const auto restore = qScopeGuard([&] {
+        QFile w(cfg);
+        if (w.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            w.write(original);
+        }
+    });
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    const QByteArray edited = original + (original.endsWith('\n') ? "" : "\n") + "dataSync=0\n";
+    f.write(edited);
+    f.close();
+    const int line = int(edited.count('\n'));
+
+    const PreflightReport r = preflight(m_profile);
+    const PreflightItem *item = find(r, u"config:"_s + host(2));
+    QVERIFY(item);
+    QCOMPARE(item->verdict, V::Warn);
+    QVERIFY2(item->evidence.contains(u"%1:%2 dataSync=0 on disk, node44 runs 1"_s.arg(cfg).arg(line)), qPrintable(item->evidence));
+    QVERIFY(!item->fixHint.isEmpty());
+    // The live value is still 1 (the item above is what tells the difference), other hosts equal.
+    QCOMPARE(find(r, u"ha-datasync"_s)->verdict, V::Pass);
+    QCOMPARE(find(r, u"config:"_s + host(1))->verdict, V::Pass);
+    QCOMPARE(find(r, u"config:"_s + host(3))->verdict, V::Pass);
+}
+
+void tst_PreflightSandbox::renamedPackageIsReadForWhatItIs()
+{
+    // The 2.00.7.4 package under the 2.00.8.12 name.
+    QTemporaryDir dir;
+    const QString renamed = dir.filePath(u"DolphinDB_Linux64_V2.00.8.12.zip"_s);
+    QVERIFY(QFile::copy(m_dir + u"/packages/DolphinDB_Linux64_V2.00.7.4.zip"_s, renamed));
+    Core::UpgradeProfile profile = m_profile;
+    profile.packagePath = renamed;
+    profile.packageSha256.clear();
+    const PreflightReport r = preflight(profile);
+    const PreflightItem *item = find(r, u"package-version"_s);
+    QCOMPARE(item->verdict, V::Fail);
+    QVERIFY2(item->evidence.contains(u"DolphinDB_Linux64_V2.00.8.12.zip holds version 2.00.7.4 (2.00.7.4 2022.12.08 in "
+                                     "server/libDolphinDB.so), the target is 2.00.8.12"_s),
+             qPrintable(item->evidence));
+    QCOMPARE(find(r, u"package"_s)->verdict, V::Pass);
+    // The broken package has the right version and a binary: nothing static tells it fails at start.
+    profile.packagePath = m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_broken.zip"_s;
+    const PreflightReport broken = preflight(profile);
+    QCOMPARE(find(broken, u"package-version"_s)->verdict, V::Pass);
+}
+
+void tst_PreflightSandbox::recoveryWaitIsJudgedAgainstTheDowntime()
+{
+    // The sandbox runs the tutorial's dfsRecoveryWaitTime=30000.
+    PreflightReport r = preflight(m_profile);
+    const PreflightItem *wait = find(r, u"ha-recoverywait"_s);
+    QCOMPARE(wait->verdict, V::Warn);
+    QVERIFY2(wait->evidence.contains(u"dfsRecoveryWaitTime=30000 ms is not longer than the expected host downtime 120000 ms "
+                                     "(the documented default"_s),
+             qPrintable(wait->evidence));
+    Engine::PreflightOptions o;
+    o.hostDowntime = {12000, u"measured in a rehearsal"_s};
+    r = preflight(m_profile, o);
+    wait = find(r, u"ha-recoverywait"_s);
+    QCOMPARE(wait->verdict, V::Pass);
+    QVERIFY2(wait->evidence.contains(u"longer than the expected host downtime 12000 ms (measured in a rehearsal)"_s),
+             qPrintable(wait->evidence));
+}
+
+void tst_PreflightSandbox::sameVersionTargetIsNothingToUpgrade()
+{
+    Core::UpgradeProfile profile = m_profile;
+    profile.targetVersion = u"2.00.7.4 2022.12.08"_s;
+    profile.packagePath = m_dir + u"/packages/DolphinDB_Linux64_V2.00.7.4.zip"_s;
+    profile.packageSha256.clear();
+    const PreflightReport r = preflight(profile);
+    const PreflightItem *c = find(r, u"compatibility"_s);
+    QCOMPARE(c->verdict, V::Fail);
+    QVERIFY2(c->title.startsWith(u"Nothing to upgrade"_s), qPrintable(c->title));
+    QVERIFY(!c->needsConfirmation);
+    QVERIFY(!r.toText().contains(u"BELOW LEVEL 4"_s));
+    QCOMPARE(find(r, u"package-version"_s)->verdict, V::Pass);
+}
+
+void tst_PreflightSandbox::planOfADowngradeSaysSoAndExits1()
+{
+    // `run` refuses a target that is not newer; `plan` says so loudly and exits 1.
+    QTemporaryDir dir;
+    for (const auto &[name, target, says] : {std::tuple{u"down"_s, u"2.00.6.0"_s, u"DOWNGRADE: the target 2.00.6.0 is older than 2.00.7.4"_s},
+                                             std::tuple{u"same"_s, u"2.00.7.4"_s, u"NOTHING TO UPGRADE"_s}}) {
+        Core::UpgradeProfile profile = m_profile;
+        profile.targetVersion = target;
+        const QString path = dir.filePath(name + u".graystep.json"_s);
+        QVERIFY(profile.save(path).ok());
+        QByteArray out;
+        QCOMPARE(runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, path}, &out), 1);
+        const QString text = QString::fromUtf8(out);
+        QVERIFY2(text.startsWith(u"!!!!! "_s + says), qPrintable(text));
+        QVERIFY2(text.trimmed().endsWith(u"!!!!!"_s), qPrintable(text));
+    }
+    // The profile's own target: a plan, exit 0.
+    QByteArray out;
+    QCOMPARE(runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, m_dir + u"/sandbox.graystep.json"_s}, &out), 0);
+    QVERIFY(!out.contains("!!!!!"));
 }
 
 void tst_PreflightSandbox::downDataNodeFailsNodesUpAndNamesTheChunksAtRisk()

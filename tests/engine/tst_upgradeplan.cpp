@@ -24,6 +24,8 @@ private Q_SLOTS:
     void livePathsOverrideTheConfiguration();
     void hostPlanListsEveryStepWithItsCommands();
     void versionNumberDropsTheDate();
+    void aTargetNotNewerIsRefusedLoudly_data();
+    void aTargetNotNewerIsRefusedLoudly();
 
 private:
     Core::ClusterTopology m_topology;
@@ -139,6 +141,41 @@ void tst_UpgradePlan::versionNumberDropsTheDate()
 {
     QCOMPARE(Engine::versionNumber(u"2.00.8.12 2023.01.10"_s), u"2.00.8.12"_s);
     QCOMPARE(Engine::versionNumber(u" 2.00.7.4"_s), u"2.00.7.4"_s);
+}
+
+void tst_UpgradePlan::aTargetNotNewerIsRefusedLoudly_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QString>("refusal");   // how it starts; empty: runnable
+    QTest::newRow("a newer target is runnable") << u"2.00.7.4"_s << u"2.00.8.12 2023.01.10"_s << QString();
+    QTest::newRow("a newer build of the same release is runnable") << u"2.00.8.12"_s << u"2.00.8.13"_s << QString();
+    QTest::newRow("the same version is nothing to upgrade") << u"2.00.7.4"_s << u"2.00.7.4 2022.12.08"_s
+                                                            << u"NOTHING TO UPGRADE: every node already runs 2.00.7.4"_s;
+    QTest::newRow("an older target is a downgrade") << u"2.00.8.12"_s << u"2.00.7.4"_s
+                                                    << u"DOWNGRADE: the target 2.00.7.4 is older than 2.00.8.12"_s;
+    QTest::newRow("an older series is a downgrade") << u"2.00.7.4"_s << u"1.30.22.4"_s << u"DOWNGRADE"_s;
+    QTest::newRow("a target that is no version is refused") << u"2.00.7.4"_s << u"latest"_s << u"NOT AN UPGRADE"_s;
+}
+
+void tst_UpgradePlan::aTargetNotNewerIsRefusedLoudly()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, target);
+    QFETCH(QString, refusal);
+    const QString r = Engine::planRefusal(from, target);
+    QVERIFY2(refusal.isEmpty() ? r.isEmpty() : r.startsWith(refusal), qPrintable(r));
+    // The plan's text and JSON carry it first and last, and say it is not runnable.
+    Engine::UpgradePlan plan;
+    plan.fromVersion = from;
+    plan.targetVersion = target;
+    plan.refusal = r;
+    plan.hosts << Engine::planForHost(m_topology, m_profile.hosts.first(), m_profile.packagePath, from, u"r1"_s);
+    const QString text = plan.toText();
+    QCOMPARE(text.startsWith(u"!!!!! "_s + r), !r.isEmpty());
+    QCOMPARE(text.trimmed().endsWith(r + u" !!!!!"_s), !r.isEmpty());
+    QCOMPARE(plan.toJson().value(u"runnable"_s).toBool(), r.isEmpty());
+    QCOMPARE(plan.toJson().value(u"refusal"_s).toString(), r);
 }
 
 QTEST_GUILESS_MAIN(tst_UpgradePlan)

@@ -17,6 +17,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QSet>
 #include <QTemporaryDir>
@@ -24,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <mutex>
 #include <thread>
 
@@ -158,6 +160,7 @@ private Q_SLOTS:
     void upAgainReportsTheRunningSandbox();
     void tutorialProcedureOnHost1ThroughSsh();
     void killAndFailStartFaults();
+    void stopSshdLeavesTheNodesRunning();
     void diskFullAndElectionStormFaults();
     void loseWriteFaultAcknowledgesAndStoresNothing();
     void brokenPackageFailsAtStartAndRollsBack();
@@ -563,6 +566,55 @@ void tst_SandboxCluster::killAndFailStartFaults()
     QVERIFY(m_launcher->fault(u"fail-start"_s, {u"node45"_s, u"--clear"_s}).ok());
     QTRY_VERIFY_WITH_TIMEOUT(startDataNodes({u"node45"_s}), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(callOn(host3.address, 8922, u"version"_s).ok(), 20000);
+}
+
+// An SSH fault is not a node fault: stopping a host's sshd refuses new connections, and the
+// host's controller, agent and data node (started through that sshd) keep running and answering.
+void tst_SandboxCluster::stopSshdLeavesTheNodesRunning()
+{
+    auto spec = m_launcher->loadSpec();
+    const SandboxHost &host2 = spec->hosts[1];
+    QMap<QString, qint64> pids;
+    QMap<QString, qint64> logSizes;
+    for (const SandboxNode &n : host2.nodes) {
+        const qint64 pid = m_launcher->nodePid(host2, n.alias);
+        QVERIFY2(pid > 0, qPrintable(n.alias));
+        pids.insert(n.alias, pid);
+        const QString log = m_launcher->clusterDemoDir(host2) + u"/log/"_s + (n.alias == host2.controllerAlias() ? u"controller"_s
+                                                                           : n.alias == host2.agentAlias()   ? u"agent"_s
+                                                                                                              : n.alias)
+                            + u".log"_s;
+        QVERIFY2(QFileInfo::exists(log), qPrintable(log));
+        logSizes.insert(log, QFileInfo(log).size());
+    }
+    QCOMPARE(pids.size(), 3);
+    QVERIFY(m_launcher->runOnHost(host2, u"true"_s).ok());
+
+    auto stopped = m_launcher->fault(u"stop-sshd"_s, {host2.address});
+    QVERIFY2(stopped.ok(), qPrintable(stopped ? QString() : stopped.error().toString()));
+    // SSH is gone (stop() returns once every process it signalled has ended) ...
+    auto refused = m_launcher->runOnHost(host2, u"true"_s, 15000);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().message.contains(u"refused"_s), qPrintable(refused.error().message));
+    // ... and every node of the host is the same process as before, answering.
+    for (auto it = pids.cbegin(); it != pids.cend(); ++it) {
+        QCOMPARE(m_launcher->nodePid(host2, it.key()), it.value());
+        QVERIFY2(::kill(pid_t(it.value()), 0) == 0, qPrintable(it.key()));
+    }
+    for (const SandboxNode &n : host2.nodes) {
+        auto v = callOn(host2.address, n.port, u"version"_s);
+        QVERIFY2(v.ok(), qPrintable(n.alias + u": "_s + (v ? QString() : v.error().toString())));
+        QCOMPARE(v->toString(), Old);
+    }
+    // No node was told to stop.
+    for (auto it = logSizes.cbegin(); it != logSizes.cend(); ++it) {
+        QFile f(it.key());
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray since = f.readAll().mid(it.value());
+        QVERIFY2(!since.contains("SIGTERM") && !since.contains("Shutting down"), since.constData());
+    }
+    QVERIFY(m_launcher->fault(u"start-sshd"_s, {host2.address}).ok());
+    QVERIFY(m_launcher->runOnHost(host2, u"true"_s).ok());
 }
 
 void tst_SandboxCluster::loseWriteFaultAcknowledgesAndStoresNothing()

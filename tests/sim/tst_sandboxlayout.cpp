@@ -198,7 +198,7 @@ void tst_SandboxLayout::layoutIsARealInstallTree()
 {
     for (int i = 1; i <= 3; ++i) {
         const QString server = m_dir + u"/host%1/server"_s.arg(i);
-        for (const QString &f : {u"dolphindb"_s, u"ddbsim.version"_s, u"dolphindb.lic"_s, u"dolphindb.cfg"_s,
+        for (const QString &f : {u"dolphindb"_s, u"ddbsim.version"_s, u"libDolphinDB.so"_s, u"dolphindb.lic"_s, u"dolphindb.cfg"_s,
                                  u"clusterDemo/config/controller.cfg"_s, u"clusterDemo/config/cluster.nodes"_s,
                                  u"clusterDemo/config/cluster.cfg"_s, u"clusterDemo/config/agent.cfg"_s,
                                  u"clusterDemo/startController.sh"_s, u"clusterDemo/startAgent.sh"_s,
@@ -210,6 +210,7 @@ void tst_SandboxLayout::layoutIsARealInstallTree()
         QVERIFY(QFileInfo(server + u"/dolphindb"_s).isExecutable());
         QCOMPARE(readAll(server + u"/dolphindb"_s), readAll(FakeNode));
         QCOMPARE(readAll(server + u"/ddbsim.version"_s), QByteArray("2.00.7.4 2022.12.08\n"));
+        QVERIFY(readAll(server + u"/libDolphinDB.so"_s).contains("DolphinDB Server 2.00.7.4 2022.12.08"));
     }
     const QByteArray nodes = readAll(m_dir + u"/host1/server/clusterDemo/config/cluster.nodes"_s);
     QCOMPARE(nodes, QByteArray("localSite,mode\n"
@@ -244,6 +245,9 @@ void tst_SandboxLayout::packagesHoldTheBinaryAndVersion()
     const QString path = m_dir + u"/packages/"_s + zip;
     QVERIFY(QFileInfo::exists(path));
     QCOMPARE(unzipMember(path, u"server/ddbsim.version"_s), version);
+    // The version where a real package carries it: inside the server library (its stand-in).
+    QVERIFY2(unzipMember(path, u"server/libDolphinDB.so"_s).contains(QByteArray("DolphinDB Server " + version.trimmed() + '\0')),
+             qPrintable(zip));
     QCOMPARE(unzipMember(path, u"server/dolphindb"_s), readAll(FakeNode));
     QCOMPARE(unzipMember(path, u"server/ddbsim.broken"_s).isEmpty(), !broken);
 }

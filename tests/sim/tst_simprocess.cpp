@@ -25,6 +25,8 @@ private Q_SLOTS:
     void aControllerStartsLogsItsPhasesAndStopsOnSigterm();
     void aMissingVersionFileStopsTheStart();
     void aBrokenPackageFailsWithItsErrorInTheLog();
+    void aServerLibraryOfAnotherVersionStopsTheStart();
+    void aSecondInstanceLeavesTheFirstItsPidFile();
     void unknownFlagsAreWarnedAbout();
 
 private:
@@ -131,6 +133,46 @@ void tst_SimProcess::aBrokenPackageFailsWithItsErrorInTheLog()
     QVERIFY(log().contains(u"<ERROR> : libDolphinDB.so: cannot open shared object file"_s));
     QVERIFY(!log().contains(u"Job scheduler initialization completed."_s));
     QVERIFY(!QFile::exists(m_demo + u"/data/solo.pid"_s));
+}
+
+void tst_SimProcess::aServerLibraryOfAnotherVersionStopsTheStart()
+{
+    // The packages' libDolphinDB.so stand-in carries the version; one of another version next
+    // to this executable does not load.
+    QVERIFY(writeFile(m_server + u"/libDolphinDB.so"_s, QByteArray("\x7f" "stand-in\0DolphinDB Server 2.00.7.4 2022.12.08\0", 47)));
+    startController();
+    QVERIFY(m_process.waitForFinished(5000));
+    QCOMPARE(m_process.exitCode(), 1);
+    QVERIFY2(log().contains(u"it is not version 2.00.8.12 2023.01.10 of this executable"_s), qPrintable(log()));
+    // The matching library starts.
+    QVERIFY(writeFile(m_server + u"/libDolphinDB.so"_s, QByteArray("\x7f" "stand-in\0DolphinDB Server 2.00.8.12 2023.01.10\0", 48)));
+    startController();
+    QTRY_VERIFY_WITH_TIMEOUT(log().contains(u"Job scheduler initialization completed."_s), 5000);
+}
+
+void tst_SimProcess::aSecondInstanceLeavesTheFirstItsPidFile()
+{
+    // A start asked twice (a retried startDataNode): the second cannot bind and exits; the
+    // running node keeps its pid file.
+    startController();
+    QTRY_VERIFY_WITH_TIMEOUT(log().contains(u"Job scheduler initialization completed."_s), 5000);
+    const QString pidFile = m_demo + u"/data/solo.pid"_s;
+    const auto pidInFile = [&] {
+        QFile f(pidFile);
+        return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed().toLongLong() : -1;
+    };
+    QCOMPARE(pidInFile(), m_process.processId());
+    QProcess second;
+    second.setProgram(m_process.program());
+    second.setArguments(m_process.arguments());
+    second.setWorkingDirectory(m_demo);
+    second.start();
+    QVERIFY(second.waitForFinished(5000));
+    QCOMPARE(second.exitCode(), 1);
+    QVERIFY2(log().contains(u"another instance of solo may be running"_s), qPrintable(log()));
+    QVERIFY2(log().contains(u"Failed to bind 127.0.40.9:8920"_s), qPrintable(log()));
+    QCOMPARE(pidInFile(), m_process.processId());
+    QCOMPARE(m_process.state(), QProcess::Running);
 }
 
 void tst_SimProcess::unknownFlagsAreWarnedAbout()

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // graystep-cli plan --profile P: the ordered plan with every command (a dry run; read-only).
+// A target that is not newer than the cluster (nothing to upgrade, a downgrade) is printed
+// loudly and exits 1: `run` refuses that plan.
 #include "cli/upgradecli.h"
 
 #include "engine/clusteraccess.h"
@@ -41,6 +43,11 @@ int runPlanCommand(CliContext &ctx)
         ctx.printJson(plan->toJson());
     } else {
         ctx.out << plan->toText();
+    }
+    if (!plan->refusal.isEmpty()) {
+        // Said on stderr too, so that a script reading only the plan still sees it.
+        ctx.printError(Core::Error(Core::ErrorCode::Failed, plan->refusal, u"plan"_s));
+        return ExitProblem;
     }
     return ExitOk;
 }

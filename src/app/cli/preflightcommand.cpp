@@ -70,18 +70,35 @@ int runPreflightCommand(CliContext &ctx)
     QString error;
     const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
     const QString timeout = takeOption(ctx.args, u"--timeout"_s, &error);
+    const QString downtimeJournal = takeOption(ctx.args, u"--downtime-journal"_s, &error);
     if (reportUsageProblem(ctx, error)) {
         return ExitUsage;
+    }
+    Engine::PreflightOptions o;
+    if (!timeout.isEmpty()) {
+        bool ok = false;
+        const int seconds = timeout.toInt(&ok);
+        if (!ok || seconds < 1 || seconds > 3600) {
+            ctx.printError(Core::Error(Core::ErrorCode::InvalidInput,
+                                       u"--timeout expects whole seconds from 1 to 3600, not '%1'"_s.arg(timeout), u"--timeout"_s));
+            return ExitUsage;
+        }
+        o.timeoutMs = seconds * 1000;
+    }
+    if (!downtimeJournal.isEmpty()) {
+        // How long a host was down in an earlier run (a rehearsal): dfsRecoveryWaitTime is judged against it.
+        Core::Result<Engine::DowntimeEstimate> d = Engine::hostDowntimeFromJournal(downtimeJournal);
+        if (!d) {
+            ctx.printError(d.error());
+            return ExitUsage;
+        }
+        o.hostDowntime = *d;
     }
     int rc = ExitOk;
     QString password;
     std::optional<Core::UpgradeProfile> profile = loadProfileOption(ctx, profilePath, &password, &rc);
     if (!profile) {
         return rc;
-    }
-    Engine::PreflightOptions o;
-    if (!timeout.isEmpty()) {
-        o.timeoutMs = timeout.toInt() * 1000;
     }
     const Engine::PreflightReport report =
         QtConcurrent::run([&] { return Engine::runPreflight(*profile, password, o); }).result();
@@ -97,8 +114,10 @@ int runPreflightCommand(CliContext &ctx)
 
 CliCommand preflightCommand()
 {
-    return {u"preflight"_s, u"preflight --profile P [--timeout S]"_s,
-            u"the pre-flight checklist (pass/warn/fail with evidence and fix); exit 1 if any item fails"_s,
+    return {u"preflight"_s, u"preflight --profile P [--timeout S] [--downtime-journal J]"_s,
+            u"the pre-flight checklist (pass/warn/fail with evidence and fix); exit 1 if any item fails. An item that "
+            "does not answer within --timeout (default 60 s) fails. dfsRecoveryWaitTime is judged against the longest "
+            "host downtime of journal J (an earlier run or rehearsal), else a documented default of 120 s"_s,
             runPreflightCommand};
 }
 

@@ -19,6 +19,7 @@
 #include <QTimer>
 #include <QWebSocket>
 
+#include <csignal>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -81,6 +82,16 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
     m_ctx.version = QString::fromUtf8(versionFile.readLine()).trimmed();
     if (m_ctx.version.isEmpty())
         return fail(u"The version file %1 is empty."_s.arg(versionFile.fileName()));
+    // The server library's stand-in carries the version as a real package's library does: an
+    // executable next to a library of another version does not start (as with the real server).
+    QFile library(serverDir + "/libDolphinDB.so"_L1);
+    if (library.exists()) {
+        if (!library.open(QIODevice::ReadOnly))
+            return fail(u"Failed to load the server library %1: %2"_s.arg(library.fileName(), library.errorString()));
+        if (!library.readAll().contains(m_ctx.version.toLatin1()))
+            return fail(u"Failed to load the server library %1: it is not version %2 of this executable."_s.arg(
+                library.fileName(), m_ctx.version));
+    }
     log.info(u"DolphinDB Server version %1 (emulated by ddbsim)"_s.arg(m_ctx.version));
 
     NodeMode mode;
@@ -167,9 +178,33 @@ bool SimNode::init(const QStringList &args, const QString &argv0)
                  .arg(m_ctx.cluster.size()));
 
     QDir().mkpath(m_ctx.nodeHome(m_ctx.self.alias));
-    m_pidFile = m_ctx.home + u'/' + m_ctx.self.alias + ".pid"_L1;
-    if (auto st = DurableFile::replace(m_pidFile, QByteArray::number(qint64(::getpid())) + '\n'); !st)
-        return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, st.error().message));
+    // The pid file names the running instance of this node. A second instance (a start asked
+    // twice) must not take it over: it fails to bind the port and exits, and would otherwise
+    // leave the running node without its pid file (`fault kill`, status read it).
+    const QString pidFile = m_ctx.home + u'/' + m_ctx.self.alias + ".pid"_L1;
+    bool ownerOk = false;
+    const qint64 owner = [&] {
+        QFile f(pidFile);
+        return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed().toLongLong(&ownerOk) : 0;
+    }();
+    // Alive: it exists and is not a zombie (a killed node whose parent did not reap it yet).
+    const auto alive = [](qint64 pid) {
+        QFile stat(u"/proc/%1/stat"_s.arg(pid));
+        if (::kill(pid_t(pid), 0) != 0 || !stat.open(QIODevice::ReadOnly))
+            return false;
+        const QByteArray text = stat.readAll();
+        const qsizetype close = text.lastIndexOf(')');
+        return close > 0 && close + 2 < text.size() && text.at(close + 2) != 'Z' && text.at(close + 2) != 'X';
+    };
+    if (ownerOk && owner > 1 && owner != ::getpid() && alive(owner)) {
+        log.warning(u"The pid file %1 names the running process %2: another instance of %3 may be running."_s.arg(pidFile)
+                        .arg(owner)
+                        .arg(m_ctx.self.alias));
+    } else {
+        m_pidFile = pidFile;
+        if (auto st = DurableFile::replace(m_pidFile, QByteArray::number(qint64(::getpid())) + '\n'); !st)
+            return fail(u"Failed to write the pid file %1: %2"_s.arg(m_pidFile, st.error().message));
+    }
 
     switch (mode) {
     case NodeMode::Controller:

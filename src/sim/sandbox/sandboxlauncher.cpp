@@ -386,6 +386,7 @@ Status SandboxLauncher::layOut(const SandboxSpec &spec, const QString &builtBina
                                   | QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
         QList<QPair<QString, QByteArray>> files{
             {server + u"/ddbsim.version"_s, (versionLine(spec.version) + u'\n').toUtf8()},
+            {server + u"/libDolphinDB.so"_s, serverLibraryStandIn(versionLine(spec.version))},
             {server + u"/dolphindb.lic"_s, sandboxLicenceText().toUtf8()},
             {server + u"/dolphindb.cfg"_s, "localSite=localhost:8848:local8848\nmode=single\nmaxMemSize=8\n"},
             {server + u"/dolphindb.dos"_s, "// startup script (empty)\n"},
@@ -1189,7 +1190,10 @@ Result<QJsonObject> SandboxLauncher::fault(const QString &kind, const QStringLis
             return Error(ErrorCode::InvalidInput, u"this sandbox runs without sshd (--no-ssh)"_s, kind);
         }
         SshdServer srv(sshdDir(*h), h->address, spec->sshPort);
-        Status s = kind == "stop-sshd"_L1 ? srv.stop() : srv.start();
+        // A host whose sshd stops: the listener and the open connections go, the nodes (started
+        // through SSH, so they carry its SSH_CONNECTION) stay up, as on a real host. Ending
+        // everything SSH started is `down`'s job, not an SSH fault's.
+        Status s = kind == "stop-sshd"_L1 ? srv.stop(5000, SshdServer::StopScope::ListenerAndConnections) : srv.start();
         if (!s) {
             return s.error();
         }

@@ -23,6 +23,16 @@ QString sandboxLicenceText()
            "expiration=2099.12.31\n"_s;
 }
 
+QByteArray serverLibraryStandIn(const QString &versionLine)
+{
+    QByteArray lib("\x7f" "GrayStep sandbox stand-in for libDolphinDB.so (the DolphinDB server library).\n"
+                   "The emulated node runs from server/dolphindb; it checks that this file carries its version.\n");
+    lib += QByteArray(16, '\0');
+    lib += "DolphinDB Server " + versionLine.toLatin1();
+    lib += QByteArray(16, '\0');
+    return lib;
+}
+
 Result<QString> sha256OfFile(const QString &path)
 {
     QFile f(path);
@@ -63,6 +73,12 @@ Status buildOne(const QString &directory, const QString &nodeBinary, const QStri
     QFile::setPermissions(server + u"/dolphindb"_s, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
                               | QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
     Status s = writeText(server + u"/ddbsim.version"_s, versionLine + u'\n');
+    if (s) {
+        QFile lib(server + u"/libDolphinDB.so"_s);
+        if (!lib.open(QIODevice::WriteOnly | QIODevice::Truncate) || lib.write(serverLibraryStandIn(versionLine)) < 0) {
+            s = Error(ErrorCode::Io, lib.errorString(), lib.fileName());
+        }
+    }
     if (s) {
         s = writeText(server + u"/dolphindb.dos"_s, u"// startup script (empty)\n"_s);
     }

@@ -9,7 +9,9 @@
 namespace GrayStep::Sim {
 
 // A package zip named like the vendor's (DolphinDB_Linux64_V<version>.zip). Its server/ holds
-// `dolphindb` (the ddbsim binary), `ddbsim.version` ("2.00.8.12 2023.01.10"), dolphindb.dos,
+// `dolphindb` (the ddbsim binary), `ddbsim.version` ("2.00.8.12 2023.01.10"), `libDolphinDB.so`
+// (a stand-in for the server library, carrying the version text where a real package carries it,
+// see engine/packageinspection.h; ddbsim refuses to start when it disagrees), dolphindb.dos,
 // a package dolphindb.cfg / dolphindb.lic and a clusterDemo/ template (which upgrade.sh must
 // NOT copy over an install). The broken package (DolphinDB_Linux64_V2.00.8.12_broken.zip)
 // also holds `ddbsim.broken`: its node logs that text as an error and exits 1 at start.
@@ -32,6 +34,10 @@ Core::Result<QList<SandboxPackage>> buildPackages(const QString &directory, cons
 
 // Hex SHA-256 of a file.
 Core::Result<QString> sha256OfFile(const QString &path);
+
+// The contents of the stand-in server/libDolphinDB.so for `versionLine` ("2.00.8.12 2023.01.10"):
+// not a shared library, but the version text inside a binary file, as the real library has it.
+QByteArray serverLibraryStandIn(const QString &versionLine);
 
 // The text of the sandbox's dolphindb.lic (no real licence: the emulator does not check it).
 QString sandboxLicenceText();

@@ -437,6 +437,19 @@ QList<qint64> SshdServer::connectionProcesses() const
     return out;
 }
 
+QList<qint64> SshdServer::connectionSshdProcesses() const
+{
+    // The per-connection sshd processes ("sshd: user [priv]", "sshd: user@notty"; OpenSSH 9.8+
+    // runs them as sshd-session): the descendants of the listener that are sshd themselves.
+    QList<qint64> out;
+    for (qint64 p : connectionProcesses()) {
+        if (readFile(u"/proc/%1/comm"_s.arg(p)).startsWith("sshd")) {
+            out << p;
+        }
+    }
+    return out;
+}
+
 QList<qint64> SshdServer::sessionPids() const
 {
     QList<qint64> out = connectionProcesses();
@@ -452,7 +465,7 @@ Status SshdServer::stop(int timeoutMs, StopScope scope)
 {
     QList<qint64> targets = listenerPids();
     if (scope == StopScope::ListenerAndConnections) {
-        targets += connectionProcesses();
+        targets += connectionSshdProcesses();
     } else if (scope == StopScope::Everything) {
         targets += sessionPids();
     }

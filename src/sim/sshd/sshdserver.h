@@ -62,7 +62,9 @@ public:
     Core::Status start(int timeoutMs = 10000);
     enum class StopScope {
         Listener,               // only the listening sshd; open sessions go on
-        ListenerAndConnections, // plus every per-connection sshd and what runs below it
+        ListenerAndConnections, // plus every per-connection sshd process: the connections drop,
+                                // but the commands they ran and whatever those started keep
+                                // running (a real host whose sshd stops: its nodes stay up)
         Everything,             // plus every process still carrying this server's SSH_CONNECTION,
                                 // detached ones included (e.g. emulated nodes started over SSH)
     };
@@ -117,6 +119,7 @@ private:
     Core::Status runTool(const QString &program, const QStringList &args, QByteArray *output = nullptr) const;
     QList<qint64> listenerPids() const;
     QList<qint64> connectionProcesses() const;
+    QList<qint64> connectionSshdProcesses() const;
     bool waitForBanner(int timeoutMs) const;
 
     QString m_directory;
