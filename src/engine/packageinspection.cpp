@@ -295,15 +295,18 @@ Result<PackageInfo> inspectPackage(const QString &zipPath)
             break;
         }
         if (found->size() > 1) {
-            info.problems << u"%1: %2 holds several version texts (%3); cannot tell which is the server's"_s.arg(
+            info.versionUnknown = u"%1: %2 holds several version texts (%3); cannot tell which is the server's"_s.arg(
                 name, source, found->join(u", "_s));
             break;
         }
     }
-    if (info.version.isEmpty() && info.problems.isEmpty()) {
-        info.problems << (looked.isEmpty() ? u"%1: no server library or executable to read the version from"_s.arg(name)
-                                           : u"%1: no version text (\"<number> <yyyy.mm.dd>\") in %2; the version is not "
-                                             "taken from the file name"_s.arg(name, looked.join(u" or "_s)));
+    // Where a real package keeps its version is inferred (above): not finding it is not proof
+    // of a wrong package, so it is said (and the pre-flight asks to confirm), not refused.
+    if (info.version.isEmpty() && info.versionUnknown.isEmpty() && info.problems.isEmpty()) {
+        info.versionUnknown = looked.isEmpty()
+                                  ? u"%1: no server library or executable to read the version from"_s.arg(name)
+                                  : u"%1: no version text (\"<number> <yyyy.mm.dd>\") in %2; the version is not taken "
+                                    "from the file name"_s.arg(name, looked.join(u" or "_s));
     }
     return info;
 }

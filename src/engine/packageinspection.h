@@ -79,6 +79,9 @@ struct PackageInfo
     QString versionSource;        // the entry it was read from, "server/libDolphinDB.so"
     QStringList pluginDirs;       // the directories under server/plugins/
     QStringList problems;         // what makes the package unusable whatever the target
+    // Why the version could not be read from inside (none or several texts found), when it
+    // could not: a warning to confirm, since where a real package keeps it is inferred.
+    QString versionUnknown;
 
     bool hasServerBinary() const { return !binaryEntry.isEmpty(); }
     // The problems, plus a version that is not the target's number ("2.00.8.12" or

@@ -497,7 +497,15 @@ QList<PreflightItem> packageItems(const Result<PackageInfo> &info, const QString
             versionProblems << p;
         }
     }
-    if (info->version.isEmpty() || !versionProblems.isEmpty()) {
+    if (info->version.isEmpty() && versionProblems.isEmpty()) {
+        PreflightItem unknown = make(u"package-version"_s, versionTitle, V::Warn,
+                                     info->versionUnknown.isEmpty() ? u"%1: no version found inside"_s.arg(name)
+                                                                    : info->versionUnknown,
+                                     u"confirm that %1 is the vendor's %2 server package (its version could not be read "
+                                     "from inside it)"_s.arg(name, targetVersion));
+        unknown.needsConfirmation = true;
+        out << unknown;
+    } else if (!versionProblems.isEmpty()) {
         out << make(u"package-version"_s, versionTitle, V::Fail,
                     versionProblems.isEmpty() ? u"%1: no version found inside"_s.arg(name) : versionProblems.join(u"; "_s),
                     info->version.isEmpty() ? u"use the vendor's server package; the version is not taken from the file name"_s

@@ -205,6 +205,11 @@ RunSummary UpgradeRunner::Work::run()
         }
         return end(RunEnd::Refused, e);
     };
+    // Every package this run would install, read from inside before any host is touched: a
+    // package for the wrong version, or no server in it, is found now, not after a stop.
+    if (Status packages = checkPackagesBeforeStop(m_profile, m_options.packageForHost); !packages) {
+        return end(RunEnd::Refused, packages.error());
+    }
     CompatibilityVerdict verdict;
     if (runRecord) {
         m_fromVersion = runRecord->data.value(u"fromVersion"_s).toString();

@@ -19,6 +19,7 @@
 #include "engine/hostgate.h"
 #include "engine/journal.h"
 #include "engine/livecheck.h"
+#include "engine/packageinspection.h"
 #include "engine/upgradeplan.h"
 #include "engine/writerlog.h"
 #include "engine/writerprobe.h"
@@ -565,24 +566,66 @@ public:
         }
     }
 
+    // Until every alias answers (fresh connections), the deadline, or the host shows that a node
+    // cannot come: fewer processes of its install run than nodes should (one exited at start,
+    // e.g. a full disk or a broken binary), twice in a row from 5 s on.
     Status waitNodesAnswer(const QString &host, const QStringList &aliases, int timeoutMs)
     {
         QElapsedTimer t;
         t.start();
-        for (const QString &a : aliases) {
-            for (;;) {
+        QSet<QString> answered;
+        qint64 nextProcessCheck = 5000;
+        int shortChecks = 0;
+        for (;;) {
+            QString waitingFor;
+            QString lastError;
+            for (const QString &a : aliases) {
+                if (answered.contains(a)) {
+                    continue;
+                }
                 m_cluster->close(a);
-                Result<QString> v = m_cluster->nodeVersion(a);
-                if (v) {
-                    break;
+                if (Result<QString> v = m_cluster->nodeVersion(a); v) {
+                    answered.insert(a);
+                } else if (waitingFor.isEmpty()) {
+                    waitingFor = a;
+                    lastError = v.error().message;
                 }
-                if (t.elapsed() > timeoutMs) {
-                    return stepError(host, u"start"_s, u"%1 does not answer after %2 s: %3"_s.arg(a).arg(timeoutMs / 1000).arg(v.error().message));
-                }
-                QThread::msleep(200);
             }
+            if (answered.size() == aliases.size()) {
+                return {};
+            }
+            if (t.elapsed() > timeoutMs) {
+                return stepError(host, u"start"_s,
+                                 u"%1 does not answer after %2 s: %3"_s.arg(waitingFor).arg(timeoutMs / 1000).arg(lastError));
+            }
+            if (m_abortRequested()) {
+                return Error(ErrorCode::Cancelled, u"aborted while waiting for %1 to answer"_s.arg(waitingFor));
+            }
+            if (t.elapsed() >= nextProcessCheck) {
+                nextProcessCheck = t.elapsed() + 2000;
+                // Nodes that should run: those waited for, and the host's others that answer.
+                int expected = int(aliases.size());
+                for (const QString &other : aliasesOn(host)) {
+                    expected += !aliases.contains(other) && m_cluster->nodeVersion(other) ? 1 : 0;
+                }
+                Ssh::ExecOptions o;
+                o.totalTimeoutMs = 15000;
+                Result<Ssh::ExecResult> ps = shell(host).exec(HostCommands::listServerProcesses(QDir::cleanPath(access(host).installDir)), o);
+                const int running = ps && ps->succeeded()
+                                        ? int(QString::fromUtf8(ps->stdoutData).split(u'\n', Qt::SkipEmptyParts).size())
+                                        : expected;
+                shortChecks = running < expected ? shortChecks + 1 : 0;
+                if (shortChecks >= 2) {
+                    return stepError(host, u"start"_s,
+                                     u"%1 does not answer (%2), and only %3 of the %4 node processes that should run on "
+                                     "the host do: it exited at start. Its log is under %5/clusterDemo/log%6"_s.arg(waitingFor, lastError)
+                                         .arg(running)
+                                         .arg(expected)
+                                         .arg(QDir::cleanPath(access(host).installDir), diskHint(host)));
+                }
+            }
+            QThread::msleep(200);
         }
-        return {};
     }
 
     QStringList aliasesOn(const QString &host, std::optional<Core::NodeMode> mode = std::nullopt) const

@@ -136,25 +136,30 @@ void tst_PackageInspection::packages_data()
     QTest::addColumn<QString>("source");
     QTest::addColumn<bool>("binary");
     QTest::addColumn<QString>("problemFor2_00_8_12");   // a text the problems must contain; empty: none
+    QTest::addColumn<QString>("unknown");   // a text versionUnknown must contain; empty: the version was read
 
     QTest::newRow("a good package") << u"DolphinDB_Linux64_V2.00.8.12.zip"_s
                                     << QStringList{u"bin:"_s, u"lib:2.00.8.12 2023.01.10"_s} << u"2.00.8.12"_s
-                                    << u"server/libDolphinDB.so"_s << true << QString();
+                                    << u"server/libDolphinDB.so"_s << true << QString() << QString();
     QTest::newRow("a 2.00.7.4 package renamed to 2.00.8.12 is still 2.00.7.4")
         << u"DolphinDB_Linux64_V2.00.8.12.zip"_s << QStringList{u"bin:"_s, u"lib:2.00.7.4 2022.12.08"_s} << u"2.00.7.4"_s
-        << u"server/libDolphinDB.so"_s << true << u"holds version 2.00.7.4 (2.00.7.4 2022.12.08 in server/libDolphinDB.so)"_s;
-    QTest::newRow("a package with no version text inside fails whatever its name")
+        << u"server/libDolphinDB.so"_s << true << u"holds version 2.00.7.4 (2.00.7.4 2022.12.08 in server/libDolphinDB.so)"_s
+        << QString();
+    // Not a refusal (where a real package keeps its version is inferred): the pre-flight asks to
+    // confirm; never read from the name.
+    QTest::newRow("a package with no version text inside is unknown whatever its name")
         << u"DolphinDB_Linux64_V2.00.8.12.zip"_s << QStringList{u"bin:"_s, u"lib:"_s} << QString() << QString() << true
-        << u"no version text"_s;
+        << QString() << u"no version text"_s;
     QTest::newRow("without a library, the executable carries the version")
         << u"server.zip"_s << QStringList{u"bin:2.00.8.12 2023.01.10"_s} << u"2.00.8.12"_s << u"server/dolphindb"_s << true
-        << QString();
+        << QString() << QString();
     QTest::newRow("a library with two versions is not guessed")
         << u"x.zip"_s << QStringList{u"bin:"_s, u"lib:2.00.7.4 2022.12.08 and 2.00.8.12 2023.01.10"_s} << QString()
-        << QString() << true << u"several version texts"_s;
+        << QString() << true << QString() << u"several version texts"_s;
     QTest::newRow("no server/dolphindb") << u"DolphinDB_Linux64_V2.00.8.12.zip"_s
                                          << QStringList{u"lib:2.00.8.12 2023.01.10"_s} << u"2.00.8.12"_s
-                                         << u"server/libDolphinDB.so"_s << false << u"holds no server/dolphindb"_s;
+                                         << u"server/libDolphinDB.so"_s << false << u"holds no server/dolphindb"_s
+                                         << QString();
 }
 
 void tst_PackageInspection::packages()
@@ -165,6 +170,7 @@ void tst_PackageInspection::packages()
     QFETCH(QString, source);
     QFETCH(bool, binary);
     QFETCH(QString, problemFor2_00_8_12);
+    QFETCH(QString, unknown);
     QMap<QString, QByteArray> files{{u"server/dolphindb.cfg"_s, "mode=single\n"},
                                     {u"server/plugins/mysql/PluginMySQL.txt"_s, "mysql,libPluginMySQL.so,2.00.8\n"}};
     for (const QString &e : entries) {
@@ -186,6 +192,8 @@ void tst_PackageInspection::packages()
     QCOMPARE(info->sha256.size(), 64);
     QCOMPARE(info->pluginDirs, QStringList{u"mysql"_s});
     QVERIFY(info->unpackedBytes > 0);
+    QVERIFY2(unknown.isEmpty() ? info->versionUnknown.isEmpty() : info->versionUnknown.contains(unknown),
+             qPrintable(info->versionUnknown));
     const QStringList problems = info->problemsFor(u"2.00.8.12 2023.01.10"_s);
     if (problemFor2_00_8_12.isEmpty()) {
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u"; "_s)));

@@ -381,6 +381,17 @@ void tst_SandboxCluster::statusShowsEveryNode()
         QVERIFY(n.value(u"pid"_s).toInteger() > 0);
         QCOMPARE(n.value(u"version"_s).toString(), Old);
     }
+    // A removed pid file is no proof that a node is down: status looks at the node itself.
+    const QString pidFile = m_dir + u"/host1/server/clusterDemo/data/node43.pid"_s;
+    QVERIFY(QFile::rename(pidFile, pidFile + u".moved"_s));
+    const CliRun without = runSandbox({u"status"_s, u"--dir"_s, m_dir, u"--json"_s}, 30000);
+    QVERIFY(QFile::rename(pidFile + u".moved"_s, pidFile));
+    QCOMPARE(without.json.value(u"nodesUp"_s).toInt(), 9);
+    for (const QJsonValue &v : without.json.value(u"nodes"_s).toArray()) {
+        const QJsonObject n = v.toObject();
+        QCOMPARE(n.value(u"state"_s).toString(), u"up"_s);
+        QCOMPARE(n.value(u"pidFile"_s).toString(), n.value(u"alias"_s).toString() == u"node43"_s ? u"missing"_s : QString());
+    }
 }
 
 void tst_SandboxCluster::upAgainReportsTheRunningSandbox()

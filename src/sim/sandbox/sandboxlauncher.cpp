@@ -1016,14 +1016,20 @@ Result<QJsonObject> SandboxLauncher::status()
                                  {u"disk"_s, SandboxDisk::isMountPoint(hostDir(h)) ? u"tmpfs"_s : u"real"_s},
                                  {u"freeBytes"_s, SandboxDisk::freeBytes(hostDir(h))}});
         for (const SandboxNode &n : h.nodes) {
+            // Up means running: its pid file names a live process, or (a pid file that someone
+            // removed is no proof of anything) the node answers on its port.
             const qint64 pid = nodePid(h, n.alias);
+            SandboxClient c(1500);
+            const bool answers = bool(c.open(h.address, n.port));
             QJsonObject row{{u"host"_s, h.address}, {u"alias"_s, n.alias}, {u"mode"_s, n.mode},
-                            {u"port"_s, int(n.port)}, {u"state"_s, pid > 0 ? u"up"_s : u"down"_s},
+                            {u"port"_s, int(n.port)}, {u"state"_s, pid > 0 || answers ? u"up"_s : u"down"_s},
                             {u"pid"_s, pid > 0 ? QJsonValue(pid) : QJsonValue()}};
-            if (pid > 0) {
+            if (pid <= 0 && answers) {
+                row[u"pidFile"_s] = u"missing"_s;
+            }
+            if (pid > 0 || answers) {
                 ++upCount;
-                SandboxClient c(1500);
-                if (c.open(h.address, n.port)) {
+                if (answers) {
                     if (auto v = c.call(u"version"_s)) {
                         row[u"version"_s] = v->toString();
                     }
