@@ -106,13 +106,11 @@ void UpgradeRunner::Work::journalClusterLock()
                              {u"takenOver"_s, QJsonArray::fromStringList(m_lockTaken.takenOver)}});
 }
 
-RunSummary UpgradeRunner::Work::run()
+Status UpgradeRunner::Work::openJournalAndCluster()
 {
-    m_wall.start();
-    const auto fail = [&](const Error &e) { return end(RunEnd::Failed, withWayOut(e)); };
     Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
     if (!j) {
-        return end(RunEnd::Refused, j.error());
+        return j.error();
     }
     m_journal = std::move(*j);
     if (!q->m_password.isEmpty()) {
@@ -123,9 +121,32 @@ RunSummary UpgradeRunner::Work::run()
     }
     Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
     if (!c) {
-        return end(RunEnd::Refused, c.error());
+        return c.error();
     }
     m_cluster = std::move(*c);
+    return {};
+}
+
+// Every host first: a refused host key stops the work before any command.
+Status UpgradeRunner::Work::connectAllHosts()
+{
+    for (const HostAccess &h : m_profile.hosts) {
+        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
+        if (Status st = s->connect(); !st) {
+            return Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message));
+        }
+        m_shells.insert(h.address, s);
+    }
+    return {};
+}
+
+RunSummary UpgradeRunner::Work::run()
+{
+    m_wall.start();
+    const auto fail = [&](const Error &e) { return end(RunEnd::Failed, withWayOut(e)); };
+    if (Status opened = openJournalAndCluster(); !opened) {
+        return end(RunEnd::Refused, opened.error());
+    }
 
     // The run record: new run, or the one being resumed.
     const QList<JournalRecord> existing = m_journal->records();
@@ -151,13 +172,8 @@ RunSummary UpgradeRunner::Work::run()
                                           m_options.journalPath));
     }
 
-    // Connect to every host first: a refused host key stops the run before any command.
-    for (const HostAccess &h : m_profile.hosts) {
-        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
-        if (Status st = s->connect(); !st) {
-            return fail(Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message)));
-        }
-        m_shells.insert(h.address, s);
+    if (Status connected = connectAllHosts(); !connected) {
+        return fail(connected.error());
     }
 
     if (runRecord && finishedOk) {

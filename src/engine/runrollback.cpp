@@ -70,22 +70,9 @@ RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
     m_options.resume = true;
     m_options.command = u"rollback"_s;
     const auto refuse = [&](const Error &e) { return end(RunEnd::Refused, e); };
-    Result<std::unique_ptr<Journal>> j = Journal::open(m_options.journalPath);
-    if (!j) {
-        return refuse(j.error());
+    if (Status opened = openJournalAndCluster(); !opened) {
+        return refuse(opened.error());
     }
-    m_journal = std::move(*j);
-    if (!q->m_password.isEmpty()) {
-        m_journal->addSecret(q->m_password);
-    }
-    if (!m_journal->notice().isEmpty()) {
-        message(m_journal->notice());
-    }
-    Result<std::unique_ptr<ClusterAccess>> c = ClusterAccess::create(m_profile, q->m_password);
-    if (!c) {
-        return refuse(c.error());
-    }
-    m_cluster = std::move(*c);
     for (const JournalRecord &r : m_journal->records()) {
         if (r.kind == u"run"_s) {
             m_runId = r.data.value(u"runId"_s).toString();
@@ -104,12 +91,8 @@ RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
         return refuse(Error(ErrorCode::InvalidInput, u"host %1 is not in the cluster (its hosts: %2)"_s.arg(host, hosts.join(u", "_s))));
     }
     // Every host: the cluster lock is on all of them.
-    for (const HostAccess &h : m_profile.hosts) {
-        std::shared_ptr<Ssh::RemoteShell> s(makeHostShell(h).release());
-        if (Status st = s->connect(); !st) {
-            return end(RunEnd::Failed, Error(st.error().code, u"host %1: %2 (no command was sent)"_s.arg(h.address, st.error().message)));
-        }
-        m_shells.insert(h.address, s);
+    if (Status connected = connectAllHosts(); !connected) {
+        return end(RunEnd::Failed, connected.error());
     }
     if (Status locked = takeClusterLock(); !locked) {
         return end(locked.error().code == ErrorCode::Busy ? RunEnd::Refused : RunEnd::Failed, locked.error());

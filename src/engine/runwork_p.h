@@ -87,6 +87,8 @@ public:
     RunSummary end(RunEnd how, const Error &e, const QString &finishedText = {});
     Error withWayOut(Error e) const;
     QStringList checkLive(const QString &version, const QSet<QString> &hosts = {}, bool chunksComplete = true);
+    Status openJournalAndCluster();
+    Status connectAllHosts();
     Status takeClusterLock();
     void journalClusterLock();
 

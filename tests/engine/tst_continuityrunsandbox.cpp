@@ -12,6 +12,7 @@
 #include "dolphindb/scripts.h"
 #include "engine/ddbwritertransport.h"
 #include "engine/writerlog.h"
+#include "support/clitool.h"
 #include "support/testdata.h"
 
 #include <QDateTime>
@@ -30,83 +31,15 @@ using namespace Qt::Literals::StringLiterals;
 using namespace GrayStep;
 using namespace GrayStep::DolphinDb;
 using GrayStep::Test::binDir;
+using GrayStep::Test::Cli;
+using GrayStep::Test::runTool;
+using GrayStep::Test::runWatching;
 
 namespace {
 
 const QString BASE = u"127.0.62.1"_s;
 constexpr qint64 OLD_ROWS = 40;
 
-struct Cli
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QList<QJsonObject> events() const
-    {
-        QList<QJsonObject> list;
-        for (const QByteArray &line : out.split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (!o.isEmpty()) {
-                list << o;
-            }
-        }
-        return list;
-    }
-};
-
-Cli runTool(const QString &tool, const QStringList &args, int timeoutMs = 600000)
-{
-    QProcess p;
-    p.start(binDir() + u'/' + tool, args);
-    Cli c;
-    if (!p.waitForStarted(10000)) {
-        return c;
-    }
-    p.closeWriteChannel();
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    c.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + 9;
-    c.out = p.readAllStandardOutput();
-    c.err = p.readAllStandardError();
-    return c;
-}
-
-// graystep-cli with --json, calling onEvent with each event as it comes (to act mid-run).
-Cli runWatching(const QStringList &args, const std::function<void(const QJsonObject &)> &onEvent,
-                int timeoutMs = 600000)
-{
-    QProcess p;
-    p.start(binDir() + u"/graystep-cli"_s, args);
-    p.closeWriteChannel();
-    Cli c;
-    QByteArray pending;
-    QElapsedTimer t;
-    t.start();
-    const auto take = [&] {
-        pending += p.readAllStandardOutput();
-        for (qsizetype nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-            const QByteArray line = pending.left(nl);
-            pending.remove(0, nl + 1);
-            c.out += line + '\n';
-            onEvent(QJsonDocument::fromJson(line).object());
-        }
-    };
-    while (p.state() != QProcess::NotRunning && t.elapsed() < timeoutMs) {
-        p.waitForReadyRead(100);
-        take();
-    }
-    if (!p.waitForFinished(10000)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    take();
-    c.out += pending;
-    c.err = p.readAllStandardError();
-    c.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + 9;
-    return c;
-}
 
 // The (id, name) of every row of dfs://stock/stock, read from a data node.
 Core::Result<std::multiset<std::pair<qint64, QString>>> tableRows(const QString &host)
@@ -158,13 +91,13 @@ void tst_ContinuityRunSandbox::init()
     m_tmp = std::make_unique<QTemporaryDir>();
     m_dir = m_tmp->filePath(u"sbx"_s);
     const Cli up = runTool(u"graystep-sandbox"_s, {u"up"_s, u"--dir"_s, m_dir, u"--base-address"_s, BASE, u"--fast"_s},
-                           120000);
+                           QProcessEnvironment::systemEnvironment(), 120000);
     QVERIFY2(up.exitCode == 0, up.err.right(2000).constData());
 }
 
 void tst_ContinuityRunSandbox::cleanup()
 {
-    runTool(u"graystep-sandbox"_s, {u"down"_s, u"--dir"_s, m_dir}, 60000);
+    runTool(u"graystep-sandbox"_s, {u"down"_s, u"--dir"_s, m_dir}, QProcessEnvironment::systemEnvironment(), 60000);
     m_tmp.reset();
 }
 
@@ -203,7 +136,7 @@ void tst_ContinuityRunSandbox::olderRowsWithTheSameIdsDoNotHideALostWrite()
     QByteArray faultError;
     const Cli run = runWatching({u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--journal"_s, journal(),
                                  u"--writer-rate"_s, u"10"_s},
-                                [&](const QJsonObject &e) {
+                                [&](const QJsonObject &e, qint64) {
                                     if (!faulted && e.value(u"event"_s).toString() == u"step-finished"_s
                                         && e.value(u"host"_s).toString() == order[0]
                                         && e.value(u"step"_s).toString() == u"stop"_s) {

@@ -107,41 +107,17 @@ bool tst_LiveClaimsSandbox::up()
 
 QMap<QString, QString> tst_LiveClaimsSandbox::versions()
 {
-    QMap<QString, QString> v;
-    const Cli c = sandbox({u"status"_s, u"--json"_s});
-    for (const QJsonValue &n : QJsonDocument::fromJson(c.out).object().value(u"nodes"_s).toArray()) {
-        const QJsonObject o = n.toObject();
-        v.insert(o.value(u"alias"_s).toString(),
-                 o.value(u"state"_s).toString() == u"up"_s ? o.value(u"version"_s).toString() : QString());
-    }
-    return v;
+    return GrayStep::Test::sandboxVersions(m_dir);
 }
 
 QStringList tst_LiveClaimsSandbox::planOrder()
 {
-    const Cli c = runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, profile(), u"--json"_s});
-    QStringList order;
-    for (const QJsonValue &h : c.last().value(u"hosts"_s).toArray()) {
-        order << h.toObject().value(u"address"_s).toString();
-    }
-    return order;
+    return GrayStep::Test::planOrder(profile());
 }
 
 QMap<QString, int> tst_LiveClaimsSandbox::executions()
 {
-    QMap<QString, int> count;
-    for (int i = 1; i <= 3; ++i) {
-        QFile f(m_dir + u"/host%1/.graystep/executions.log"_s.arg(i));
-        if (!f.open(QIODevice::ReadOnly)) {
-            continue;
-        }
-        for (const QByteArray &line : f.readAll().split('\n')) {
-            if (!line.trimmed().isEmpty()) {
-                count[QString::fromUtf8(line.split(' ').value(0))] += 1;
-            }
-        }
-    }
-    return count;
+    return GrayStep::Test::sandboxExecutions(m_dir);
 }
 
 // A journal that says "finished", on a cluster laid out anew (every node on 2.00.7.4, new

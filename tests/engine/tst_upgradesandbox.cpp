@@ -149,23 +149,12 @@ QJsonObject tst_UpgradeSandbox::status()
 
 QMap<QString, QString> tst_UpgradeSandbox::versions()
 {
-    QMap<QString, QString> v;
-    for (const QJsonValue &n : status().value(u"nodes"_s).toArray()) {
-        const QJsonObject o = n.toObject();
-        v.insert(o.value(u"alias"_s).toString(),
-                 o.value(u"state"_s).toString() == u"up"_s ? o.value(u"version"_s).toString() : QString());
-    }
-    return v;
+    return GrayStep::Test::sandboxVersions(m_dir);
 }
 
 QStringList tst_UpgradeSandbox::planOrder()
 {
-    const Cli c = runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, profile(), u"--json"_s});
-    QStringList order;
-    for (const QJsonValue &h : c.last().value(u"hosts"_s).toArray()) {
-        order << h.toObject().value(u"address"_s).toString();
-    }
-    return order;
+    return GrayStep::Test::planOrder(profile());
 }
 
 QString tst_UpgradeSandbox::hostDir(const QString &address) const
@@ -175,19 +164,7 @@ QString tst_UpgradeSandbox::hostDir(const QString &address) const
 
 QMap<QString, int> tst_UpgradeSandbox::executions()
 {
-    QMap<QString, int> count;
-    for (int i = 1; i <= 3; ++i) {
-        QFile f(m_dir + u"/host%1/.graystep/executions.log"_s.arg(i));
-        if (!f.open(QIODevice::ReadOnly)) {
-            continue;
-        }
-        for (const QByteArray &line : f.readAll().split('\n')) {
-            if (!line.trimmed().isEmpty()) {
-                count[QString::fromUtf8(line.split(' ').value(0))] += 1;
-            }
-        }
-    }
-    return count;
+    return GrayStep::Test::sandboxExecutions(m_dir);
 }
 
 void tst_UpgradeSandbox::planChangesNothing()

@@ -4,6 +4,8 @@
 #include "support/testdata.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 
@@ -22,7 +24,10 @@ QList<QJsonObject> Cli::events(const QString &kind, const QString &step) const
     QList<QJsonObject> found;
     for (const QByteArray &line : out.split('\n')) {
         const QJsonObject e = QJsonDocument::fromJson(line).object();
-        if (e.value(u"event"_s).toString() == kind && (step.isEmpty() || e.value(u"step"_s).toString() == step)) {
+        if (e.isEmpty()) {
+            continue;
+        }
+        if (kind.isEmpty() || (e.value(u"event"_s).toString() == kind && (step.isEmpty() || e.value(u"step"_s).toString() == step))) {
             found.append(e);
         }
     }
@@ -82,6 +87,45 @@ Cli runWatching(const QStringList &args, const std::function<void(const QJsonObj
     c.err = p.readAllStandardError();
     c.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 128 + 9;
     return c;
+}
+
+QMap<QString, QString> sandboxVersions(const QString &dir)
+{
+    QMap<QString, QString> v;
+    const Cli c = runTool(u"graystep-sandbox"_s, {u"status"_s, u"--dir"_s, dir, u"--json"_s});
+    for (const QJsonValue &n : QJsonDocument::fromJson(c.out).object().value(u"nodes"_s).toArray()) {
+        const QJsonObject o = n.toObject();
+        v.insert(o.value(u"alias"_s).toString(),
+                 o.value(u"state"_s).toString() == u"up"_s ? o.value(u"version"_s).toString() : QString());
+    }
+    return v;
+}
+
+QMap<QString, int> sandboxExecutions(const QString &dir, int hosts)
+{
+    QMap<QString, int> count;
+    for (int i = 1; i <= hosts; ++i) {
+        QFile f(dir + u"/host%1/.graystep/executions.log"_s.arg(i));
+        if (!f.open(QIODevice::ReadOnly)) {
+            continue;
+        }
+        for (const QByteArray &line : f.readAll().split('\n')) {
+            if (!line.trimmed().isEmpty()) {
+                count[QString::fromUtf8(line.split(' ').value(0))] += 1;
+            }
+        }
+    }
+    return count;
+}
+
+QStringList planOrder(const QString &profile)
+{
+    const Cli c = runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, profile, u"--json"_s});
+    QStringList order;
+    for (const QJsonValue &h : c.last().value(u"hosts"_s).toArray()) {
+        order << h.toObject().value(u"address"_s).toString();
+    }
+    return order;
 }
 
 } // namespace GrayStep::Test
