@@ -42,11 +42,9 @@ Status UpgradeRunner::Work::checkStageDisk()
             needs.packageBytes = QFileInfo(packageFor(host)).size();
             needs.unpackedBytes = unpackedFor.value(packageFor(host));
             needs.metadataDirs = in.metadataDirs;
-            // The script measureStageDisk builds is announced as it is run.
-            const std::unique_ptr<Ssh::RemoteShell> observed = observedShell(&shell(host), [&](const QString &script) {
-                announce(host, disk, StepCommand{StepCommand::Kind::Shell, {}, script, {}});
-            });
-            Result<QList<DiskArea>> areas = measureStageDisk(*observed, in.installDir, in.stateDir, needs);
+            // measureStageDisk runs StepCommands::diskCheck's script (stageDiskScript) for these.
+            announce(host, disk, StepCommands::diskCheck(in));
+            Result<QList<DiskArea>> areas = measureStageDisk(shell(host), in.installDir, in.stateDir, needs);
             if (!areas) {
                 return stepError(host, disk, areas.error().message);
             }

@@ -22,64 +22,6 @@ const QString LEADER = u"<leader>"_s;
 const QString CONTROLLERS = u"<controllers>"_s;
 const QString ANY_DATA_NODE = u"<a data node>"_s;
 
-// A RemoteShell decorator: every command is shown to `onExec`, then run by `inner` (if any).
-class ObservedShell final : public Ssh::RemoteShell
-{
-public:
-    ObservedShell(Ssh::RemoteShell *inner, std::function<void(const QString &)> onExec)
-        : m_inner(inner)
-        , m_onExec(std::move(onExec))
-    {}
-
-    QString describe() const override { return m_inner ? m_inner->describe() : u"(not run)"_s; }
-    Status connect() override { return m_inner ? m_inner->connect() : notRun(); }
-    void disconnect() override
-    {
-        if (m_inner) {
-            m_inner->disconnect();
-        }
-    }
-    bool isConnected() const override { return m_inner && m_inner->isConnected(); }
-    Result<Ssh::ExecResult> exec(const QString &command, const Ssh::ExecOptions &options) override
-    {
-        if (m_onExec) {
-            m_onExec(command);
-        }
-        if (!m_inner) {
-            return notRun();
-        }
-        return m_inner->exec(command, options);
-    }
-    Result<Ssh::UploadResult> upload(const QString &localPath, const QString &remotePath,
-                                     const Ssh::UploadOptions &options) override
-    {
-        if (!m_inner) {
-            return notRun();
-        }
-        return m_inner->upload(localPath, remotePath, options);
-    }
-    Result<QByteArray> download(const QString &remotePath, qint64 maxBytes) override
-    {
-        if (!m_inner) {
-            return notRun();
-        }
-        return m_inner->download(remotePath, maxBytes);
-    }
-    Result<Ssh::FreeSpace> freeSpace(const QString &remoteDir) override
-    {
-        if (!m_inner) {
-            return notRun();
-        }
-        return m_inner->freeSpace(remoteDir);
-    }
-
-private:
-    static Error notRun() { return Error(ErrorCode::Cancelled, u"not run: the commands are only listed"_s); }
-
-    Ssh::RemoteShell *m_inner = nullptr;
-    std::function<void(const QString &)> m_onExec;
-};
-
 void appendOnce(QList<StepCommand> &list, const StepCommand &c)
 {
     if (!list.contains(c)) {
@@ -281,12 +223,7 @@ StepCommand ddb(const QString &target, const QString &script)
 
 StepCommand diskCheck(const HostStepInput &in)
 {
-    QString script;
-    const std::unique_ptr<Ssh::RemoteShell> dry = observedShell(nullptr, [&script](const QString &c) { script = c; });
-    StageDiskNeeds needs;
-    needs.metadataDirs = in.metadataDirs;
-    (void)measureStageDisk(*dry, in.installDir, in.stateDir, needs);
-    return {StepCommand::Kind::Shell, {}, script, {}};
+    return {StepCommand::Kind::Shell, {}, stageDiskScript(in.installDir, in.stateDir, in.metadataDirs), {}};
 }
 
 StepCommand stagedSha256(const HostStepInput &in)
@@ -425,11 +362,6 @@ QList<StepCommand> stepCommands(StepId id, const HostStepInput &in)
         return out;
     }
     return out;
-}
-
-std::unique_ptr<Ssh::RemoteShell> observedShell(Ssh::RemoteShell *inner, std::function<void(const QString &)> onExec)
-{
-    return std::make_unique<ObservedShell>(inner, std::move(onExec));
 }
 
 } // namespace GrayStep::Engine

@@ -4,15 +4,12 @@
 #include "core/clustertopology.h"
 #include "core/upgradeprofile.h"
 #include "engine/hostcommands.h"
-#include "ssh/remoteshell.h"
 
 #include <QList>
 #include <QMap>
 #include <QString>
 #include <QStringList>
 
-#include <functional>
-#include <memory>
 #include <optional>
 
 // The one typed list of the upgrade's steps: what the plan shows and what the runner runs.
@@ -134,7 +131,7 @@ QList<StepCommand> stepCommands(StepId id, const HostStepInput &in);
 // The single commands, for the runner (stepCommands() is made of these).
 namespace StepCommands {
 StepCommand ddb(const QString &target, const QString &script);
-// Disk: the one read-only command measureStageDisk() runs.
+// Disk: the one read-only command measureStageDisk() runs (stageDiskScript()).
 StepCommand diskCheck(const HostStepInput &in);
 // Stage.
 StepCommand stagedSha256(const HostStepInput &in);
@@ -160,10 +157,5 @@ StepCommand startThroughLeader(const QStringList &dataNodes);
 // Rollback.
 StepCommand restore(const HostStepInput &in);
 } // namespace StepCommands
-
-// A shell that calls `onExec` with each command before handing it to `inner`. Without `inner`
-// nothing runs and every call fails: that is how the plan reads the script measureStageDisk()
-// would run, and the runner announces the one it runs.
-std::unique_ptr<Ssh::RemoteShell> observedShell(Ssh::RemoteShell *inner, std::function<void(const QString &)> onExec);
 
 } // namespace GrayStep::Engine

@@ -2,6 +2,7 @@
 // The plan's pure parts: host order (leader last), the backup items of a host (its own
 // nodes only, the right labels — not the tutorial's swapped ones), the per-host steps; and the
 // step list they come from (upgradesteps.h): journal ids, order, commands.
+#include "engine/hostchecks.h"
 #include "engine/upgradeplan.h"
 #include "engine/upgradesteps.h"
 
@@ -317,6 +318,7 @@ void tst_UpgradePlan::planShowsTheStepListsCommands()
     // The disk check is the script measureStageDisk runs: free space where the install and the
     // state directory live, the metadata's size.
     const QString disk = p.steps[0].commandTexts().value(0);
+    QCOMPARE(disk, Engine::stageDiskScript(in.installDir, in.stateDir, in.metadataDirs));
     QVERIFY2(disk.contains(u"df -Pk"_s) && disk.contains(u"'/home/zjchen/HA/server'"_s)
                  && disk.contains(u"'/home/zjchen/HA/.graystep'"_s) && disk.contains(u"CHUNK_METADATA"_s),
              qPrintable(disk));
