@@ -238,8 +238,8 @@ QString UpgradePlan::toText() const
         for (const StepCommand &c : s.commands) {
             QStringList lines = c.display().split(u'\n', Qt::SkipEmptyParts);
             if (c.kind == StepCommand::Kind::Shell) {
-                t += u"    %1. shell%2:\n"_s.arg(n++).arg(c.detached.isEmpty() ? QString()
-                                                                                : u", detached as "_s + h.detachedId(c));
+                const QString how = c.detached.isEmpty() ? QString() : u", detached as "_s + h.detachedId(c);
+                t += u"    %1. shell%2:\n"_s.arg(n++).arg(how);
             } else {
                 t += u"    %1. "_s.arg(n++) + lines.takeFirst() + u'\n';
             }

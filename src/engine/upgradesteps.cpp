@@ -72,38 +72,84 @@ StepCommand continuityRead(const HostStepInput &in)
 const QList<StepInfo> &allSteps()
 {
     static const QList<StepInfo> steps{
-        {StepId::Disk, u"disk"_s, u"Check the free disk space for the package, the unpacked package, the backup and the kept binaries"_s,
-         false, StepPhase::Prepare},
-        {StepId::Stage, u"stage"_s,
-         u"Stage the package (upload, SHA-256 on the host), keep the old binaries and unpack the package"_s, true,
-         StepPhase::Prepare},
-        {StepId::Gate, u"gate"_s,
-         u"Gate: chunks COMPLETE, leader present, every node up, no chunk loses its last live replica, no recovery "
-         "task, writer healthy; read the metadata paths"_s,
-         false, StepPhase::Host},
-        {StepId::Stop, u"stop"_s, u"Stop data nodes through the leader, then agent and controller"_s, true, StepPhase::Host},
-        {StepId::VerifyStopped, u"verify-stopped"_s, u"Verify no process of this install is left and the node ports are closed"_s,
-         false, StepPhase::Host},
-        {StepId::Backup, u"backup"_s, u"Back up this host's own metadata, write and verify the manifest"_s, true,
-         StepPhase::Host},
-        {StepId::Install, u"install"_s, u"Install the unpacked package over the install (old binaries kept)"_s, true,
-         StepPhase::Host},
-        {StepId::Start, u"start"_s, u"Start controller and agent, then the data nodes through the leader"_s, true,
-         StepPhase::Host},
-        {StepId::VerifyVersion, u"verify-version"_s, u"Verify every node on the host reports the target version"_s, false,
-         StepPhase::Host},
-        {StepId::Recovery, u"recovery"_s, u"Wait for every chunk to be COMPLETE (stall detection, timeout)"_s, false,
-         StepPhase::Host},
-        {StepId::Continuity, u"continuity"_s,
-         u"Continuity checkpoint: the writer's attempts up to the end of this host's window against the table"_s, false,
-         StepPhase::Host},
-        {StepId::Restart, u"restart"_s, u"Start the host's nodes again on the old version (the backup failed)"_s, true,
-         StepPhase::Recovery},
-        {StepId::RollbackStop, u"rollback-stop"_s, u"Rollback: stop the host's nodes"_s, true, StepPhase::Recovery},
-        {StepId::RollbackRestore, u"rollback-restore"_s,
-         u"Rollback: verify the backup, restore the old binaries and the metadata"_s, true, StepPhase::Recovery},
-        {StepId::RollbackStart, u"rollback-start"_s, u"Rollback: start the host's nodes and verify the old version"_s,
-         true, StepPhase::Recovery},
+        {.id = StepId::Disk,
+         .key = u"disk"_s,
+         .title = u"Check the free disk space for the package, its unpacked copy, the backup and the kept "
+                  "binaries"_s,
+         .mutating = false,
+         .phase = StepPhase::Prepare},
+        {.id = StepId::Stage,
+         .key = u"stage"_s,
+         .title = u"Stage the package (upload, SHA-256 on the host), keep the old binaries, unpack the package"_s,
+         .mutating = true,
+         .phase = StepPhase::Prepare},
+        {.id = StepId::Gate,
+         .key = u"gate"_s,
+         .title = u"Gate: chunks COMPLETE, leader present, every node up, no chunk loses its last live replica, "
+                  "no recovery task, writer healthy; read the metadata paths"_s,
+         .mutating = false,
+         .phase = StepPhase::Host},
+        {.id = StepId::Stop,
+         .key = u"stop"_s,
+         .title = u"Stop data nodes through the leader, then agent and controller"_s,
+         .mutating = true,
+         .phase = StepPhase::Host},
+        {.id = StepId::VerifyStopped,
+         .key = u"verify-stopped"_s,
+         .title = u"Verify no process of this install is left and the node ports are closed"_s,
+         .mutating = false,
+         .phase = StepPhase::Host},
+        {.id = StepId::Backup,
+         .key = u"backup"_s,
+         .title = u"Back up this host's own metadata, write and verify the manifest"_s,
+         .mutating = true,
+         .phase = StepPhase::Host},
+        {.id = StepId::Install,
+         .key = u"install"_s,
+         .title = u"Install the unpacked package over the install (old binaries kept)"_s,
+         .mutating = true,
+         .phase = StepPhase::Host},
+        {.id = StepId::Start,
+         .key = u"start"_s,
+         .title = u"Start controller and agent, then the data nodes through the leader"_s,
+         .mutating = true,
+         .phase = StepPhase::Host},
+        {.id = StepId::VerifyVersion,
+         .key = u"verify-version"_s,
+         .title = u"Verify every node on the host reports the target version"_s,
+         .mutating = false,
+         .phase = StepPhase::Host},
+        {.id = StepId::Recovery,
+         .key = u"recovery"_s,
+         .title = u"Wait for every chunk to be COMPLETE (stall detection, timeout)"_s,
+         .mutating = false,
+         .phase = StepPhase::Host},
+        {.id = StepId::Continuity,
+         .key = u"continuity"_s,
+         .title = u"Continuity checkpoint: the writer's attempts up to the end of this host's window against "
+                  "the table"_s,
+         .mutating = false,
+         .phase = StepPhase::Host},
+        {.id = StepId::Restart,
+         .key = u"restart"_s,
+         .title = u"Start the host's nodes again on the old version (the backup failed)"_s,
+         .mutating = true,
+         .phase = StepPhase::Recovery},
+        {.id = StepId::RollbackStop,
+         .key = u"rollback-stop"_s,
+         .title = u"Rollback: stop the host's nodes"_s,
+         .mutating = true,
+         .phase = StepPhase::Recovery},
+        {.id = StepId::RollbackRestore,
+         .key = u"rollback-restore"_s,
+         .title = u"Rollback: verify the backup, restore the old binaries and the metadata"_s,
+         .mutating = true,
+         .phase = StepPhase::Recovery},
+        {.id = StepId::RollbackStart,
+         .key = u"rollback-start"_s,
+         .title = u"Rollback: start the host's nodes and verify the old version"_s,
+         .mutating = true,
+         .phase = StepPhase::Recovery},
     };
     return steps;
 }
@@ -169,7 +215,8 @@ QString StepCommand::display() const
     case Kind::Shell: return text;
     case Kind::Ddb: return u"ddb "_s + target + u": "_s + text;
     case Kind::Upload:
-        return u"sftp put %1 -> %2 (written to %2.part, SHA-256 checked on the host, then renamed)"_s.arg(target, text);
+        return u"sftp put %1 -> %2 (written to %2.part, SHA-256 checked on the host, then renamed)"_s.arg(target,
+                                                                                                           text);
     }
     return text;
 }
@@ -248,7 +295,8 @@ StepCommand upload(const HostStepInput &in)
 
 StepCommand preparePackage(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::preparePackage(in.installDir, in.stagedPackage, in.fromVersion), {}};
+    return {StepCommand::Kind::Shell, {},
+            HostCommands::preparePackage(in.installDir, in.stagedPackage, in.fromVersion), {}};
 }
 
 StepCommand metadataPath(const QString &alias, bool controller)
@@ -279,7 +327,8 @@ StepCommand backupProbe(const HostStepInput &in)
 StepCommand backupAndVerify(const HostStepInput &in)
 {
     return {StepCommand::Kind::Shell, {},
-            HostCommands::backupMetadata(in.backupDir, in.backupItems) + u"\n"_s + HostCommands::verifyBackup(in.backupDir),
+            HostCommands::backupMetadata(in.backupDir, in.backupItems) + u"\n"_s
+                + HostCommands::verifyBackup(in.backupDir),
             stepKey(StepId::Backup)};
 }
 
@@ -290,15 +339,15 @@ StepCommand verifyBackup(const HostStepInput &in)
 
 StepCommand install(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::installPackage(in.installDir, in.stagedPackage, in.fromVersion),
-            stepKey(StepId::Install)};
+    return {StepCommand::Kind::Shell, {},
+            HostCommands::installPackage(in.installDir, in.stagedPackage, in.fromVersion), stepKey(StepId::Install)};
 }
 
-StepCommand startScripts(const HostStepInput &in, const QString &stepKey)
+StepCommand startScripts(const HostStepInput &in, const QString &stepName)
 {
     return {StepCommand::Kind::Shell, {},
             HostCommands::startControllerAndAgent(in.installDir, !in.controllers.isEmpty(), !in.agents.isEmpty()),
-            stepKey + u"-scripts"_s};
+            stepName + u"-scripts"_s};
 }
 
 StepCommand startThroughLeader(const QStringList &dataNodes)
@@ -308,9 +357,10 @@ StepCommand startThroughLeader(const QStringList &dataNodes)
 
 StepCommand restore(const HostStepInput &in)
 {
-    const QString script = u"if [ -d "_s + shellQuote(in.installDir + u".bak-"_s + in.fromVersion) + u" ]; then\n(\n"_s
-                           + HostCommands::restoreBinaries(in.installDir, in.fromVersion) + u"\n)\nfi\n"_s
-                           + HostCommands::restoreMetadata(in.backupDir, in.backupItems);
+    // The binaries only when they were replaced (a copy of the old ones was kept).
+    const QString script = u"if [ -d "_s + shellQuote(in.installDir + u".bak-"_s + in.fromVersion)
+                           + u" ]; then\n(\n"_s + HostCommands::restoreBinaries(in.installDir, in.fromVersion)
+                           + u"\n)\nfi\n"_s + HostCommands::restoreMetadata(in.backupDir, in.backupItems);
     return {StepCommand::Kind::Shell, {}, script, stepKey(StepId::RollbackRestore)};
 }
 
@@ -322,7 +372,9 @@ QList<StepCommand> stepCommands(StepId id, const HostStepInput &in)
     QList<StepCommand> out;
     switch (id) {
     case StepId::Disk: return {diskCheck(in)};
-    case StepId::Stage: return {stagedSha256(in), stagingRecord(in, false), upload(in), preparePackage(in)};
+    case StepId::Stage:
+        // A package already staged (same SHA-256) skips the record and the upload.
+        return {stagedSha256(in), stagingRecord(in, false), upload(in), preparePackage(in)};
     case StepId::Gate:
         // Chunks COMPLETE (waited for), a leader, then checkHostGate(): the leader's view of the
         // nodes, each node on a fresh connection, the chunks' replicas, recovery tasks; last the

@@ -151,8 +151,8 @@ StepCommand backupAndVerify(const HostStepInput &in);
 StepCommand verifyBackup(const HostStepInput &in);
 // Install.
 StepCommand install(const HostStepInput &in);
-// Start (also restart, rollback-start): `stepKey` names the detached step "<stepKey>-scripts".
-StepCommand startScripts(const HostStepInput &in, const QString &stepKey);
+// Start (also restart, rollback-start): the detached step is "<stepName>-scripts".
+StepCommand startScripts(const HostStepInput &in, const QString &stepName);
 StepCommand startThroughLeader(const QStringList &dataNodes);
 // Rollback.
 StepCommand restore(const HostStepInput &in);

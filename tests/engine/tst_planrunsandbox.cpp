@@ -32,7 +32,7 @@ QString text(const Cli &c)
 }
 
 // One step's commands as printed or run: the command texts and the detached step ids.
-struct StepCommands
+struct CommandList
 {
     QStringList commands;
     QStringList detached;   // per command: the detached step id, or ""
@@ -43,7 +43,7 @@ struct CommandsByStep
 {
     QStringList hosts;
     QMap<QString, QStringList> stepOrder;
-    QMap<QString, QMap<QString, StepCommands>> steps;
+    QMap<QString, QMap<QString, CommandList>> steps;
 };
 
 // The first line where two lists differ, for a message that can be read.
@@ -119,7 +119,8 @@ QStringList tst_PlanRunSandbox::executions(int hostNumber) const
 void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
 {
     // The plan, as `run --no-writer` would execute it.
-    const Cli planned = runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, profile(), u"--json"_s, u"--no-writer"_s});
+    const Cli planned =
+        runTool(u"graystep-cli"_s, {u"plan"_s, u"--profile"_s, profile(), u"--json"_s, u"--no-writer"_s});
     QVERIFY2(planned.exitCode == 0, qPrintable(text(planned)));
     const QJsonObject plan = planned.last();
     QCOMPARE(plan.value(u"runId"_s).toString(), u"<run>"_s);
@@ -132,7 +133,7 @@ void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
             const QJsonObject s = sv.toObject();
             const QString id = s.value(u"id"_s).toString();
             p.stepOrder[host] << id;
-            StepCommands &c = p.steps[host][id];
+            CommandList &c = p.steps[host][id];
             for (const QJsonValue &t : s.value(u"commands"_s).toArray()) {
                 c.commands << t.toString();
             }
@@ -150,8 +151,8 @@ void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
     }
 
     // The run, announcing each command before it runs it.
-    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
-                                                 u"--journal"_s, journal()});
+    const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s,
+                                                 u"--no-writer"_s, u"--journal"_s, journal()});
     QVERIFY2(run.exitCode == 0, qPrintable(text(run)));
     QCOMPARE(run.last().value(u"result"_s).toString(), u"finished"_s);
     QString runId;
@@ -173,7 +174,7 @@ void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
         if (!r.stepOrder[host].contains(step)) {
             r.stepOrder[host] << step;
         }
-        StepCommands &c = r.steps[host][step];
+        CommandList &c = r.steps[host][step];
         c.commands << normalise(e.value(u"text"_s).toString());
         c.detached << normalise(e.value(u"details"_s).toObject().value(u"detached"_s).toString());
     }
@@ -192,8 +193,8 @@ void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
                  qPrintable(u"%1: steps planned %2, run %3"_s.arg(host, p.stepOrder[host].join(u", "_s),
                                                                    r.stepOrder[host].join(u", "_s))));
         for (const QString &step : p.stepOrder[host]) {
-            const StepCommands &want = p.steps[host][step];
-            const StepCommands &got = r.steps[host][step];
+            const CommandList &want = p.steps[host][step];
+            const CommandList &got = r.steps[host][step];
             QVERIFY2(want.commands == got.commands,
                      qPrintable(u"%1 %2: %3"_s.arg(host, step, firstDifference(want.commands, got.commands))));
             QVERIFY2(want.detached == got.detached,
