@@ -160,7 +160,21 @@ Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const PlanOptions &
     plan.fromVersion = numbers.first();
     plan.refusal = planRefusal(plan.fromVersion, plan.targetVersion);
     for (const QString &address : orderHosts(profile, plan.leaderHost)) {
-        HostPlan hp = planForHost(cluster.topology(), profile, *profile.host(address), plan.fromVersion, options);
+        // The metadata paths as each node has them now, read as the gate reads them (what the
+        // backup then copies); a node that does not say keeps the configuration's.
+        QMap<QString, QString> paths;
+        for (const Core::ClusterNode &n : cluster.nodesOnHost(address)) {
+            if (n.mode != Core::NodeMode::DataNode && n.mode != Core::NodeMode::Controller) {
+                continue;
+            }
+            const StepCommand read = StepCommands::metadataPath(n.alias, n.mode == Core::NodeMode::Controller);
+            if (Result<DolphinDb::DdbValue> r = cluster.runOn(n.alias, read.text); r) {
+                if (Result<QString> t = DolphinDb::readText(*r); t && !t->isEmpty()) {
+                    paths.insert(n.alias, *t);
+                }
+            }
+        }
+        HostPlan hp = planForHost(cluster.topology(), profile, *profile.host(address), plan.fromVersion, options, paths);
         hp.holdsLeader = address == plan.leaderHost;
         plan.hosts << hp;
     }
