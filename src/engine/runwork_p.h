@@ -378,6 +378,9 @@ public:
         if (!detachedStep.isEmpty()) {
             details.insert(u"detached"_s, detachedStep);
         }
+        if (!c.when.isEmpty()) {
+            details.insert(u"when"_s, c.when);
+        }
         emitEvent(EngineEvent::Kind::Command, Outcome::None, scope ? scope->host : host, scope ? scope->step : step, text,
                   details);
     }
@@ -415,7 +418,7 @@ public:
 
     Result<Ssh::ExecResult> exec(const QString &host, const QString &step, const QString &script, int timeoutMs = 60000)
     {
-        announce(host, step, StepCommand{StepCommand::Kind::Shell, {}, script, {}});
+        announce(host, step, StepCommands::shell(script));
         Ssh::ExecOptions o;
         o.totalTimeoutMs = timeoutMs;
         o.onStdoutLine = [this, host, step](const QString &line) {
@@ -435,7 +438,7 @@ public:
     Result<QString> detached(const QString &host, const QString &name, const QString &script, const QString &okWhat,
                              int timeoutMs = 300000)
     {
-        announce(host, name, StepCommand{StepCommand::Kind::Shell, {}, script, name}, detachedId(host, name));
+        announce(host, name, StepCommands::shell(script, name), detachedId(host, name));
         const HostAccess &a = access(host);
         Ssh::DetachedStep d;
         d.stateDir = hostStepDir(a);
@@ -671,7 +674,9 @@ public:
                 }
                 Ssh::ExecOptions o;
                 o.totalTimeoutMs = 15000;
-                Result<Ssh::ExecResult> ps = shell(host).exec(HostCommands::listServerProcesses(QDir::cleanPath(access(host).installDir)), o);
+                const StepCommand check = StepCommands::processCheck(hostInput(host));
+                announce(host, stepKey(StepId::Start), check);
+                Result<Ssh::ExecResult> ps = shell(host).exec(check.text, o);
                 const int running = ps && ps->succeeded()
                                         ? int(QString::fromUtf8(ps->stdoutData).split(u'\n', Qt::SkipEmptyParts).size())
                                         : expected;

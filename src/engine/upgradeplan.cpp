@@ -210,6 +210,9 @@ QJsonObject UpgradePlan::toJson() const
                 if (!c.detached.isEmpty()) {
                     d.insert(u"detached"_s, h.detachedId(c));
                 }
+                if (!c.when.isEmpty()) {
+                    d.insert(u"when"_s, c.when);
+                }
                 details.append(d);
             }
             steps.append(QJsonObject{{u"id"_s, s.id},
@@ -252,7 +255,8 @@ QString UpgradePlan::toText() const
         for (const StepCommand &c : s.commands) {
             QStringList lines = c.display().split(u'\n', Qt::SkipEmptyParts);
             if (c.kind == StepCommand::Kind::Shell) {
-                const QString how = c.detached.isEmpty() ? QString() : u", detached as "_s + h.detachedId(c);
+                const QString how = (c.detached.isEmpty() ? QString() : u", detached as "_s + h.detachedId(c))
+                                    + (c.when.isEmpty() ? QString() : u", only "_s + c.when);
                 t += u"    %1. shell%2:\n"_s.arg(n++).arg(how);
             } else {
                 t += u"    %1. "_s.arg(n++) + lines.takeFirst() + u'\n';

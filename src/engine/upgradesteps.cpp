@@ -49,6 +49,7 @@ QList<StepCommand> startCommands(const HostStepInput &in, const QString &key)
         out << StepCommands::ddb(LEADER, Scripts::clusterPerf(true)) << StepCommands::startThroughLeader(nodes)
             << versionsOf(nodes);
     }
+    out << StepCommands::processCheck(in);
     return out;
 }
 
@@ -265,38 +266,50 @@ namespace StepCommands {
 
 StepCommand ddb(const QString &target, const QString &script)
 {
-    return {StepCommand::Kind::Ddb, target, script, {}};
+    StepCommand c;
+    c.kind = StepCommand::Kind::Ddb;
+    c.target = target;
+    c.text = script;
+    return c;
+}
+
+StepCommand shell(const QString &script, const QString &detached)
+{
+    StepCommand c;
+    c.text = script;
+    c.detached = detached;
+    return c;
 }
 
 StepCommand diskCheck(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, stageDiskScript(in.installDir, in.stateDir, in.metadataDirs), {}};
+    return shell(stageDiskScript(in.installDir, in.stateDir, in.metadataDirs));
 }
 
 StepCommand stagedSha256(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::sha256OfFile(in.stagedPackage), {}};
+    return shell(HostCommands::sha256OfFile(in.stagedPackage));
 }
 
 StepCommand stagingRecord(const HostStepInput &in, bool continuing)
 {
     const QString id = detachedStepId(in.runTag, in.hostIndex, continuing ? u"upload-continue"_s : u"upload"_s);
-    return {StepCommand::Kind::Shell,
-            {},
-            u"mkdir -p "_s + shellQuote(QFileInfo(in.stagedPackage).absolutePath()) + u" && echo \""_s + id
-                + u" $$ $(date +%s)\" >> "_s + shellQuote(in.executionLog),
-            {}};
+    return shell(u"mkdir -p "_s + shellQuote(QFileInfo(in.stagedPackage).absolutePath()) + u" && echo \""_s + id
+                 + u" $$ $(date +%s)\" >> "_s + shellQuote(in.executionLog));
 }
 
 StepCommand upload(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Upload, in.localPackage, in.stagedPackage, {}};
+    StepCommand c;
+    c.kind = StepCommand::Kind::Upload;
+    c.target = in.localPackage;
+    c.text = in.stagedPackage;
+    return c;
 }
 
 StepCommand preparePackage(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {},
-            HostCommands::preparePackage(in.installDir, in.stagedPackage, in.fromVersion), {}};
+    return shell(HostCommands::preparePackage(in.installDir, in.stagedPackage, in.fromVersion));
 }
 
 StepCommand metadataPath(const QString &alias, bool controller)
@@ -311,48 +324,53 @@ StepCommand stopThroughLeader(const QStringList &dataNodes)
 
 StepCommand stopScript(const HostStepInput &in, const QString &detachedName)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::stopAllNodes(in.installDir, 60), detachedName};
+    return shell(HostCommands::stopAllNodes(in.installDir, 60), detachedName);
 }
 
 StepCommand listProcesses(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::listServerProcesses(in.installDir), {}};
+    return shell(HostCommands::listServerProcesses(in.installDir));
 }
 
 StepCommand backupProbe(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::probeBackup(in.backupDir, in.backupItems), {}};
+    return shell(HostCommands::probeBackup(in.backupDir, in.backupItems));
 }
 
 StepCommand backupAndVerify(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {},
-            HostCommands::backupMetadata(in.backupDir, in.backupItems) + u"\n"_s
-                + HostCommands::verifyBackup(in.backupDir),
-            stepKey(StepId::Backup)};
+    return shell(HostCommands::backupMetadata(in.backupDir, in.backupItems) + u"\n"_s
+                     + HostCommands::verifyBackup(in.backupDir),
+                 stepKey(StepId::Backup));
 }
 
 StepCommand verifyBackup(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {}, HostCommands::verifyBackup(in.backupDir), {}};
+    return shell(HostCommands::verifyBackup(in.backupDir));
 }
 
 StepCommand install(const HostStepInput &in)
 {
-    return {StepCommand::Kind::Shell, {},
-            HostCommands::installPackage(in.installDir, in.stagedPackage, in.fromVersion), stepKey(StepId::Install)};
+    return shell(HostCommands::installPackage(in.installDir, in.stagedPackage, in.fromVersion),
+                 stepKey(StepId::Install));
 }
 
 StepCommand startScripts(const HostStepInput &in, const QString &stepName)
 {
-    return {StepCommand::Kind::Shell, {},
-            HostCommands::startControllerAndAgent(in.installDir, !in.controllers.isEmpty(), !in.agents.isEmpty()),
-            stepName + u"-scripts"_s};
+    return shell(HostCommands::startControllerAndAgent(in.installDir, !in.controllers.isEmpty(), !in.agents.isEmpty()),
+                 stepName + u"-scripts"_s);
 }
 
 StepCommand startThroughLeader(const QStringList &dataNodes)
 {
     return ddb(LEADER, Scripts::startDataNodes(dataNodes).valueOr(QString()));
+}
+
+StepCommand processCheck(const HostStepInput &in)
+{
+    StepCommand c = listProcesses(in);
+    c.when = u"while a node has not answered for 5 s (is its process still running?)"_s;
+    return c;
 }
 
 StepCommand restore(const HostStepInput &in)
@@ -361,7 +379,7 @@ StepCommand restore(const HostStepInput &in)
     const QString script = u"if [ -d "_s + shellQuote(in.installDir + u".bak-"_s + in.fromVersion)
                            + u" ]; then\n(\n"_s + HostCommands::restoreBinaries(in.installDir, in.fromVersion)
                            + u"\n)\nfi\n"_s + HostCommands::restoreMetadata(in.backupDir, in.backupItems);
-    return {StepCommand::Kind::Shell, {}, script, stepKey(StepId::RollbackRestore)};
+    return shell(script, stepKey(StepId::RollbackRestore));
 }
 
 } // namespace StepCommands

@@ -84,6 +84,7 @@ struct StepCommand
     QString target;
     QString text;       // the script; Upload: the remote path
     QString detached;   // Shell: the name of the detached step it runs as (empty: in the session)
+    QString when;       // empty: the step always runs it; else only then ("while a node …")
 
     // What the plan prints and the Command event carries: the script itself,
     // "ddb <target>: <script>", "sftp put <local> -> <remote>".
@@ -125,12 +126,13 @@ HostStepInput hostStepInput(const Core::ClusterTopology &topology, const Core::U
                             const QString &runTag, const QMap<QString, QString> &paths = {});
 
 // The commands a step runs on the host, in the order it first runs them. Polls and retries run
-// a command again; it is listed once.
+// a command again; it is listed once. A command with `when` runs only then (it comes last).
 QList<StepCommand> stepCommands(StepId id, const HostStepInput &in);
 
 // The single commands, for the runner (stepCommands() is made of these).
 namespace StepCommands {
 StepCommand ddb(const QString &target, const QString &script);
+StepCommand shell(const QString &script, const QString &detached = {});
 // Disk: the one read-only command measureStageDisk() runs (stageDiskScript()).
 StepCommand diskCheck(const HostStepInput &in);
 // Stage.
@@ -154,6 +156,8 @@ StepCommand install(const HostStepInput &in);
 // Start (also restart, rollback-start): the detached step is "<stepName>-scripts".
 StepCommand startScripts(const HostStepInput &in, const QString &stepName);
 StepCommand startThroughLeader(const QStringList &dataNodes);
+// While a node has not answered for 5 s: are the install's processes still running?
+StepCommand processCheck(const HostStepInput &in);
 // Rollback.
 StepCommand restore(const HostStepInput &in);
 } // namespace StepCommands

@@ -149,6 +149,9 @@ void tst_UpgradePlan::hostPlanListsEveryStepWithItsCommands()
     QVERIFY(stop[1].contains(u"stopDataNode([\"node43\"])"_s));
     QVERIFY(stop[2].contains(u"stopAllNode.sh"_s));
     QVERIFY(p.steps[7].commandTexts().join(u'\n').contains(u"startDataNode([\"node43\"])"_s));
+    // Only while a node is slow to answer: the look at the host's processes.
+    QVERIFY(!p.steps[7].commands.last().when.isEmpty());
+    QCOMPARE(p.steps[7].commands.last().text, Engine::HostCommands::listServerProcesses(u"/home/zjchen/HA/server"_s));
     QVERIFY(p.steps[3].mutating);
     QVERIFY(!p.steps[2].mutating);
     QVERIFY(!p.steps[0].mutating);
