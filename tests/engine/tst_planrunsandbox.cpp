@@ -150,7 +150,7 @@ void tst_PlanRunSandbox::planAndRunExecuteTheSameCommands()
             const QJsonArray details = s.value(u"commandDetails"_s).toArray();
             QCOMPARE(details.size(), texts.size());
             for (qsizetype i = 0; i < texts.size(); ++i) {
-                c.add(texts[i].toString(), details[i].toObject(), [](QString s) { return s; });
+                c.add(texts[i].toString(), details[i].toObject(), [](QString asIs) { return asIs; });
             }
         }
     }
