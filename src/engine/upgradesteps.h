@@ -140,7 +140,8 @@ StepCommand stagedSha256(const HostStepInput &in);
 StepCommand stagingRecord(const HostStepInput &in, bool continuing);
 StepCommand upload(const HostStepInput &in);
 StepCommand preparePackage(const HostStepInput &in);
-// Gate (also read by checkHostGate() and the cluster waits).
+// Gate: the metadata path a node reports (its other reads are checkHostGate()'s and the waits',
+// sent through ClusterAccess with the catalog's scripts; stepCommands() lists them).
 StepCommand metadataPath(const QString &alias, bool controller);
 // Stop.
 StepCommand stopThroughLeader(const QStringList &dataNodes);
