@@ -149,6 +149,12 @@ std::shared_ptr<ClusterAccess::Link> ClusterAccess::link(const QString &alias)
 
 Result<DdbValue> ClusterAccess::runOn(const QString &alias, const QString &script, int timeoutMs)
 {
+    observe(alias, script);
+    return send(alias, script, timeoutMs);
+}
+
+Result<DdbValue> ClusterAccess::send(const QString &alias, const QString &script, int timeoutMs)
+{
     const Core::ClusterNode *node = m_topology.node(alias);
     if (!node) {
         return Error(ErrorCode::NotFound, u"no node %1 in the cluster configuration"_s.arg(alias));
@@ -183,9 +189,15 @@ Result<DdbValue> ClusterAccess::runOn(const QString &alias, const QString &scrip
 
 Result<QString> ClusterAccess::findLeader()
 {
+    observe(u"<controllers>"_s, Scripts::activeMaster());
+    return leaderFromControllers();
+}
+
+Result<QString> ClusterAccess::leaderFromControllers()
+{
     QStringList problems;
     for (const Core::ClusterNode &c : m_topology.nodesWithMode(Core::NodeMode::Controller)) {
-        Result<DdbValue> r = runOn(c.alias, Scripts::activeMaster(), 5000);
+        Result<DdbValue> r = send(c.alias, Scripts::activeMaster(), 5000);
         if (r) {
             Result<QString> alias = readText(*r);
             if (alias && !alias->isEmpty()) {
@@ -201,7 +213,7 @@ Result<QString> ClusterAccess::findLeader()
             const QString alias = msg.mid(at + 11).section(u':', 2).trimmed();
             if (!alias.isEmpty() && m_topology.node(alias)) {
                 // Confirm with the named controller itself.
-                Result<DdbValue> again = runOn(alias, Scripts::activeMaster(), 5000);
+                Result<DdbValue> again = send(alias, Scripts::activeMaster(), 5000);
                 if (again) {
                     QMutexLocker lock(&m_mutex);
                     m_leader = alias;
@@ -216,27 +228,28 @@ Result<QString> ClusterAccess::findLeader()
 
 Result<DdbValue> ClusterAccess::runOnLeader(const QString &script, int timeoutMs)
 {
+    observe(u"<leader>"_s, script);
     QString leader;
     {
         QMutexLocker lock(&m_mutex);
         leader = m_leader;
     }
     if (leader.isEmpty()) {
-        Result<QString> l = findLeader();
+        Result<QString> l = leaderFromControllers();
         if (!l) {
             return l.error();
         }
         leader = *l;
     }
-    Result<DdbValue> r = runOn(leader, script, timeoutMs);
+    Result<DdbValue> r = send(leader, script, timeoutMs);
     if (r || (r.error().code == ErrorCode::Server && !r.error().message.contains(u"NotLeader"_s))) {
         return r;
     }
-    Result<QString> l = findLeader();
+    Result<QString> l = leaderFromControllers();
     if (!l) {
         return l.error();
     }
-    return runOn(*l, script, timeoutMs);
+    return send(*l, script, timeoutMs);
 }
 
 Result<QList<ChunkStatus>> ClusterAccess::chunks()

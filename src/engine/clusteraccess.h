@@ -14,6 +14,7 @@
 #include <QMutex>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace GrayStep::Engine {
@@ -70,6 +71,13 @@ public:
     QString hostOf(const QString &alias) const;
     QList<Core::ClusterNode> nodesOnHost(const QString &address) const { return m_topology.nodesOnHost(address); }
 
+    // Called with (target, script) before each script is sent, on the calling thread: the
+    // node's alias for runOn() and nodeVersion(); "<leader>" for runOnLeader(), chunks() and
+    // clusterPerf() (finding the leader is part of it, not reported); "<controllers>" for
+    // findLeader(). Set it before the access is used from several threads.
+    using ScriptObserver = std::function<void(const QString &target, const QString &script)>;
+    void setScriptObserver(ScriptObserver observer) { m_observer = std::move(observer); }
+
     // Closes every connection (e.g. before nodes stop).
     void closeAll();
     void close(const QString &alias);
@@ -78,6 +86,14 @@ private:
     ClusterAccess() = default;
     struct Link;
     std::shared_ptr<Link> link(const QString &alias);
+    Core::Result<DolphinDb::DdbValue> send(const QString &alias, const QString &script, int timeoutMs);
+    Core::Result<QString> leaderFromControllers();
+    void observe(const QString &target, const QString &script) const
+    {
+        if (m_observer) {
+            m_observer(target, script);
+        }
+    }
 
     Core::UpgradeProfile m_profile;
     Core::ClusterTopology m_topology;
@@ -85,6 +101,7 @@ private:
     QMutex m_mutex;
     QHash<QString, std::shared_ptr<Link>> m_links;
     QString m_leader;
+    ScriptObserver m_observer;
 };
 
 } // namespace GrayStep::Engine

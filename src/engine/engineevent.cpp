@@ -21,6 +21,7 @@ QString EngineEvent::kindName(Kind kind)
     case Kind::CheckResult: return u"check"_s;
     case Kind::Message: return u"message"_s;
     case Kind::ApprovalRequested: return u"approval-requested"_s;
+    case Kind::Command: return u"command"_s;
     }
     return u"unknown"_s;
 }

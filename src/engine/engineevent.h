@@ -25,6 +25,8 @@ struct EngineEvent
         CheckResult,    // a pre-flight item
         Message,
         ApprovalRequested,  // approvalPerHost: the host's gate passed, the runner waits for approve()/abort()
+        Command,        // a command a step runs, before it first runs in that step (text: as the plan
+                        // shows it; details: kind, target, detached step id)
     };
     enum class Outcome { None, Ok, Warn, Failed, Skipped, Cancelled };
 

@@ -115,6 +115,15 @@ echo %1
     return s;
 }
 
+QString probeBackup(const QString &backupDir, const QList<BackupItem> &items)
+{
+    QString probe = u"if [ -f "_s + shellQuote(backupDir + u"/MANIFEST"_s) + u" ]; then echo manifest; fi\n"_s;
+    for (int i = 0; i < items.size(); ++i) {
+        probe += u"[ -d "_s + shellQuote(items[i].sourceDir) + u" ] || echo absent:"_s + QString::number(i) + u'\n';
+    }
+    return probe;
+}
+
 QString verifyBackup(const QString &backupDir)
 {
     return header() + uR"SH(cd %1

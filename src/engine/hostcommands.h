@@ -49,6 +49,10 @@ QString startControllerAndAgent(const QString &installDir, bool controller, bool
 // one taken after it. Missing source directories are an error (exit 3), never skipped.
 QString backupMetadata(const QString &backupDir, const QList<BackupItem> &items);
 
+// Read-only, before a backup: prints "manifest" when backupDir holds a complete backup, and
+// "absent:<i>" for each item i whose source directory does not exist.
+QString probeBackup(const QString &backupDir, const QList<BackupItem> &items);
+
 // Re-reads every file of the backup and compares with MANIFEST (exit 5 on any difference).
 QString verifyBackup(const QString &backupDir);
 

@@ -51,7 +51,7 @@ RunSummary UpgradeRunner::Work::end(RunEnd how, const Error &e, const QString &f
 Error UpgradeRunner::Work::withWayOut(Error e) const
 {
     for (const QString &host : m_down) {
-        const bool safeWindow = isDone(host, u"backup"_s) && !isDone(host, u"verify-version"_s);
+        const bool safeWindow = isDone(host, stepKey(StepId::Backup)) && !isDone(host, stepKey(StepId::VerifyVersion));
         e.message += u". Host %1's nodes are stopped: the cluster runs without them. Fix the cause, then continue "
                      "with: graystep-cli resume --journal %2 (it re-checks the host and goes on)"_s.arg(host, m_options.journalPath);
         if (safeWindow) {
@@ -124,6 +124,7 @@ Status UpgradeRunner::Work::openJournalAndCluster()
         return c.error();
     }
     m_cluster = std::move(*c);
+    announceClusterScripts();
     return {};
 }
 
@@ -309,7 +310,7 @@ RunSummary UpgradeRunner::Work::run()
         pool.setMaxThreadCount(qMax(1, int(m_profile.hosts.size())));
         QList<QFuture<Result<QJsonObject>>> futures;
         for (const HostAccess &h : m_profile.hosts) {
-            auto rec = lastRecord(h.address, u"stage"_s);
+            auto rec = lastRecord(h.address, stepKey(StepId::Stage));
             if (rec && rec->kind == u"intent"_s) {
                 stageContinues.insert(h.address);
             }
@@ -317,13 +318,13 @@ RunSummary UpgradeRunner::Work::run()
         for (const HostAccess &h : m_profile.hosts) {
             const QString host = h.address;
             futures << QtConcurrent::run(&pool, [this, host] {
-                return step(host, u"stage"_s, [this, host] { return stage(host); },
+                return step(host, stepKey(StepId::Stage), [this, host] { return stage(host); },
                             [this, host]() -> Status {
                                 Result<QString> sha = shell(host).sha256(stagedPackagePath(access(host), packageFor(host)));
                                 if (!sha) {
                                     return sha.error();
                                 }
-                                auto rec = lastRecord(host, u"stage"_s);
+                                auto rec = lastRecord(host, stepKey(StepId::Stage));
                                 const QString want = rec ? rec->data.value(u"sha256"_s).toString() : QString();
                                 if (*sha != want) {
                                     return Error(ErrorCode::Failed, u"the staged package's SHA-256 is %1, the journal says %2"_s.arg(*sha, want));
@@ -358,7 +359,7 @@ RunSummary UpgradeRunner::Work::run()
         }
         // A host the journal shows as in progress goes first (resume).
         for (const QString &h : remaining) {
-            if (!hostFinished(h) && hasAnyRecord(h, u"gate"_s)) {
+            if (!hostFinished(h) && hasAnyRecord(h, stepKey(StepId::Gate))) {
                 order.removeAll(h);
                 order.prepend(h);
                 break;
@@ -420,7 +421,8 @@ RunSummary UpgradeRunner::Work::run()
     // Unavoidable waits from the journal (this process's records): stop, start, recovery.
     qint64 unavoidable = 0;
     for (const JournalRecord &r : m_journal->records()) {
-        if (r.kind == u"done"_s && (r.step == u"stop"_s || r.step == u"start"_s || r.step == u"recovery"_s)) {
+        if (r.kind == u"done"_s
+            && (r.step == stepKey(StepId::Stop) || r.step == stepKey(StepId::Start) || r.step == stepKey(StepId::Recovery))) {
             unavoidable += qint64(r.data.value(u"ms"_s).toDouble());
         }
     }

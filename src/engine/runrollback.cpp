@@ -7,13 +7,14 @@ namespace GrayStep::Engine {
 
 Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem> &items)
 {
-    const HostAccess &a = access(host);
-    const QString install = QDir::cleanPath(a.installDir);
-    const QString backupDir = backupDirFor(a, m_fromVersion, runTag(host));
+    HostStepInput in = hostInput(host);
+    in.backupItems = items;
+    const QString backupDir = in.backupDir;
     message(u"rolling %1 back to %2 from the verified backup %3"_s.arg(host, m_fromVersion, backupDir), host);
-    Result<QJsonObject> r = step(host, u"rollback-stop"_s, [&]() -> Result<QJsonObject> {
-        hostDown(host, u"rollback-stop"_s, u"stopping the host's nodes for the rollback"_s);
-        Result<QString> s = detached(host, u"rollback-stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s);
+    const QString rollbackStop = stepKey(StepId::RollbackStop);
+    Result<QJsonObject> r = step(host, rollbackStop, [&]() -> Result<QJsonObject> {
+        hostDown(host, rollbackStop, u"stopping the host's nodes for the rollback"_s);
+        Result<QString> s = detached(host, StepCommands::stopScript(in, rollbackStop), u"stopped"_s);
         if (!s) {
             return s.error();
         }
@@ -22,15 +23,13 @@ Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem
     if (!r) {
         return r.error();
     }
-    r = step(host, u"rollback-restore"_s, [&]() -> Result<QJsonObject> {
-        Result<Ssh::ExecResult> v = exec(host, u"rollback-restore"_s, HostCommands::verifyBackup(backupDir));
+    const QString rollbackRestore = stepKey(StepId::RollbackRestore);
+    r = step(host, rollbackRestore, [&]() -> Result<QJsonObject> {
+        Result<Ssh::ExecResult> v = exec(host, rollbackRestore, StepCommands::verifyBackup(in).text);
         if (!v || !v->succeeded()) {
-            return stepError(host, u"rollback-restore"_s, u"the backup %1 does not verify; nothing restored"_s.arg(backupDir));
+            return stepError(host, rollbackRestore, u"the backup %1 does not verify; nothing restored"_s.arg(backupDir));
         }
-        const QString script = u"if [ -d "_s + shellQuote(install + u".bak-"_s + m_fromVersion) + u" ]; then\n(\n"_s
-                               + HostCommands::restoreBinaries(install, m_fromVersion) + u"\n)\nfi\n"_s
-                               + HostCommands::restoreMetadata(backupDir, items);
-        Result<QString> s = detached(host, u"rollback-restore"_s, script, u"restored-metadata"_s);
+        Result<QString> s = detached(host, StepCommands::restore(in), u"restored-metadata"_s);
         if (!s) {
             // restoreMetadata prints its own marker; accept "restore-metadata" too.
             return s.error();
@@ -40,15 +39,16 @@ Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem
     if (!r) {
         return r.error();
     }
-    r = step(host, u"rollback-start"_s, [&]() -> Result<QJsonObject> {
-        if (Status s = startHostNodes(host, u"rollback-start"_s); !s) {
+    const QString rollbackStart = stepKey(StepId::RollbackStart);
+    r = step(host, rollbackStart, [&]() -> Result<QJsonObject> {
+        if (Status s = startHostNodes(host, rollbackStart); !s) {
             return s.error();
         }
         QJsonObject versions;
-        for (const QString &alias : aliasesOn(host)) {
+        for (const QString &alias : in.hostNodes) {
             Result<QString> v = m_cluster->nodeVersion(alias);
             if (!v || versionNumber(*v) != m_fromVersion) {
-                return stepError(host, u"rollback-start"_s,
+                return stepError(host, rollbackStart,
                                  u"%1 reports %2 after the rollback, expected %3"_s.arg(alias, v ? *v : v.error().message,
                                                                                        m_fromVersion));
             }
@@ -59,7 +59,7 @@ Status UpgradeRunner::Work::rollback(const QString &host, const QList<BackupItem
     if (!r) {
         return r.error();
     }
-    hostUp(host, Outcome::Warn, u"rollback-start"_s, u"rolled back to "_s + m_fromVersion);
+    hostUp(host, Outcome::Warn, rollbackStart, u"rolled back to "_s + m_fromVersion);
     m_summary.hostsRolledBack << host;
     return {};
 }
@@ -108,7 +108,7 @@ RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
             message(u"the journal says host %1 was rolled back, but now: %2. Starting its nodes again"_s.arg(
                         host, diff.join(u"; "_s)),
                     host);
-            const QString restart = u"rollback-restart-%1"_s.arg(m_journal->lastSeq() + 1);
+            const QString restart = rollbackRestartKey(m_journal->lastSeq() + 1);
             Result<QJsonObject> r = step(host, restart, [&]() -> Result<QJsonObject> {
                 if (Status st = startHostNodes(host, restart); !st) {
                     return st.error();
@@ -128,11 +128,11 @@ RunSummary UpgradeRunner::Work::rollbackOnly(const QString &host)
 
     // Only inside the safe window: the backup is done and the host's nodes have not rejoined
     // with the new version (after that the new version has written data).
-    if (!isDone(host, u"backup"_s)) {
+    if (!isDone(host, stepKey(StepId::Backup))) {
         return end(RunEnd::Failed, Error(ErrorCode::Failed,
                                          u"host %1 has no verified backup in this run: nothing to roll back"_s.arg(host)));
     }
-    if (isDone(host, u"verify-version"_s)) {
+    if (isDone(host, stepKey(StepId::VerifyVersion))) {
         return end(RunEnd::Failed,
                    Error(ErrorCode::Failed, u"host %1 is past the point of no return: its nodes rejoined with the new "
                                             "version and wrote data; a rollback would lose it"_s.arg(host)));

@@ -21,6 +21,7 @@
 #include "engine/livecheck.h"
 #include "engine/packageinspection.h"
 #include "engine/upgradeplan.h"
+#include "engine/upgradesteps.h"
 #include "engine/writerlog.h"
 #include "engine/writerprobe.h"
 
@@ -30,6 +31,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QThread>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
@@ -228,7 +230,7 @@ public:
     // version: the attempt is over.
     static bool endsAttempt(const JournalRecord &r)
     {
-        return r.kind == u"done"_s && (r.step == u"rollback-start"_s || r.step == u"restart"_s);
+        return r.kind == u"done"_s && (r.step == stepKey(StepId::RollbackStart) || r.step == stepKey(StepId::Restart));
     }
     // A host that was rolled back starts a new attempt: the records of the attempt before (up
     // to its finished rollback) no longer describe the host. Returns that record's seq (0: none).
@@ -307,6 +309,9 @@ public:
     Result<QJsonObject> step(const QString &host, const QString &id, const std::function<Result<QJsonObject>()> &act,
                              const std::function<Status()> &verify = {}, bool check = false)
     {
+        StepScope scope{host, id, {}, t_scope};
+        t_scope = &scope;
+        const auto leave = qScopeGuard([&scope] { t_scope = scope.outer; });
         if (m_options.resume && !check) {
             std::optional<JournalRecord> last = lastRecord(host, id);
             if (last && last->kind == u"done"_s) {
@@ -347,6 +352,59 @@ public:
 
     bool m_abortRequested() const { return q->m_abort.load(); }
 
+    // ---- commands: each command a step runs is announced (a Command event) before it first
+    // runs in that step; a repeat (a poll, a retry) is not announced again. The step in flight
+    // is per thread (hosts stage in parallel).
+    struct StepScope
+    {
+        QString host;
+        QString step;
+        QSet<QString> announced;
+        StepScope *outer = nullptr;
+    };
+    static inline thread_local StepScope *t_scope = nullptr;
+    void announce(const QString &host, const QString &step, const StepCommand &c, const QString &detachedStep = {})
+    {
+        StepScope *scope = t_scope && (host.isEmpty() || t_scope->host == host) ? t_scope : nullptr;
+        const QString text = c.display();
+        if (scope) {
+            if (scope->announced.contains(text)) {
+                return;
+            }
+            scope->announced.insert(text);
+        }
+        QJsonObject details{{u"kind"_s, StepCommand::kindName(c.kind)}};
+        if (!c.target.isEmpty()) {
+            details.insert(u"target"_s, c.target);
+        }
+        if (!detachedStep.isEmpty()) {
+            details.insert(u"detached"_s, detachedStep);
+        }
+        if (!c.when.isEmpty()) {
+            details.insert(u"when"_s, c.when);
+        }
+        emitEvent(EngineEvent::Kind::Command, Outcome::None, scope ? scope->host : host, scope ? scope->step : step, text,
+                  details);
+    }
+    // The DolphinDB scripts a step sends (through m_cluster, also from checkHostGate and the
+    // waits); scripts sent outside a step (choosing the next host, the final live check) are
+    // not a step's commands.
+    void announceClusterScripts()
+    {
+        m_cluster->setScriptObserver([this](const QString &target, const QString &script) {
+            if (t_scope) {
+                announce({}, {}, StepCommands::ddb(target, script));
+            }
+        });
+    }
+    // The commands' input for a host: its configuration, this run's ids, the metadata paths its
+    // gate read (journaled).
+    HostStepInput hostInput(const QString &host) const
+    {
+        return hostStepInput(m_cluster->topology(), m_profile, access(host), packageFor(host), m_fromVersion, runTag(host),
+                             journaledPaths(host));
+    }
+
     // ---- host shells
     Ssh::RemoteShell &shell(const QString &host) { return *m_shells.value(host); }
     const HostAccess &access(const QString &host) const { return *m_profile.host(host); }
@@ -362,6 +420,7 @@ public:
 
     Result<Ssh::ExecResult> exec(const QString &host, const QString &step, const QString &script, int timeoutMs = 60000)
     {
+        announce(host, step, StepCommands::shell(script));
         Ssh::ExecOptions o;
         o.totalTimeoutMs = timeoutMs;
         o.onStdoutLine = [this, host, step](const QString &line) {
@@ -374,9 +433,14 @@ public:
     // A mutating host command as a detached step: launched at most once per (run, host, name)
     // — a later call (after a crash) adopts it, waits for it and reads its result. The command
     // first appends its id to the host's execution record.
+    Result<QString> detached(const QString &host, const StepCommand &c, const QString &okWhat, int timeoutMs = 300000)
+    {
+        return detached(host, c.detached, c.text, okWhat, timeoutMs);
+    }
     Result<QString> detached(const QString &host, const QString &name, const QString &script, const QString &okWhat,
                              int timeoutMs = 300000)
     {
+        announce(host, name, StepCommands::shell(script, name), detachedId(host, name));
         const HostAccess &a = access(host);
         Ssh::DetachedStep d;
         d.stateDir = hostStepDir(a);
@@ -466,7 +530,7 @@ public:
 
     QString detachedId(const QString &host, const QString &name) const
     {
-        return u"gs-%1-h%2-%3"_s.arg(runTag(host)).arg(hostIndex(host)).arg(name);
+        return detachedStepId(runTag(host), hostIndex(host), name);
     }
     // The host-side state of a detached step of this run (Absent when never launched).
     Ssh::DetachedStatus::State detachedState(const QString &host, const QString &name)
@@ -597,7 +661,7 @@ public:
                 return {};
             }
             if (t.elapsed() > timeoutMs) {
-                return stepError(host, u"start"_s,
+                return stepError(host, stepKey(StepId::Start),
                                  u"%1 does not answer after %2 s: %3"_s.arg(waitingFor).arg(timeoutMs / 1000).arg(lastError));
             }
             if (m_abortRequested()) {
@@ -612,13 +676,15 @@ public:
                 }
                 Ssh::ExecOptions o;
                 o.totalTimeoutMs = 15000;
-                Result<Ssh::ExecResult> ps = shell(host).exec(HostCommands::listServerProcesses(QDir::cleanPath(access(host).installDir)), o);
+                const StepCommand check = StepCommands::processCheck(hostInput(host));
+                announce(host, stepKey(StepId::Start), check);
+                Result<Ssh::ExecResult> ps = shell(host).exec(check.text, o);
                 const int running = ps && ps->succeeded()
                                         ? int(QString::fromUtf8(ps->stdoutData).split(u'\n', Qt::SkipEmptyParts).size())
                                         : expected;
                 shortChecks = running < expected ? shortChecks + 1 : 0;
                 if (shortChecks >= 2) {
-                    return stepError(host, u"start"_s,
+                    return stepError(host, stepKey(StepId::Start),
                                      u"%1 does not answer (%2), and only %3 of the %4 node processes that should run on "
                                      "the host do: it exited at start. Its log is under %5/clusterDemo/log%6"_s.arg(waitingFor, lastError)
                                          .arg(running)
@@ -651,7 +717,7 @@ public:
     QMap<QString, QString> journaledPaths(const QString &host) const;
     QList<BackupItem> journaledBackupItems(const QString &host, const QList<BackupItem> &fallback) const
     {
-        auto r = lastRecord(host, u"backup"_s);
+        auto r = lastRecord(host, stepKey(StepId::Backup));
         if (!r || r->kind != u"done"_s) {
             return fallback;
         }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/timelinerecorder.h"
 
+#include "engine/upgradesteps.h"
+
 #include <QHash>
 #include <QMutexLocker>
 #include <QSet>
@@ -74,9 +76,10 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
         if (r.host.isEmpty()) {
             continue;
         }
-        const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
+        const bool opens = r.kind == u"intent"_s && (r.step == stepKey(StepId::Stop) || r.step == stepKey(StepId::RollbackStop));
         const bool closes = (r.kind == u"done"_s
-                             && (r.step == u"start"_s || r.step == u"rollback-start"_s || r.step == u"restart"_s))
+                             && (r.step == stepKey(StepId::Start) || r.step == stepKey(StepId::RollbackStart)
+                                 || r.step == stepKey(StepId::Restart)))
                             || r.kind == u"host-done"_s;
         if (opens && !down.contains(r.host)) {
             down.insert(r.host);
@@ -91,10 +94,11 @@ QList<EngineEvent> hostWindowEventsFromJournal(const QList<JournalRecord> &recor
         } else if (closes && down.remove(r.host)) {
             EngineEvent e;
             e.kind = EngineEvent::Kind::HostUp;
-            e.outcome = r.step == u"rollback-start"_s || r.step == u"restart"_s ? EngineEvent::Outcome::Warn
-                                                                                : EngineEvent::Outcome::Ok;
+            e.outcome = r.step == stepKey(StepId::RollbackStart) || r.step == stepKey(StepId::Restart)
+                            ? EngineEvent::Outcome::Warn
+                            : EngineEvent::Outcome::Ok;
             e.host = r.host;
-            e.step = r.kind == u"host-done"_s ? u"start"_s : r.step;
+            e.step = r.kind == u"host-done"_s ? stepKey(StepId::Start) : r.step;
             e.wallMs = r.wallMs;
             e.text = u"the host's nodes answered again at journal record %1"_s.arg(r.seq);
             e.details = QJsonObject{{u"fromJournal"_s, true}, {u"seq"_s, r.seq}};
@@ -112,9 +116,10 @@ QList<TimelineSpan> hostWindowsFromJournal(const QList<JournalRecord> &records)
         if (r.host.isEmpty()) {
             continue;
         }
-        const bool opens = r.kind == u"intent"_s && (r.step == u"stop"_s || r.step == u"rollback-stop"_s);
+        const bool opens = r.kind == u"intent"_s && (r.step == stepKey(StepId::Stop) || r.step == stepKey(StepId::RollbackStop));
         const bool closes = r.kind == u"done"_s
-                            && (r.step == u"recovery"_s || r.step == u"rollback-start"_s || r.step == u"restart"_s);
+                            && (r.step == stepKey(StepId::Recovery) || r.step == stepKey(StepId::RollbackStart)
+                                || r.step == stepKey(StepId::Restart));
         const auto it = open.constFind(r.host);
         if (opens && it == open.cend()) {
             open.insert(r.host, spans.size());

@@ -25,11 +25,6 @@ QString absoluteOn(const QString &path, const QString &cwd)
     return QDir::cleanPath(cwd + u'/' + path);
 }
 
-QString ddb(const QString &node, const QString &script)
-{
-    return u"ddb "_s + node + u": "_s + script;
-}
-
 } // namespace
 
 QString versionNumber(const QString &versionText)
@@ -96,65 +91,47 @@ QString backupDirFor(const HostAccess &host, const QString &fromVersion, const Q
     return hostStateDir(host) + u"/backup-"_s + fromVersion + u'-' + runId;
 }
 
-HostPlan planForHost(const ClusterTopology &topology, const HostAccess &host, const QString &packagePath,
-                     const QString &fromVersion, const QString &runId, const QMap<QString, QString> &paths)
+QStringList PlanStep::commandTexts() const
 {
+    QStringList texts;
+    for (const StepCommand &c : commands) {
+        texts << c.display();
+    }
+    return texts;
+}
+
+QString HostPlan::detachedId(const StepCommand &c) const
+{
+    return c.detached.isEmpty() ? QString() : detachedStepId(runTag, hostIndex, c.detached);
+}
+
+HostPlan planForHost(const ClusterTopology &topology, const UpgradeProfile &profile, const HostAccess &host,
+                     const QString &fromVersion, const PlanOptions &options, const QMap<QString, QString> &paths)
+{
+    const HostStepInput in = hostStepInput(topology, profile, host,
+                                           options.packageForHost.value(host.address, profile.packagePath), fromVersion,
+                                           options.runId, paths);
     HostPlan p;
     p.address = host.address;
-    for (const Core::ClusterNode &n : topology.nodesOnHost(host.address)) {
-        switch (n.mode) {
-        case Core::NodeMode::DataNode: p.dataNodes << n.alias; break;
-        case Core::NodeMode::Controller: p.controllers << n.alias; break;
-        case Core::NodeMode::Agent: p.agents << n.alias; break;
-        case Core::NodeMode::ComputeNode: p.dataNodes << n.alias; break;
-        }
+    p.dataNodes = in.dataNodes + in.computeNodes;
+    p.controllers = in.controllers;
+    p.agents = in.agents;
+    p.backupItems = in.backupItems;
+    p.stagedPackage = in.stagedPackage;
+    p.backupDir = in.backupDir;
+    p.hostIndex = in.hostIndex;
+    p.runTag = in.runTag;
+    for (const StepId id : runStepOrder(options.writer && profile.writer.enabled)) {
+        const StepInfo &info = stepInfo(id);
+        p.steps.append({id, info.key, info.title, info.mutating, info.phase, stepCommands(id, in)});
     }
-    p.backupItems = backupItemsForHost(topology, host, paths);
-    p.stagedPackage = stagedPackagePath(host, packagePath);
-    p.backupDir = backupDirFor(host, fromVersion, runId);
-    const QString install = QDir::cleanPath(host.installDir);
-
-    QStringList gate{ddb(u"<leader>"_s, Scripts::incompleteChunks()), ddb(u"<controllers>"_s, Scripts::activeMaster())};
-    for (const QString &a : p.dataNodes) {
-        gate << ddb(a, Scripts::localConfig(u"chunkMetaDir"_s).valueOr(QString()));
-    }
-    for (const QString &a : p.controllers) {
-        gate << ddb(a, Scripts::localConfig(u"dfsMetaDir"_s).valueOr(QString()));
-    }
-    QStringList stop;
-    if (!p.dataNodes.isEmpty()) {
-        stop << ddb(u"<leader>"_s, Scripts::stopDataNodes(p.dataNodes).valueOr(QString()));
-    }
-    stop << HostCommands::stopAllNodes(install, 60);
-    QStringList start{HostCommands::startControllerAndAgent(install, !p.controllers.isEmpty(), !p.agents.isEmpty())};
-    if (!p.dataNodes.isEmpty()) {
-        start << ddb(u"<leader>"_s, Scripts::startDataNodes(p.dataNodes).valueOr(QString()));
-    }
-    QStringList verify;
-    for (const Core::ClusterNode &n : topology.nodesOnHost(host.address)) {
-        verify << ddb(n.alias, Scripts::version());
-    }
-    p.steps = {
-        {u"gate"_s, u"Gate: chunks COMPLETE, leader present, writer healthy; read metadata paths"_s, false, gate},
-        {u"stop"_s, u"Stop data nodes through the leader, then agent and controller"_s, true, stop},
-        {u"verify-stopped"_s, u"Verify no process of this install is left"_s, false,
-         {HostCommands::listServerProcesses(install)}},
-        {u"backup"_s, u"Back up this host's own metadata, write and verify the manifest"_s, true,
-         {HostCommands::backupMetadata(p.backupDir, p.backupItems), HostCommands::verifyBackup(p.backupDir)}},
-        {u"install"_s, u"Install the staged package, keeping the old binaries"_s, true,
-         {HostCommands::sha256OfFile(p.stagedPackage), HostCommands::installPackage(install, p.stagedPackage, fromVersion)}},
-        {u"start"_s, u"Start controller and agent, then the data nodes through the leader"_s, true, start},
-        {u"verify-version"_s, u"Verify every node on the host reports the target version"_s, false, verify},
-        {u"recovery"_s, u"Wait for every chunk to be COMPLETE (stall detection, timeout)"_s, false,
-         {ddb(u"<leader>"_s, Scripts::incompleteChunks())}},
-    };
     return p;
 }
 
-Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const QString &runId)
+Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const PlanOptions &options)
 {
     UpgradePlan plan;
-    plan.runId = runId;
+    plan.runId = options.runId;
     const UpgradeProfile &profile = cluster.profile();
     plan.targetVersion = profile.targetVersion;
     Result<QString> leader = cluster.findLeader();
@@ -183,16 +160,40 @@ Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const QString &runI
     plan.fromVersion = numbers.first();
     plan.refusal = planRefusal(plan.fromVersion, plan.targetVersion);
     for (const QString &address : orderHosts(profile, plan.leaderHost)) {
-        const HostAccess *h = profile.host(address);
-        HostPlan hp = planForHost(cluster.topology(), *h, profile.packagePath, plan.fromVersion, runId);
+        // The metadata paths as each node has them now, read as the gate reads them (what the
+        // backup then copies); a node that does not say keeps the configuration's.
+        QMap<QString, QString> paths;
+        for (const Core::ClusterNode &n : cluster.nodesOnHost(address)) {
+            if (n.mode != Core::NodeMode::DataNode && n.mode != Core::NodeMode::Controller) {
+                continue;
+            }
+            const StepCommand read = StepCommands::metadataPath(n.alias, n.mode == Core::NodeMode::Controller);
+            if (Result<DolphinDb::DdbValue> r = cluster.runOn(n.alias, read.text); r) {
+                if (Result<QString> t = DolphinDb::readText(*r); t && !t->isEmpty()) {
+                    paths.insert(n.alias, *t);
+                }
+            }
+        }
+        HostPlan hp = planForHost(cluster.topology(), profile, *profile.host(address), plan.fromVersion, options, paths);
         hp.holdsLeader = address == plan.leaderHost;
-        hp.steps.prepend({u"stage"_s, u"Stage the package (upload, SHA-256 on the host)"_s, true,
-                          {u"sftp put "_s + profile.packagePath + u" -> "_s + hp.stagedPackage + u".part, then mv"_s,
-                           HostCommands::sha256OfFile(hp.stagedPackage)}});
         plan.hosts << hp;
     }
     return plan;
 }
+
+namespace {
+
+QString phaseName(StepPhase phase)
+{
+    switch (phase) {
+    case StepPhase::Prepare: return u"prepare"_s;
+    case StepPhase::Host: return u"host"_s;
+    case StepPhase::Recovery: return u"recovery"_s;
+    }
+    return u"host"_s;
+}
+
+} // namespace
 
 QJsonObject UpgradePlan::toJson() const
 {
@@ -200,8 +201,26 @@ QJsonObject UpgradePlan::toJson() const
     for (const HostPlan &h : hosts) {
         QJsonArray steps;
         for (const PlanStep &s : h.steps) {
-            steps.append(QJsonObject{{u"id"_s, s.id}, {u"title"_s, s.title}, {u"mutating"_s, s.mutating},
-                                     {u"commands"_s, QJsonArray::fromStringList(s.commands)}});
+            QJsonArray details;
+            for (const StepCommand &c : s.commands) {
+                QJsonObject d{{u"kind"_s, StepCommand::kindName(c.kind)}};
+                if (!c.target.isEmpty()) {
+                    d.insert(u"target"_s, c.target);
+                }
+                if (!c.detached.isEmpty()) {
+                    d.insert(u"detached"_s, h.detachedId(c));
+                }
+                if (!c.when.isEmpty()) {
+                    d.insert(u"when"_s, c.when);
+                }
+                details.append(d);
+            }
+            steps.append(QJsonObject{{u"id"_s, s.id},
+                                     {u"title"_s, s.title},
+                                     {u"mutating"_s, s.mutating},
+                                     {u"phase"_s, phaseName(s.phase)},
+                                     {u"commands"_s, QJsonArray::fromStringList(s.commandTexts())},
+                                     {u"commandDetails"_s, details}});
         }
         QJsonArray backup;
         for (const BackupItem &b : h.backupItems) {
@@ -218,7 +237,8 @@ QJsonObject UpgradePlan::toJson() const
                                      {u"steps"_s, steps}});
     }
     return QJsonObject{{u"fromVersion"_s, fromVersion}, {u"targetVersion"_s, targetVersion},
-                       {u"leader"_s, leaderAlias}, {u"leaderHost"_s, leaderHost}, {u"hosts"_s, hostArray},
+                       {u"leader"_s, leaderAlias},      {u"leaderHost"_s, leaderHost},
+                       {u"runId"_s, runId},             {u"hosts"_s, hostArray},
                        {u"runnable"_s, refusal.isEmpty()}, {u"refusal"_s, refusal}};
 }
 
@@ -229,16 +249,34 @@ QString UpgradePlan::toText() const
     t += banner;
     t += u"Upgrade %1 -> %2; Raft leader %3 on %4 (its host goes last; re-read before each host)\n"_s.arg(
         fromVersion, targetVersion, leaderAlias, leaderHost);
-    int i = 1;
-    for (const HostPlan &h : hosts) {
-        t += u"\nHost %1: %2%3  (data nodes: %4; controllers: %5; agents: %6)\n"_s.arg(i++).arg(
-            h.address, h.holdsLeader ? u" [leader]"_s : QString(), h.dataNodes.join(u", "_s),
-            h.controllers.join(u", "_s), h.agents.join(u", "_s));
-        for (const PlanStep &s : h.steps) {
-            t += u"  [%1] %2%3\n"_s.arg(s.id, s.title, s.mutating ? u" (changes the host)"_s : QString());
-            for (const QString &c : s.commands) {
-                for (const QString &line : c.split(u'\n', Qt::SkipEmptyParts)) {
-                    t += u"      "_s + line + u'\n';
+    const auto printStep = [&t](const HostPlan &h, const PlanStep &s) {
+        t += u"  [%1] %2%3\n"_s.arg(s.id, s.title, s.mutating ? u" (changes the host)"_s : QString());
+        int n = 1;
+        for (const StepCommand &c : s.commands) {
+            QStringList lines = c.display().split(u'\n', Qt::SkipEmptyParts);
+            if (c.kind == StepCommand::Kind::Shell) {
+                const QString how = (c.detached.isEmpty() ? QString() : u", detached as "_s + h.detachedId(c))
+                                    + (c.when.isEmpty() ? QString() : u", only "_s + c.when);
+                t += u"    %1. shell%2:\n"_s.arg(n++).arg(how);
+            } else {
+                t += u"    %1. "_s.arg(n++) + lines.takeFirst() + u'\n';
+            }
+            for (const QString &line : lines) {
+                t += u"         "_s + line + u'\n';
+            }
+        }
+    };
+    for (const StepPhase phase : {StepPhase::Prepare, StepPhase::Host}) {
+        t += phase == StepPhase::Prepare ? u"\nOn every host, in parallel, before any node is stopped:\n"_s
+                                         : u"\nThen host by host:\n"_s;
+        int i = 1;
+        for (const HostPlan &h : hosts) {
+            t += u"\nHost %1: %2%3  (data nodes: %4; controllers: %5; agents: %6)\n"_s.arg(i++).arg(
+                h.address, h.holdsLeader ? u" [leader]"_s : QString(), h.dataNodes.join(u", "_s),
+                h.controllers.join(u", "_s), h.agents.join(u", "_s));
+            for (const PlanStep &s : h.steps) {
+                if (s.phase == phase) {
+                    printStep(h, s);
                 }
             }
         }

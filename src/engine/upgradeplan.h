@@ -5,6 +5,7 @@
 #include "core/result.h"
 #include "core/upgradeprofile.h"
 #include "engine/hostcommands.h"
+#include "engine/upgradesteps.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -16,15 +17,18 @@ namespace GrayStep::Engine {
 
 class ClusterAccess;
 
-// One step of the plan with the exact commands it runs: shell scripts (HostCommands) on the
-// host, DolphinDB scripts (the script catalog) prefixed with "ddb <node>: ".
+// One step of the plan with the exact commands it runs (from the step list, upgradesteps.h):
+// shell scripts (HostCommands) on the host, DolphinDB scripts (the script catalog) shown as
+// "ddb <node>: <script>", the upload.
 struct PlanStep
 {
-    QString id;          // "stage", "gate", "stop", "verify-stopped", "backup", "install", "start",
-                         // "verify-version", "recovery"
+    StepId step = StepId::Gate;
+    QString id;          // the journal's step id (stepKey)
     QString title;
     bool mutating = false;
-    QStringList commands;
+    StepPhase phase = StepPhase::Host;
+    QList<StepCommand> commands;
+    QStringList commandTexts() const;   // each command's display()
 };
 
 struct HostPlan
@@ -37,11 +41,17 @@ struct HostPlan
     QList<BackupItem> backupItems;
     QString stagedPackage;     // where the package lands on the host
     QString backupDir;
-    QList<PlanStep> steps;
+    int hostIndex = 0;         // 1-based position in the profile
+    QString runTag;            // with hostIndex, names the detached steps
+    QList<PlanStep> steps;     // in the run's order: Prepare steps (every host before any stop), then Host
+
+    // "gs-<run>-h1-stop" for a command that runs detached, else empty.
+    QString detachedId(const StepCommand &c) const;
 };
 
-// The ordered plan (DESIGN.md §3): staging on every host, then host by host with the Raft
-// leader's host last. Building it is read-only: it only reads the cluster's state.
+// The ordered plan (DESIGN.md §3): the disk check and staging on every host, then host by host
+// with the Raft leader's host last; every step with the commands the run executes. Building it
+// is read-only: it only reads the cluster's state.
 struct UpgradePlan
 {
     QString fromVersion;       // "2.00.7.4" (number) as the nodes report it
@@ -75,13 +85,22 @@ QList<BackupItem> backupItemsForHost(const Core::ClusterTopology &topology, cons
 QString stagedPackagePath(const Core::HostAccess &host, const QString &packagePath);
 QString backupDirFor(const Core::HostAccess &host, const QString &fromVersion, const QString &runId);
 
-// The host's plan (commands included). `packagePath` is the local package for this host.
-HostPlan planForHost(const Core::ClusterTopology &topology, const Core::HostAccess &host,
-                     const QString &packagePath, const QString &fromVersion, const QString &runId,
+// What the plan is made for: the run's id (a placeholder until the run starts), whether the
+// run's writer runs (its continuity checkpoints are steps), a package per host.
+struct PlanOptions
+{
+    QString runId = QStringLiteral("<run>");
+    bool writer = true;                       // false: as `run --no-writer`
+    QMap<QString, QString> packageForHost;    // host address -> local package (else the profile's)
+};
+
+// The host's plan (commands included).
+HostPlan planForHost(const Core::ClusterTopology &topology, const Core::UpgradeProfile &profile,
+                     const Core::HostAccess &host, const QString &fromVersion, const PlanOptions &options = {},
                      const QMap<QString, QString> &paths = {});
 
 // Reads the leader and the versions (read-only) and builds the plan.
-Core::Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const QString &runId = QStringLiteral("<run>"));
+Core::Result<UpgradePlan> buildUpgradePlan(ClusterAccess &cluster, const PlanOptions &options = {});
 
 // The number part of a version text ("2.00.7.4 2022.12.08" -> "2.00.7.4").
 QString versionNumber(const QString &versionText);

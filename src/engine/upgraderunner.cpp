@@ -12,7 +12,7 @@ Status UpgradeRunner::Work::checkStageDisk()
 {
     QStringList hosts;
     for (const HostAccess &h : m_profile.hosts) {
-        if (!isDone(h.address, u"stage"_s)) {
+        if (!isDone(h.address, stepKey(StepId::Stage))) {
             hosts << h.address;
         }
     }
@@ -36,16 +36,17 @@ Status UpgradeRunner::Work::checkStageDisk()
     QList<QFuture<Status>> futures;
     for (const QString &host : hosts) {
         futures << QtConcurrent::run(&pool, [this, host, &unpackedFor]() -> Status {
-            const HostAccess &a = access(host);
+            const QString disk = stepKey(StepId::Disk);
+            const HostStepInput in = hostInput(host);
             StageDiskNeeds needs;
             needs.packageBytes = QFileInfo(packageFor(host)).size();
             needs.unpackedBytes = unpackedFor.value(packageFor(host));
-            for (const BackupItem &b : backupItemsForHost(m_cluster->topology(), a)) {
-                needs.metadataDirs << b.sourceDir;
-            }
-            Result<QList<DiskArea>> areas = measureStageDisk(shell(host), QDir::cleanPath(a.installDir), hostStateDir(a), needs);
+            needs.metadataDirs = in.metadataDirs;
+            // measureStageDisk runs StepCommands::diskCheck's script (stageDiskScript) for these.
+            announce(host, disk, StepCommands::diskCheck(in));
+            Result<QList<DiskArea>> areas = measureStageDisk(shell(host), in.installDir, in.stateDir, needs);
             if (!areas) {
-                return stepError(host, u"disk"_s, areas.error().message);
+                return stepError(host, disk, areas.error().message);
             }
             const Status ok = checkDiskAreas(host, *areas);
             QJsonArray details;
@@ -55,7 +56,7 @@ Status UpgradeRunner::Work::checkStageDisk()
                                            {u"freeBytes"_s, d.freeBytes},
                                            {u"neededBytes"_s, d.neededBytes}});
             }
-            emitEvent(EngineEvent::Kind::GateResult, ok ? Outcome::Ok : Outcome::Failed, host, u"disk"_s,
+            emitEvent(EngineEvent::Kind::GateResult, ok ? Outcome::Ok : Outcome::Failed, host, disk,
                       ok ? u"enough disk space for staging, install and backup"_s : ok.error().message,
                       QJsonObject{{u"areas"_s, details}});
             return ok;
@@ -94,49 +95,47 @@ Status UpgradeRunner::Work::checkPortsClosed(const QString &host)
 
 Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
 {
-    const HostAccess &a = access(host);
-    const QString local = packageFor(host);
+    const QString id = stepKey(StepId::Stage);
+    const HostStepInput in = hostInput(host);
+    const QString local = in.localPackage;
     QString expected = local == m_profile.packagePath ? m_profile.packageSha256 : QString();
     if (expected.isEmpty()) {
         // Hashed once (remembered for the process while the file is unchanged), not once per host.
         const Result<QString> sha = cachedFileSha256(local);
         if (!sha) {
-            return stepError(host, u"stage"_s, u"cannot read the package: %1"_s.arg(sha.error().message));
+            return stepError(host, id, u"cannot read the package: %1"_s.arg(sha.error().message));
         }
         expected = *sha;
     }
-    const QString remote = stagedPackagePath(a, local);
+    const QString remote = in.stagedPackage;
     // Keep the old binaries and unpack the package now, while the nodes still run, so that the
     // host's window only copies files (install repeats it when this did not happen).
     auto prepare = [&](QJsonObject done) -> Result<QJsonObject> {
-        Result<Ssh::ExecResult> p = exec(host, u"stage"_s,
-                                         HostCommands::preparePackage(QDir::cleanPath(a.installDir), remote, m_fromVersion),
-                                         600000);
+        Result<Ssh::ExecResult> p = exec(host, id, StepCommands::preparePackage(in).text, 600000);
         if (!p || !p->succeeded() || !p->stdoutData.contains(HostCommands::okMarker(u"prepared"_s).toUtf8())) {
-            return stepError(host, u"stage"_s,
+            return stepError(host, id,
                              u"unpacking the staged package failed: %1"_s.arg(
                                  p ? lastLines(p->stdoutData + p->stderrData) : p.error().message));
         }
         done.insert(u"prepared"_s, true);
         return done;
     };
-    Result<QString> have = shell(host).sha256(remote);
-    if (have && *have == expected) {
+    // Staged already (a package staged before, or an upload that finished before a crash)?
+    Result<Ssh::ExecResult> have = exec(host, id, StepCommands::stagedSha256(in).text);
+    if (have && have->succeeded() && QString::fromLatin1(have->stdoutData.trimmed()).toLower() == expected.toLower()) {
         return prepare(QJsonObject{{u"path"_s, remote}, {u"sha256"_s, expected}, {u"uploaded"_s, false}});
     }
     // An upload cut by a crash is continued from its .part (not started again): recorded as such.
-    const bool continuing = stageContinues.contains(host);
-    if (Result<Ssh::ExecResult> mk = shell(host).exec(
-            u"mkdir -p "_s + shellQuote(QFileInfo(remote).absolutePath()) + u" && echo \""_s + detachedId(host, continuing ? u"upload-continue"_s : u"upload"_s)
-            + u" $$ $(date +%s)\" >> "_s + shellQuote(hostExecutionLog(a)));
+    if (Result<Ssh::ExecResult> mk = exec(host, id, StepCommands::stagingRecord(in, stageContinues.contains(host)).text);
         !mk || !mk->succeeded()) {
-        return stepError(host, u"stage"_s, u"cannot create the staging directory"_s);
+        return stepError(host, id, u"cannot create the staging directory"_s);
     }
     Ssh::UploadOptions o;
     o.expectedSha256 = expected;
+    announce(host, id, StepCommands::upload(in));
     Result<Ssh::UploadResult> up = shell(host).upload(local, remote, o);
     if (!up) {
-        return stepError(host, u"stage"_s, up.error().message);
+        return stepError(host, id, up.error().message);
     }
     return prepare(QJsonObject{{u"path"_s, remote}, {u"sha256"_s, up->sha256}, {u"uploaded"_s, true}, {u"bytes"_s, up->bytes}});
 }
@@ -144,7 +143,7 @@ Result<QJsonObject> UpgradeRunner::Work::stage(const QString &host)
 QMap<QString, QString> UpgradeRunner::Work::journaledPaths(const QString &host) const
 {
     QMap<QString, QString> paths;
-    auto r = lastRecord(host, u"gate"_s);
+    auto r = lastRecord(host, stepKey(StepId::Gate));
     if (r && r->kind == u"done"_s) {
         const QJsonObject p = r->data.value(u"paths"_s).toObject();
         for (auto it = p.begin(); it != p.end(); ++it) {
@@ -156,19 +155,16 @@ QMap<QString, QString> UpgradeRunner::Work::journaledPaths(const QString &host) 
 
 Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &stepName)
 {
-    const HostAccess &a = access(host);
-    const QStringList controllers = aliasesOn(host, Core::NodeMode::Controller);
-    const QStringList agents = aliasesOn(host, Core::NodeMode::Agent);
-    QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
-    const QString script = HostCommands::startControllerAndAgent(QDir::cleanPath(a.installDir), !controllers.isEmpty(),
-                                                                 !agents.isEmpty());
+    const HostStepInput in = hostInput(host);
+    const QStringList dataNodes = in.dataNodes + in.computeNodes;
+    const StepCommand scripts = StepCommands::startScripts(in, stepName);
     m_detachedLost = false;
-    Result<QString> started = detached(host, stepName + u"-scripts"_s, script, u"started"_s, 120000);
+    Result<QString> started = detached(host, scripts, u"started"_s, 120000);
     if (!started && m_detachedLost) {
         // The host cannot even record a detached step (a full disk): its service comes first,
         // so the start scripts run in this SSH session (they put the nodes in the background).
         message(u"%1; starting the controller and agent directly instead"_s.arg(started.error().message), host);
-        Result<Ssh::ExecResult> direct = exec(host, stepName, script, 120000);
+        Result<Ssh::ExecResult> direct = exec(host, stepName, scripts.text, 120000);
         if (!direct || !direct->succeeded() || !direct->stdoutData.contains(HostCommands::okMarker(u"started"_s).toUtf8())) {
             return Error(ErrorCode::Failed, u"%1; starting directly failed too: %2"_s.arg(
                                                 started.error().toString(),
@@ -179,7 +175,7 @@ Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &s
     if (!started) {
         return started.error();
     }
-    if (Status s = waitNodesAnswer(host, controllers + agents, 120000); !s) {
+    if (Status s = waitNodesAnswer(host, in.controllers + in.agents, 120000); !s) {
         return s;
     }
     if (!dataNodes.isEmpty()) {
@@ -194,12 +190,11 @@ Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &s
             }
         }
         if (!toStart.isEmpty()) {
-            Result<QString> startNodes = Scripts::startDataNodes(toStart);
-            if (!startNodes) {
-                return startNodes.error();
+            const StepCommand startNodes = StepCommands::startThroughLeader(toStart);
+            if (startNodes.text.isEmpty()) {
+                return stepError(host, stepName, u"cannot write startDataNode for %1"_s.arg(toStart.join(u", "_s)));
             }
-            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, stepName, u"ddb <leader>: "_s + *startNodes);
-            if (Result<DdbValue> r = onLeader(*startNodes); !r) {
+            if (Result<DdbValue> r = onLeader(startNodes.text); !r) {
                 return stepError(host, stepName, u"startDataNode through the leader: %1"_s.arg(r.error().message));
             }
         }
@@ -212,15 +207,15 @@ Status UpgradeRunner::Work::startHostNodes(const QString &host, const QString &s
 
 Status UpgradeRunner::Work::upgradeHost(const QString &host)
 {
-    const HostAccess &a = access(host);
-    const QString install = QDir::cleanPath(a.installDir);
     const QString target = versionNumber(m_profile.targetVersion);
+    const QString gate = stepKey(StepId::Gate);
     emitEvent(EngineEvent::Kind::HostStarted, Outcome::None, host, {}, u"upgrading "_s + host);
 
     // 1. Gate (read-only; skipped once the host's window began).
-    if (!hasAnyRecord(host, u"stop"_s)) {
-        Result<QJsonObject> g = step(host, u"gate"_s, [&]() -> Result<QJsonObject> {
-            if (Status s = waitChunksComplete(host, u"gate"_s); !s) {
+    if (!hasAnyRecord(host, stepKey(StepId::Stop))) {
+        const HostStepInput in = hostInput(host);
+        Result<QJsonObject> g = step(host, gate, [&]() -> Result<QJsonObject> {
+            if (Status s = waitChunksComplete(host, gate); !s) {
                 return s.error();
             }
             // A leader must be present; an election in progress gets up to 30 s.
@@ -232,7 +227,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                 leader = m_cluster->findLeader();
             }
             if (!leader) {
-                return stepError(host, u"gate"_s, u"no Raft leader: "_s + leader.error().message);
+                return stepError(host, gate, u"no Raft leader: "_s + leader.error().message);
             }
             // Everything the pre-flight checked that can have changed since, live, for this host:
             // every node up, the what-if with the replicas alive now, no recovery task, the
@@ -247,15 +242,15 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                 live = checkHostGate(*m_cluster, host);
             }
             if (!live.passed()) {
-                emitEvent(EngineEvent::Kind::GateResult, Outcome::Failed, host, u"gate"_s, live.problems.join(u"; "_s),
+                emitEvent(EngineEvent::Kind::GateResult, Outcome::Failed, host, gate, live.problems.join(u"; "_s),
                           live.evidence);
-                return stepError(host, u"gate"_s,
+                return stepError(host, gate,
                                  u"%1; none of this host's nodes was stopped"_s.arg(live.problems.join(u"; "_s)));
             }
             if (m_writer) {
                 // Writer healthy: it has not failed and acknowledges writes (one within the max gap).
                 if (m_writer->state() == WriterProbe::State::Failed) {
-                    return stepError(host, u"gate"_s, u"the writer failed; the cluster is not writable"_s);
+                    return stepError(host, gate, u"the writer failed; the cluster is not writable"_s);
                 }
                 // An acknowledgement within the last max gap passes at once; else wait up to that long.
                 const auto recent = [&] {
@@ -269,29 +264,27 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                     QThread::msleep(50);
                 }
                 if (!recent() && m_writer->acknowledged() == before) {
-                    return stepError(host, u"gate"_s, u"the writer got no acknowledged write for %1 ms"_s.arg(
+                    return stepError(host, gate, u"the writer got no acknowledged write for %1 ms"_s.arg(
                                                           m_profile.gates.maxGapMs));
                 }
             }
             // This host's own metadata paths, read live from its nodes.
             QJsonObject paths;
-            for (const QString &alias : aliasesOn(host, Core::NodeMode::DataNode)) {
-                Result<DdbValue> v = m_cluster->runOn(alias, Scripts::localConfig(u"chunkMetaDir"_s).valueOr(QString()));
+            const auto readPath = [&](const QString &alias, bool controller) {
+                Result<DdbValue> v = m_cluster->runOn(alias, StepCommands::metadataPath(alias, controller).text);
                 if (v) {
                     if (Result<QString> t = readText(*v); t && !t->isEmpty()) {
                         paths.insert(alias, *t);
                     }
                 }
+            };
+            for (const QString &alias : in.dataNodes) {
+                readPath(alias, false);
             }
-            for (const QString &alias : aliasesOn(host, Core::NodeMode::Controller)) {
-                Result<DdbValue> v = m_cluster->runOn(alias, Scripts::localConfig(u"dfsMetaDir"_s).valueOr(QString()));
-                if (v) {
-                    if (Result<QString> t = readText(*v); t && !t->isEmpty()) {
-                        paths.insert(alias, *t);
-                    }
-                }
+            for (const QString &alias : in.controllers) {
+                readPath(alias, true);
             }
-            emitEvent(EngineEvent::Kind::GateResult, Outcome::Ok, host, u"gate"_s,
+            emitEvent(EngineEvent::Kind::GateResult, Outcome::Ok, host, gate,
                       u"all chunks COMPLETE, every node up, no chunk loses its last live replica with this host "
                       "down, no recovery task pending, leader %1"_s.arg(live.leader),
                       live.evidence);
@@ -306,22 +299,25 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             }
         }
     }
-    const QMap<QString, QString> paths = journaledPaths(host);
-    QList<BackupItem> items = backupItemsForHost(m_cluster->topology(), a, paths);
-    const QString backupDir = backupDirFor(a, m_fromVersion, runTag(host));
+    // The metadata paths the gate read (journaled) decide what the backup copies.
+    const HostStepInput in = hostInput(host);
+    QList<BackupItem> items = in.backupItems;
+    const QString backupDir = in.backupDir;
+    const QString stop = stepKey(StepId::Stop);
+    const StepCommand stopScript = StepCommands::stopScript(in, stop);
 
     // 2. Stop.
-    Result<QJsonObject> r = step(host, u"stop"_s, [&]() -> Result<QJsonObject> {
-        hostDown(host, u"stop"_s, u"stopping the host's nodes"_s);
-        if (detachedState(host, u"stop"_s) != Ssh::DetachedStatus::State::Absent) {
+    Result<QJsonObject> r = step(host, stop, [&]() -> Result<QJsonObject> {
+        hostDown(host, stop, u"stopping the host's nodes"_s);
+        if (detachedState(host, stopScript.detached) != Ssh::DetachedStatus::State::Absent) {
             // Launched before a crash: adopt it (never stop twice, never call the leader again).
-            Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
+            Result<QString> s = detached(host, stopScript, u"stopped"_s, 120000);
             if (!s) {
                 return s.error();
             }
             return QJsonObject{{u"adopted"_s, true}};
         }
-        const QStringList dataNodes = aliasesOn(host, Core::NodeMode::DataNode) + aliasesOn(host, Core::NodeMode::ComputeNode);
+        const QStringList dataNodes = in.dataNodes + in.computeNodes;
         Result<QSet<QString>> alive = aliveNodes();
         QStringList toStop;
         for (const QString &d : dataNodes) {
@@ -330,12 +326,11 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             }
         }
         if (!toStop.isEmpty()) {
-            Result<QString> script = Scripts::stopDataNodes(toStop);
-            if (!script) {
-                return script.error();
+            const StepCommand script = StepCommands::stopThroughLeader(toStop);
+            if (script.text.isEmpty()) {
+                return stepError(host, stop, u"cannot write stopDataNode for %1"_s.arg(toStop.join(u", "_s)));
             }
-            emitEvent(EngineEvent::Kind::StepOutput, Outcome::None, host, u"stop"_s, u"ddb <leader>: "_s + *script);
-            if (Result<DdbValue> s = onLeader(*script); !s) {
+            if (Result<DdbValue> s = onLeader(script.text); !s) {
                 message(u"stopDataNode through the leader failed (%1); the stop script ends them"_s.arg(s.error().message), host);
             } else {
                 // Wait (bounded) until the leader sees them down.
@@ -357,7 +352,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         for (const QString &alias : aliasesOn(host)) {
             m_cluster->close(alias);
         }
-        Result<QString> s = detached(host, u"stop"_s, HostCommands::stopAllNodes(install, 60), u"stopped"_s, 120000);
+        Result<QString> s = detached(host, stopScript, u"stopped"_s, 120000);
         if (!s) {
             return s.error();
         }
@@ -368,15 +363,17 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     }
 
     // 3. Verify the processes are gone (read-only; always re-checked unless started again).
-    if (!isDone(host, u"start"_s) && detachedState(host, u"start-scripts"_s) == Ssh::DetachedStatus::State::Absent) {
-        r = step(host, u"verify-stopped"_s, [&]() -> Result<QJsonObject> {
-            Result<Ssh::ExecResult> e = exec(host, u"verify-stopped"_s, HostCommands::listServerProcesses(install));
+    const QString start = stepKey(StepId::Start);
+    if (!isDone(host, start) && detachedState(host, StepCommands::startScripts(in, start).detached) == Ssh::DetachedStatus::State::Absent) {
+        const QString verifyStopped = stepKey(StepId::VerifyStopped);
+        r = step(host, verifyStopped, [&]() -> Result<QJsonObject> {
+            Result<Ssh::ExecResult> e = exec(host, verifyStopped, StepCommands::listProcesses(in).text);
             if (!e) {
                 return e.error();
             }
             const QString pids = QString::fromUtf8(e->stdoutData).trimmed();
             if (!pids.isEmpty()) {
-                return stepError(host, u"verify-stopped"_s, u"processes of %1 still run: %2"_s.arg(install, pids));
+                return stepError(host, verifyStopped, u"processes of %1 still run: %2"_s.arg(in.installDir, pids));
             }
             if (Status ports = checkPortsClosed(host); !ports) {
                 return ports.error();
@@ -393,15 +390,14 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     }
 
     // 4. Backup of this host's own metadata, verified.
+    const QString backup = stepKey(StepId::Backup);
     r = step(
-        host, u"backup"_s,
+        host, backup,
         [&]() -> Result<QJsonObject> {
             // One probe: is there a complete backup already, which source directories are absent.
-            QString probe = u"if [ -f "_s + shellQuote(backupDir + u"/MANIFEST"_s) + u" ]; then echo manifest; fi\n"_s;
-            for (int i = 0; i < items.size(); ++i) {
-                probe += u"[ -d "_s + shellQuote(items[i].sourceDir) + u" ] || echo absent:"_s + QString::number(i) + u'\n';
-            }
-            Result<Ssh::ExecResult> probed = shell(host).exec(probe);
+            const StepCommand probe = StepCommands::backupProbe(in);
+            announce(host, backup, probe);
+            Result<Ssh::ExecResult> probed = shell(host).exec(probe.text);
             if (!probed) {
                 return probed.error();
             }
@@ -421,19 +417,19 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
                 present << b;
             }
             items = present;
-            if (!manifestExists || detachedState(host, u"backup"_s) != Ssh::DetachedStatus::State::Absent) {
+            HostStepInput presentIn = in;
+            presentIn.backupItems = present;
+            const StepCommand backupScript = StepCommands::backupAndVerify(presentIn);
+            if (!manifestExists || detachedState(host, backupScript.detached) != Ssh::DetachedStatus::State::Absent) {
                 // Back up and verify in one detached step (adopted after a crash, never run twice).
-                Result<QString> s = detached(host, u"backup"_s,
-                                             HostCommands::backupMetadata(backupDir, items) + u"\n"_s
-                                                 + HostCommands::verifyBackup(backupDir),
-                                             u"verified"_s);
+                Result<QString> s = detached(host, backupScript, u"verified"_s);
                 if (!s) {
                     return s.error();
                 }
             } else {
-                Result<Ssh::ExecResult> v = exec(host, u"backup"_s, HostCommands::verifyBackup(backupDir));
+                Result<Ssh::ExecResult> v = exec(host, backup, StepCommands::verifyBackup(in).text);
                 if (!v || !v->succeeded()) {
-                    return stepError(host, u"backup"_s, u"the backup does not verify: "_s
+                    return stepError(host, backup, u"the backup does not verify: "_s
                                                             + (v ? lastLines(v->stdoutData + v->stderrData) : v.error().message));
                 }
             }
@@ -444,9 +440,9 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             return QJsonObject{{u"dir"_s, backupDir}, {u"items"_s, labels}, {u"omitted"_s, omitted}};
         },
         [&]() -> Status {
-            Result<Ssh::ExecResult> v = exec(host, u"backup"_s, HostCommands::verifyBackup(backupDir));
+            Result<Ssh::ExecResult> v = exec(host, backup, StepCommands::verifyBackup(in).text);
             if (!v || !v->succeeded()) {
-                return stepError(host, u"backup"_s, u"the backup manifest does not verify"_s);
+                return stepError(host, backup, u"the backup manifest does not verify"_s);
             }
             return {};
         });
@@ -458,8 +454,9 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         // the old version; the journaled restart ends this attempt (a resume starts the host
         // afresh: gate, stop, backup).
         message(u"the backup failed: starting the host's nodes again (nothing was installed)"_s, host);
-        Result<QJsonObject> restarted = step(host, u"restart"_s, [&]() -> Result<QJsonObject> {
-            if (Status st = startHostNodes(host, u"restart"_s); !st) {
+        const QString restart = stepKey(StepId::Restart);
+        Result<QJsonObject> restarted = step(host, restart, [&]() -> Result<QJsonObject> {
+            if (Status st = startHostNodes(host, restart); !st) {
                 return st.error();
             }
             return QJsonObject{{u"reason"_s, r.error().toString()}};
@@ -468,7 +465,7 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             return Error(ErrorCode::Failed, u"%1; starting the host again failed too: %2"_s.arg(r.error().toString(),
                                                                                                  restarted.error().toString()));
         }
-        hostUp(host, Outcome::Warn, u"restart"_s, u"started again on the old version"_s);
+        hostUp(host, Outcome::Warn, restart, u"started again on the old version"_s);
         return Error(ErrorCode::Failed, u"%1; nothing was installed, the host's nodes were started again on %2. Fix the "
                                         "cause, then resume (the host is tried again from its gate)"_s.arg(
                                             r.error().toString(), m_fromVersion));
@@ -476,23 +473,22 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     items = journaledBackupItems(host, items);
 
     // 5-7: install, start, verify the version: the safe window for a rollback.
-    const QString staged = stagedPackagePath(a, packageFor(host));
     Status windowStatus = [&]() -> Status {
-        Result<QJsonObject> s = step(host, u"install"_s, [&]() -> Result<QJsonObject> {
-            Result<QString> out = detached(host, u"install"_s, HostCommands::installPackage(install, staged, m_fromVersion),
-                                           u"installed"_s);
+        Result<QJsonObject> s = step(host, stepKey(StepId::Install), [&]() -> Result<QJsonObject> {
+            Result<QString> out = detached(host, StepCommands::install(in), u"installed"_s);
             if (!out) {
                 return out.error();
             }
-            return QJsonObject{{u"package"_s, staged}, {u"kept"_s, QString(install + u".bak-"_s + m_fromVersion)}};
+            return QJsonObject{{u"package"_s, in.stagedPackage},
+                               {u"kept"_s, QString(in.installDir + u".bak-"_s + m_fromVersion)}};
         });
         if (!s) {
             return s.error();
         }
         s = step(
-            host, u"start"_s,
+            host, start,
             [&]() -> Result<QJsonObject> {
-                if (Status st = startHostNodes(host, u"start"_s); !st) {
+                if (Status st = startHostNodes(host, start); !st) {
                     return st.error();
                 }
                 return QJsonObject{};
@@ -501,15 +497,16 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         if (!s) {
             return s.error();
         }
-        s = step(host, u"verify-version"_s, [&]() -> Result<QJsonObject> {
+        const QString verifyVersion = stepKey(StepId::VerifyVersion);
+        s = step(host, verifyVersion, [&]() -> Result<QJsonObject> {
             QJsonObject versions;
-            for (const QString &alias : aliasesOn(host)) {
+            for (const QString &alias : in.hostNodes) {
                 Result<QString> v = m_cluster->nodeVersion(alias);
                 if (!v) {
-                    return stepError(host, u"verify-version"_s, u"%1: %2"_s.arg(alias, v.error().message));
+                    return stepError(host, verifyVersion, u"%1: %2"_s.arg(alias, v.error().message));
                 }
                 if (versionNumber(*v) != target) {
-                    return stepError(host, u"verify-version"_s,
+                    return stepError(host, verifyVersion,
                                      u"%1 reports %2, expected %3"_s.arg(alias, *v, target));
                 }
                 versions.insert(alias, *v);
@@ -535,11 +532,12 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
         }
         return windowStatus;
     }
-    hostUp(host, Outcome::Ok, u"start"_s, u"the host's nodes answer with "_s + target);
+    hostUp(host, Outcome::Ok, start, u"the host's nodes answer with "_s + target);
 
     // 8. Recovery.
-    r = step(host, u"recovery"_s, [&]() -> Result<QJsonObject> {
-        if (Status s = waitChunksComplete(host, u"recovery"_s); !s) {
+    const QString recovery = stepKey(StepId::Recovery);
+    r = step(host, recovery, [&]() -> Result<QJsonObject> {
+        if (Status s = waitChunksComplete(host, recovery); !s) {
             return s.error();
         }
         return QJsonObject{};
@@ -549,14 +547,15 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
     }
 
     // 9. Continuity checkpoint: the writer's attempts in this host's window against the table.
+    const QString continuity = stepKey(StepId::Continuity);
     if (m_writer && m_writerLog) {
-        r = step(host, u"continuity"_s, [&]() -> Result<QJsonObject> { return continuityCheckpoint(host); });
+        r = step(host, continuity, [&]() -> Result<QJsonObject> { return continuityCheckpoint(host); });
         if (!r) {
             return r.error();
         }
-    } else if (lastRecord(host, u"continuity"_s) && lastRecord(host, u"continuity"_s)->kind == u"failed"_s) {
+    } else if (lastRecord(host, continuity) && lastRecord(host, continuity)->kind == u"failed"_s) {
         // A failed checkpoint is not passed by resuming without the writer.
-        return stepError(host, u"continuity"_s,
+        return stepError(host, continuity,
                          u"this host's continuity checkpoint failed; resume with the writer (raise gates.maxLostRows "
                          "or gates.maxGapMs in the profile to accept what it found)"_s);
     }
@@ -618,7 +617,7 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
     HostWindow window{host, NULL_VALUE, QDateTime::currentMSecsSinceEpoch()};
     qint64 fromMs = NULL_VALUE;
     for (const JournalRecord &r : m_journal->records()) {
-        if (r.kind == u"done"_s && r.step == u"continuity"_s && r.data.contains(u"toMs"_s)) {
+        if (r.kind == u"done"_s && r.step == stepKey(StepId::Continuity) && r.data.contains(u"toMs"_s)) {
             fromMs = qint64(r.data.value(u"toMs"_s).toDouble());
         }
     }
@@ -639,7 +638,7 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
                                               window.endMs);
     if (w.attempts.empty()) {
         message(u"continuity %1: the writer made no attempt since the last checkpoint"_s.arg(host), host);
-        emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, u"continuity"_s,
+        emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, stepKey(StepId::Continuity),
                   u"no write attempt since the last checkpoint"_s);
         return QJsonObject{{u"attempts"_s, 0}, {u"toMs"_s, window.endMs}};
     }
@@ -664,7 +663,7 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
             message(u"continuity %1: cannot read ids %2..%3 back: %4"_s.arg(host).arg(w.firstId).arg(w.lastId).arg(
                         read.error().message),
                     host);
-            emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, u"continuity"_s,
+            emitEvent(EngineEvent::Kind::CheckResult, Outcome::Warn, host, stepKey(StepId::Continuity),
                       u"the window could not be read back: "_s + read.error().message);
             return QJsonObject{{u"error"_s, read.error().message}};
         }
@@ -699,7 +698,7 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
     if (breach) {
         text += u"; FAILS: "_s + reasons.join(u"; "_s);
     }
-    emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, host, u"continuity"_s, text,
+    emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, host, stepKey(StepId::Continuity), text,
               continuityReportToJson(report, {window}, log.nodes));
     if (breach) {
         QString why;
@@ -719,7 +718,7 @@ Result<QJsonObject> UpgradeRunner::Work::continuityCheckpoint(const QString &hos
                                   : u"; "_s)
                 + others.join(u"; "_s);
         }
-        return stepError(host, u"continuity"_s,
+        return stepError(host, stepKey(StepId::Continuity),
                          why + u"; the run stops before the next host. To go on anyway, raise gates.maxLostRows or "
                                "gates.maxGapMs in the profile and resume"_s);
     }
@@ -879,7 +878,7 @@ void UpgradeRunner::Work::finishWriter()
         if (breach) {
             text += u"; FAILS: "_s + reasons.join(u"; "_s);
         }
-        emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, {}, u"continuity"_s, text,
+        emitEvent(EngineEvent::Kind::CheckResult, breach ? Outcome::Failed : Outcome::Ok, {}, stepKey(StepId::Continuity), text,
                   m_summary.continuity);
         if (breach && m_summary.ok) {
             m_summary.ok = false;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The plan's pure parts: host order (leader last), the backup items of a host (its own
-// nodes only, the right labels — not the tutorial's swapped ones), the per-host steps.
+// nodes only, the right labels — not the tutorial's swapped ones), the per-host steps; and the
+// step list they come from (upgradesteps.h): journal ids, order, commands.
+#include "engine/hostchecks.h"
 #include "engine/upgradeplan.h"
+#include "engine/upgradesteps.h"
 
 #include "core/configparsers.h"
 #include "support/testdata.h"
@@ -26,6 +29,15 @@ private Q_SLOTS:
     void versionNumberDropsTheDate();
     void aTargetNotNewerIsRefusedLoudly_data();
     void aTargetNotNewerIsRefusedLoudly();
+
+    void stepIdsAreTheJournals();
+    void everyStepHasCommands_data();
+    void everyStepHasCommands();
+    void planOrderIsTheRunOrder_data();
+    void planOrderIsTheRunOrder();
+    void planShowsTheStepListsCommands();
+    void stageKeepsTheOldBinariesAndUnpacks();
+    void detachedStepsAreNamedAsOnTheHost();
 
 private:
     Core::ClusterTopology m_topology;
@@ -116,24 +128,32 @@ void tst_UpgradePlan::livePathsOverrideTheConfiguration()
 
 void tst_UpgradePlan::hostPlanListsEveryStepWithItsCommands()
 {
-    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile.hosts[0], m_profile.packagePath,
-                                                   u"2.00.7.4"_s, u"abc"_s);
+    Engine::PlanOptions o;
+    o.runId = u"abc"_s;
+    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile, m_profile.hosts[0], u"2.00.7.4"_s, o);
     QStringList ids;
     for (const Engine::PlanStep &s : p.steps) {
         ids << s.id;
         QVERIFY2(!s.commands.isEmpty(), qPrintable(s.id));
     }
-    QCOMPARE(ids, (QStringList{u"gate"_s, u"stop"_s, u"verify-stopped"_s, u"backup"_s, u"install"_s, u"start"_s,
-                               u"verify-version"_s, u"recovery"_s}));
+    QCOMPARE(ids, (QStringList{u"disk"_s, u"stage"_s, u"gate"_s, u"stop"_s, u"verify-stopped"_s, u"backup"_s,
+                               u"install"_s, u"start"_s, u"verify-version"_s, u"recovery"_s, u"continuity"_s}));
     QCOMPARE(p.dataNodes, QStringList{u"node43"_s});
     QCOMPARE(p.controllers, QStringList{u"HActl43"_s});
     QCOMPARE(p.stagedPackage, u"/home/zjchen/HA/.graystep/packages/DolphinDB_Linux64_V2.00.8.12.zip"_s);
     QCOMPARE(p.backupDir, u"/home/zjchen/HA/.graystep/backup-2.00.7.4-abc"_s);
-    // Data nodes through the leader, before the stop script.
-    QVERIFY(p.steps[1].commands[0].contains(u"stopDataNode([\"node43\"])"_s));
-    QVERIFY(p.steps[1].commands[1].contains(u"stopAllNode.sh"_s));
-    QVERIFY(p.steps[5].commands.last().contains(u"startDataNode([\"node43\"])"_s));
-    QVERIFY(p.steps[1].mutating);
+    // Data nodes through the leader, before the stop script (after the leader's view of them).
+    const QStringList stop = p.steps[3].commandTexts();
+    QCOMPARE(stop.size(), 3);
+    QVERIFY(stop[0].startsWith(u"ddb <leader>: "_s));
+    QVERIFY(stop[1].contains(u"stopDataNode([\"node43\"])"_s));
+    QVERIFY(stop[2].contains(u"stopAllNode.sh"_s));
+    QVERIFY(p.steps[7].commandTexts().join(u'\n').contains(u"startDataNode([\"node43\"])"_s));
+    // Only while a node is slow to answer: the look at the host's processes.
+    QVERIFY(!p.steps[7].commands.last().when.isEmpty());
+    QCOMPARE(p.steps[7].commands.last().text, Engine::HostCommands::listServerProcesses(u"/home/zjchen/HA/server"_s));
+    QVERIFY(p.steps[3].mutating);
+    QVERIFY(!p.steps[2].mutating);
     QVERIFY(!p.steps[0].mutating);
 }
 
@@ -170,12 +190,188 @@ void tst_UpgradePlan::aTargetNotNewerIsRefusedLoudly()
     plan.fromVersion = from;
     plan.targetVersion = target;
     plan.refusal = r;
-    plan.hosts << Engine::planForHost(m_topology, m_profile.hosts.first(), m_profile.packagePath, from, u"r1"_s);
+    Engine::PlanOptions o;
+    o.runId = u"r1"_s;
+    plan.hosts << Engine::planForHost(m_topology, m_profile, m_profile.hosts.first(), from, o);
     const QString text = plan.toText();
     QCOMPARE(text.startsWith(u"!!!!! "_s + r), !r.isEmpty());
     QCOMPARE(text.trimmed().endsWith(r + u" !!!!!"_s), !r.isEmpty());
     QCOMPARE(plan.toJson().value(u"runnable"_s).toBool(), r.isEmpty());
     QCOMPARE(plan.toJson().value(u"refusal"_s).toString(), r);
+}
+
+// The journal and the tests depend on these strings: the step list keeps them exactly.
+void tst_UpgradePlan::stepIdsAreTheJournals()
+{
+    const QStringList expected{u"disk"_s,           u"stage"_s,         u"gate"_s,           u"stop"_s,
+                               u"verify-stopped"_s, u"backup"_s,        u"install"_s,        u"start"_s,
+                               u"verify-version"_s, u"recovery"_s,      u"continuity"_s,     u"restart"_s,
+                               u"rollback-stop"_s,  u"rollback-restore"_s, u"rollback-start"_s};
+    QStringList keys;
+    for (const Engine::StepInfo &s : Engine::allSteps()) {
+        keys << s.key;
+        QCOMPARE(Engine::stepInfo(s.id).key, s.key);
+        QCOMPARE(Engine::stepFromKey(s.key), std::optional<Engine::StepId>(s.id));
+        QVERIFY2(!s.title.isEmpty(), qPrintable(s.key));
+    }
+    QCOMPARE(keys, expected);
+    QVERIFY(!Engine::stepFromKey(u"host-done"_s).has_value());
+    QCOMPARE(Engine::rollbackRestartKey(42), u"rollback-restart-42"_s);
+}
+
+void tst_UpgradePlan::everyStepHasCommands_data()
+{
+    QTest::addColumn<int>("step");
+    for (const Engine::StepInfo &s : Engine::allSteps()) {
+        QTest::addRow("%s runs commands", qPrintable(s.key)) << int(s.id);
+    }
+}
+
+// Every step, also those of a rollback, has commands, none empty; a step that changes the host
+// runs its shell script detached (it must survive a dropped connection), except stage, whose
+// upload and unpacking are repeated safely.
+void tst_UpgradePlan::everyStepHasCommands()
+{
+    QFETCH(int, step);
+    const auto id = Engine::StepId(step);
+    const Engine::HostStepInput in = Engine::hostStepInput(m_topology, m_profile, m_profile.hosts[1],
+                                                           m_profile.packagePath, u"2.00.7.4"_s, u"abc"_s);
+    QCOMPARE(in.hostIndex, 2);
+    const QList<Engine::StepCommand> commands = Engine::stepCommands(id, in);
+    QVERIFY(!commands.isEmpty());
+    bool detached = false;
+    QStringList seen;
+    for (const Engine::StepCommand &c : commands) {
+        QVERIFY2(!c.text.trimmed().isEmpty(), qPrintable(c.display()));
+        QVERIFY2(!c.text.contains(u"<unreadable"_s), qPrintable(c.display()));
+        QVERIFY2(!seen.contains(c.display()), "a command is listed twice");
+        seen << c.display();
+        if (c.kind == Engine::StepCommand::Kind::Ddb) {
+            QVERIFY(!c.target.isEmpty());
+        }
+        detached = detached || !c.detached.isEmpty();
+    }
+    const bool shellMutates = id == Engine::StepId::Stop || id == Engine::StepId::Backup
+                              || id == Engine::StepId::Install || id == Engine::StepId::Start || id == Engine::StepId::Restart
+                              || id == Engine::StepId::RollbackStop || id == Engine::StepId::RollbackRestore
+                              || id == Engine::StepId::RollbackStart;
+    QCOMPARE(detached, shellMutates);
+}
+
+void tst_UpgradePlan::planOrderIsTheRunOrder_data()
+{
+    QTest::addColumn<bool>("writer");
+    QTest::addColumn<QStringList>("expected");
+    const QStringList base{u"disk"_s,   u"stage"_s, u"gate"_s,           u"stop"_s,     u"verify-stopped"_s,
+                           u"backup"_s, u"install"_s, u"start"_s, u"verify-version"_s, u"recovery"_s};
+    QTest::newRow("with the writer, each host ends with its continuity checkpoint")
+        << true << (base + QStringList{u"continuity"_s});
+    QTest::newRow("without the writer (run --no-writer), no checkpoint") << false << base;
+}
+
+// The order DESIGN.md §3 gives and the run executes (disk check and staging on every host
+// before any stop, then host by host) is the step list's; the plan lists exactly that.
+void tst_UpgradePlan::planOrderIsTheRunOrder()
+{
+    QFETCH(bool, writer);
+    QFETCH(QStringList, expected);
+    QStringList order;
+    for (const Engine::StepId id : Engine::runStepOrder(writer)) {
+        order << Engine::stepKey(id);
+    }
+    QCOMPARE(order, expected);
+    Engine::PlanOptions o;
+    o.writer = writer;
+    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile, m_profile.hosts[2], u"2.00.7.4"_s, o);
+    QStringList planned;
+    bool hostPhase = false;
+    for (const Engine::PlanStep &s : p.steps) {
+        planned << s.id;
+        // Prepare steps all come before the host's own.
+        QVERIFY2(!(hostPhase && s.phase == Engine::StepPhase::Prepare), qPrintable(s.id));
+        hostPhase = hostPhase || s.phase == Engine::StepPhase::Host;
+        QVERIFY(s.phase != Engine::StepPhase::Recovery);
+    }
+    QCOMPARE(planned, expected);
+    // The profile's writer switched off: no checkpoint either.
+    Core::UpgradeProfile noWriter = m_profile;
+    noWriter.writer.enabled = false;
+    o.writer = true;
+    const Engine::HostPlan withoutWriter = Engine::planForHost(m_topology, noWriter, m_profile.hosts[2], u"2.00.7.4"_s, o);
+    QCOMPARE(withoutWriter.steps.last().id, u"recovery"_s);
+}
+
+// The plan's commands are the step list's, command for command (nothing built a second time).
+void tst_UpgradePlan::planShowsTheStepListsCommands()
+{
+    Engine::PlanOptions o;
+    o.runId = u"r1"_s;
+    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile, m_profile.hosts[0], u"2.00.7.4"_s, o);
+    const Engine::HostStepInput in = Engine::hostStepInput(m_topology, m_profile, m_profile.hosts[0],
+                                                           m_profile.packagePath, u"2.00.7.4"_s, u"r1"_s);
+    for (const Engine::PlanStep &s : p.steps) {
+        QCOMPARE(s.commands, Engine::stepCommands(s.step, in));
+        QCOMPARE(s.mutating, Engine::stepInfo(s.step).mutating);
+    }
+    // The gate reads the metadata paths of this host's own nodes; verify-version asks each node.
+    const QString gate = p.steps[2].commandTexts().join(u'\n');
+    QVERIFY(gate.contains(u"ddb node43: "_s) && gate.contains(u"chunkMetaDir"_s));
+    QVERIFY(gate.contains(u"ddb HActl43: "_s) && gate.contains(u"dfsMetaDir"_s));
+    QVERIFY(gate.contains(u"ddb <controllers>: getActiveMaster()"_s));
+    QCOMPARE(p.steps[8].commandTexts(), (QStringList{u"ddb HActl43: version()"_s, u"ddb agent43: version()"_s,
+                                                     u"ddb node43: version()"_s}));
+    // The disk check is the script measureStageDisk runs: free space where the install and the
+    // state directory live, the metadata's size.
+    const QString disk = p.steps[0].commandTexts().value(0);
+    QCOMPARE(disk, Engine::stageDiskScript(in.installDir, in.stateDir, in.metadataDirs));
+    QVERIFY2(disk.contains(u"df -Pk"_s) && disk.contains(u"'/home/zjchen/HA/server'"_s)
+                 && disk.contains(u"'/home/zjchen/HA/.graystep'"_s) && disk.contains(u"CHUNK_METADATA"_s),
+             qPrintable(disk));
+}
+
+// Issue 13: the run's stage step keeps the old binaries and unpacks the package; the plan said
+// install did. Now stage shows it, and install shows only what install runs.
+void tst_UpgradePlan::stageKeepsTheOldBinariesAndUnpacks()
+{
+    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile, m_profile.hosts[0], u"2.00.7.4"_s);
+    const Engine::PlanStep &stage = p.steps[1];
+    QCOMPARE(stage.id, u"stage"_s);
+    QCOMPARE(stage.commands.size(), 4);
+    QCOMPARE(stage.commands[2].kind, Engine::StepCommand::Kind::Upload);
+    QCOMPARE(stage.commands[2].target, m_profile.packagePath);
+    QCOMPARE(stage.commands[2].text, p.stagedPackage);
+    QCOMPARE(stage.commands[3].text,
+             Engine::HostCommands::preparePackage(u"/home/zjchen/HA/server"_s, p.stagedPackage, u"2.00.7.4"_s));
+    QVERIFY(stage.commands[3].text.contains(u"/home/zjchen/HA/server.bak-2.00.7.4"_s));
+    const Engine::PlanStep &install = p.steps[6];
+    QCOMPARE(install.id, u"install"_s);
+    QCOMPARE(install.commandTexts(),
+             QStringList{Engine::HostCommands::installPackage(u"/home/zjchen/HA/server"_s, p.stagedPackage,
+                                                              u"2.00.7.4"_s)});
+    // The backup and its verification run as one detached script, after the probe.
+    const Engine::PlanStep &backup = p.steps[5];
+    QCOMPARE(backup.commands.size(), 2);
+    QVERIFY(backup.commands[1].text.contains(u"MANIFEST"_s));
+    QVERIFY(backup.commands[1].text.contains(Engine::HostCommands::okMarker(u"verified"_s)));
+}
+
+void tst_UpgradePlan::detachedStepsAreNamedAsOnTheHost()
+{
+    Engine::PlanOptions o;
+    o.runId = u"abc"_s;
+    const Engine::HostPlan p = Engine::planForHost(m_topology, m_profile, m_profile.hosts[1], u"2.00.7.4"_s, o);
+    QStringList ids;
+    for (const Engine::PlanStep &s : p.steps) {
+        for (const Engine::StepCommand &c : s.commands) {
+            if (!p.detachedId(c).isEmpty()) {
+                ids << p.detachedId(c);
+            }
+        }
+    }
+    QCOMPARE(ids, (QStringList{u"gs-abc-h2-stop"_s, u"gs-abc-h2-backup"_s, u"gs-abc-h2-install"_s,
+                               u"gs-abc-h2-start-scripts"_s}));
+    // The staging record names the upload the same way.
+    QVERIFY(p.steps[1].commands[1].text.contains(u"gs-abc-h2-upload $$"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_UpgradePlan)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cli/clicommand.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -67,6 +68,24 @@ bool reportUsageProblem(CliContext &ctx, const QString &optionError, const QStri
 bool takeFlag(QStringList &args, const QString &name)
 {
     return args.removeAll(name) > 0;
+}
+
+QMap<QString, QString> takePackageFor(QStringList &args, QString *error)
+{
+    QMap<QString, QString> packages;
+    for (;;) {
+        const QString p = takeOption(args, u"--package-for"_s, error);
+        if (p.isEmpty()) {
+            break;
+        }
+        const qsizetype eq = p.indexOf(u'=');
+        if (eq <= 0) {
+            *error = u"--package-for expects HOST=ZIP"_s;
+            break;
+        }
+        packages.insert(p.left(eq), QFileInfo(p.mid(eq + 1)).absoluteFilePath());
+    }
+    return packages;
 }
 
 } // namespace GrayStep::Cli

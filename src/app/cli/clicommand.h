@@ -4,6 +4,7 @@
 #include "core/result.h"
 
 #include <QJsonValue>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 #include <QTextStream>
@@ -63,6 +64,8 @@ CliCommand rollbackCommand();
 // Sets *error when the option is present without a value.
 QString takeOption(QStringList &args, const QString &name, QString *error = nullptr);
 bool takeFlag(QStringList &args, const QString &name);
+// Every "--package-for HOST=ZIP": host address -> absolute path of the zip.
+QMap<QString, QString> takePackageFor(QStringList &args, QString *error);
 
 // After the options are taken: prints the first usage problem — the option error, then
 // `missing` (a required option's message, empty when all are there), then any argument

@@ -19,6 +19,9 @@ int runPlanCommand(CliContext &ctx)
 {
     QString error;
     const QString profilePath = takeOption(ctx.args, u"--profile"_s, &error);
+    Engine::PlanOptions options;
+    options.writer = !takeFlag(ctx.args, u"--no-writer"_s);
+    options.packageForHost = takePackageFor(ctx.args, &error);
     if (reportUsageProblem(ctx, error)) {
         return ExitUsage;
     }
@@ -33,7 +36,7 @@ int runPlanCommand(CliContext &ctx)
         if (!access) {
             return access.error();
         }
-        return Engine::buildUpgradePlan(**access);
+        return Engine::buildUpgradePlan(**access, options);
     }).result();
     if (!plan) {
         ctx.printError(plan.error());
@@ -56,7 +59,8 @@ int runPlanCommand(CliContext &ctx)
 
 CliCommand planCommand()
 {
-    return {u"plan"_s, u"plan --profile P"_s, u"the ordered plan with every command it would run (dry run, read-only)"_s,
+    return {u"plan"_s, u"plan --profile P [--no-writer] [--package-for HOST=ZIP]"_s,
+            u"the ordered plan with every command `run` (with the same options) would run (dry run, read-only)"_s,
             runPlanCommand};
 }
 

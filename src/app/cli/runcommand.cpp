@@ -196,18 +196,7 @@ int runRunCommand(CliContext &ctx)
     o.acceptCompatibilityRisk = takeFlag(ctx.args, u"--accept-compatibility-risk"_s);
     o.rollbackOnFailure = !takeFlag(ctx.args, u"--no-rollback"_s);
     o.breakLock = takeFlag(ctx.args, u"--break-lock"_s);
-    for (;;) {
-        const QString p = takeOption(ctx.args, u"--package-for"_s, &error);
-        if (p.isEmpty()) {
-            break;
-        }
-        const qsizetype eq = p.indexOf(u'=');
-        if (eq <= 0) {
-            error = u"--package-for expects HOST=ZIP"_s;
-            break;
-        }
-        o.packageForHost.insert(p.left(eq), QFileInfo(p.mid(eq + 1)).absoluteFilePath());
-    }
+    o.packageForHost = takePackageFor(ctx.args, &error);
     if (!rate.isEmpty()) {
         bool ok = false;
         o.writerRate = rate.toInt(&ok);
@@ -255,7 +244,10 @@ int runRunCommand(CliContext &ctx)
             if (!access) {
                 return access.error();
             }
-            return Engine::buildUpgradePlan(**access);
+            Engine::PlanOptions po;
+            po.writer = o.writer;
+            po.packageForHost = o.packageForHost;
+            return Engine::buildUpgradePlan(**access, po);
         }).result();
         if (!plan) {
             ctx.printError(plan.error());
