@@ -357,15 +357,27 @@ void tst_LiveClaimsSandbox::fullDiskAfterTheStopIsFoundInSecondsAndResumeFinishe
     QVERIFY(p.ok());
     QElapsedTimer sinceFault;
     QString faultOut;
-    const Cli run = runWatching(runArgs(), [&](const QJsonObject &e, qint64) {
+    bool backupBeforeTheFault = false;
+    const Cli run = runWatching(runArgs(), [&](const QJsonObject &e, qint64 pid) {
         if (!sinceFault.isValid() && e.value(u"event"_s).toString() == u"step-finished"_s
             && e.value(u"step"_s).toString() == u"verify-stopped"_s) {
+            // The tool is held while the disk fills (filling takes longer than its next step).
+            ::kill(pid_t(pid), SIGSTOP);
             const Cli f = sandbox({u"fault"_s, u"disk-full"_s, order[0], u"--json"_s});
             faultOut = QString::fromUtf8(f.out);
+            const QMap<QString, int> launched = executions();
+            for (auto it = launched.cbegin(); it != launched.cend(); ++it) {
+                backupBeforeTheFault = backupBeforeTheFault || it.key().endsWith(u"-backup"_s);
+            }
             sinceFault.start();
+            ::kill(pid_t(pid), SIGCONT);
         }
     });
     QVERIFY(sinceFault.isValid());
+    if (backupBeforeTheFault) {
+        sandbox({u"fault"_s, u"disk-full"_s, order[0], u"--clear"_s});
+        QSKIP("the backup was launched in the moment before the tool was held: the condition was not made");
+    }
     const qint64 afterFault = sinceFault.elapsed();
     QStorageInfo disk(m_dir + u"/host"_s + order[0].section(u'.', 3, 3));
     if (disk.bytesAvailable() > 1024 * 1024) {

@@ -1031,16 +1031,25 @@ void tst_UpgradeSandbox::fullDiskStopsTheRunBeforeAnyStop()
 
 void tst_UpgradeSandbox::packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop()
 {
-    // A zip whose central directory says it unpacks to more than the hosts' file system holds
-    // (entries of almost 4 GiB each; no data behind them: nothing reads past the directory
-    // before the disk check refuses).
+    // The real 2.00.8.12 package (it passes the package check: server, version inside) with
+    // entries added to its central directory that say it unpacks to more than the hosts' file
+    // system holds (almost 4 GiB each; no data behind them: nothing reads them before the
+    // disk check refuses).
     const QStringList order = planOrder();
     QCOMPARE(order.size(), 3);
     const qint64 free = QStorageInfo(hostDir(order[1])).bytesAvailable();
     QVERIFY(free > 0);
     const int entries = int(free / 0xfffffffell) + 2;
     QVERIFY(entries < 60000);
-    QByteArray cd;
+    QFile real(m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12.zip"_s);
+    QVERIFY(real.open(QIODevice::ReadOnly));
+    const QByteArray zip = real.readAll();
+    QVERIFY(zip.size() > 22 && qFromLittleEndian<quint32>(zip.constData() + zip.size() - 22) == 0x06054b50u);
+    const char *oldEnd = zip.constData() + zip.size() - 22;
+    const quint16 oldCount = qFromLittleEndian<quint16>(oldEnd + 10);
+    const quint32 cdSize = qFromLittleEndian<quint32>(oldEnd + 12);
+    const quint32 cdOffset = qFromLittleEndian<quint32>(oldEnd + 16);
+    QByteArray cd = zip.mid(cdOffset, cdSize);
     for (int i = 0; i < entries; ++i) {
         const QByteArray name = "server/part" + QByteArray::number(i);
         QByteArray e(46, '\0');
@@ -1051,14 +1060,14 @@ void tst_UpgradeSandbox::packageLargerThanTheFreeSpaceStopsTheRunBeforeAnyStop()
     }
     QByteArray eocd(22, '\0');
     qToLittleEndian<quint32>(0x06054b50u, eocd.data());
-    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 8);
-    qToLittleEndian<quint16>(quint16(entries), eocd.data() + 10);
+    qToLittleEndian<quint16>(quint16(oldCount + entries), eocd.data() + 8);
+    qToLittleEndian<quint16>(quint16(oldCount + entries), eocd.data() + 10);
     qToLittleEndian<quint32>(quint32(cd.size()), eocd.data() + 12);
-    qToLittleEndian<quint32>(0u, eocd.data() + 16);
+    qToLittleEndian<quint32>(cdOffset, eocd.data() + 16);
     const QString huge = m_dir + u"/packages/DolphinDB_Linux64_V2.00.8.12_huge.zip"_s;
     QFile f(huge);
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(cd + eocd);
+    f.write(zip.left(cdOffset) + cd + eocd);
     f.close();
     const Cli run = runTool(u"graystep-cli"_s, {u"run"_s, u"--profile"_s, profile(), u"--yes"_s, u"--json"_s, u"--no-writer"_s,
                                                  u"--journal"_s, journal(), u"--package-for"_s, order[1] + u'=' + huge});
