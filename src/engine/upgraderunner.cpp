@@ -404,14 +404,42 @@ Status UpgradeRunner::Work::upgradeHost(const QString &host)
             const QStringList probeLines = QString::fromUtf8(probed->stdoutData).split(u'\n', Qt::SkipEmptyParts);
             const bool manifestExists = probeLines.contains(u"manifest"_s);
             // A data node that never held a chunk has no CHUNK_METADATA yet: nothing to back up
-            // for it (said in the journal). Controllers' directories must exist.
+            // for it (said in the journal) - when the controller, asked now, lists no replica on
+            // it. One that holds chunks without its metadata could not be rolled back: the step
+            // fails (nothing was installed). Controllers' directories must exist.
             QList<BackupItem> present;
             QJsonArray omitted;
+            std::optional<Result<QList<ChunkStatus>>> chunks;
             for (int i = 0; i < items.size(); ++i) {
                 const BackupItem &b = items[i];
                 if (probeLines.contains(u"absent:"_s + QString::number(i)) && b.label.endsWith(u"/CHUNK_METADATA"_s)) {
+                    const QString alias = b.label.section(u'/', 0, 0);
+                    if (!chunks) {
+                        chunks = m_cluster->chunks();
+                    }
+                    if (!*chunks) {
+                        return stepError(host, backup,
+                                         u"%1 does not exist, and whether %2 holds chunks cannot be read from the "
+                                         "controller: %3"_s.arg(b.sourceDir, alias, chunks->error().message));
+                    }
+                    int held = 0;
+                    for (const ChunkStatus &c : **chunks) {
+                        for (const ChunkReplica &rep : c.replicas) {
+                            held += rep.node == alias ? 1 : 0;
+                        }
+                    }
+                    if (held > 0) {
+                        return stepError(host, backup,
+                                         u"%1 holds %2 chunk replica(s) (getClusterChunksStatus), but its chunk metadata "
+                                         "directory %3 does not exist: a rollback of this host would have none. Find "
+                                         "the node's real chunkMetaDir (or restore the directory), then resume"_s.arg(
+                                             alias)
+                                             .arg(held)
+                                             .arg(b.sourceDir));
+                    }
                     omitted.append(b.label);
-                    message(u"%1 does not exist (the data node holds no chunk yet): not backed up"_s.arg(b.sourceDir), host);
+                    message(u"%1 does not exist and the controller lists no replica on %2: not backed up"_s.arg(b.sourceDir, alias),
+                            host);
                     continue;
                 }
                 present << b;

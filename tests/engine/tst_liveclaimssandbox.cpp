@@ -5,7 +5,9 @@
 // against the tool's own words alone.
 #include "core/upgradeprofile.h"
 #include "engine/journal.h"
+#include "dolphindb/scripts.h"
 #include "support/clitool.h"
+#include "support/simclient.h"
 #include "support/testdata.h"
 
 #include <QDir>
@@ -58,6 +60,7 @@ private Q_SLOTS:
     void fullDiskAfterTheStopIsFoundInSecondsAndResumeFinishes();
     void rolledBackHostIsRetriedOnResume();
     void aWrongPackageForAHostIsRefusedBeforeAnyStop();
+    void missingChunkMetadataOfANodeHoldingChunksFailsTheBackup();
 
 private:
     bool up();
@@ -445,6 +448,33 @@ void tst_LiveClaimsSandbox::aWrongPackageForAHostIsRefusedBeforeAnyStop()
     QVERIFY2(executions().isEmpty(), "a host was touched");
     for (const QString &v : versions()) {
         QVERIFY(v.startsWith(u"2.00.7.4"_s));
+    }
+}
+
+// The first host's data node holds chunks but its CHUNK_METADATA directory is gone: the run's
+// backup fails (it used to back up without it and go on), nothing is installed, and the host's
+// nodes are started again on the old version.
+void tst_LiveClaimsSandbox::missingChunkMetadataOfANodeHoldingChunksFailsTheBackup()
+{
+    QVERIFY(GrayStep::Test::insertOneRowPerDay(Base, 8922, 1, QTime(9, 30)).ok());
+    const QStringList order = planOrder();
+    const QString node = alias(u"node"_s, order[0]);
+    const auto dir = GrayStep::Test::runOnce(order[0], 8922, u"getConfig(`chunkMetaDir)"_s);
+    QVERIFY(dir.ok());
+    const QString meta = dir->toString() + u"/CHUNK_METADATA"_s;
+    QVERIFY2(QFileInfo(meta).isDir(), qPrintable(meta));
+    QVERIFY(QDir(meta).removeRecursively());
+    const Cli run = runTool(u"graystep-cli"_s, runArgs());
+    QVERIFY2(run.exitCode == 1, qPrintable(text(run)));
+    const QString failure = run.last().value(u"failure"_s).toString();
+    QVERIFY2(failure.contains(node + u" holds "_s) && failure.contains(meta) && failure.contains(u"nothing was installed"_s),
+             qPrintable(failure));
+    for (const QString &v : versions()) {
+        QVERIFY(v.startsWith(u"2.00.7.4"_s));
+    }
+    const QMap<QString, int> ex = executions();
+    for (auto it = ex.cbegin(); it != ex.cend(); ++it) {
+        QVERIFY2(!it.key().contains(u"-install"_s), qPrintable(it.key()));
     }
 }
 

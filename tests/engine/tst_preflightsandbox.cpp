@@ -68,35 +68,6 @@ int runTool(const QString &tool, const QStringList &args, QByteArray *out = null
     return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
 }
 
-// One row per day of the sandbox table's ten partitions (2023.01.01..10 at `at`), ids
-// firstId.., appended through node43.
-Core::Status insertOneRowPerDay(int firstId, QTime at)
-{
-    Test::SimClient client;
-    if (Core::Status s = client.open(host(1), 8922); !s) {
-        return s;
-    }
-    QList<qint64> times;
-    QList<qint32> ids;
-    const qint64 day0 = QDateTime(QDate(2023, 1, 1), at, Qt::UTC).toMSecsSinceEpoch();
-    for (int i = 0; i < 10; ++i) {
-        times << day0 + qint64(i) * 86400000;
-        ids << firstId + i;
-    }
-    using namespace DolphinDb;
-    const auto table = DdbValue::table({u"time"_s, u"name"_s, u"id"_s},
-                                       {DdbVector::int64s(DataType::Timestamp, times),
-                                        DdbVector::symbols(QStringList(10, u"Apple"_s)), DdbVector::int32s(DataType::Int, ids)});
-    if (!table) {
-        return table.error();
-    }
-    const auto inserted = client.call(*Scripts::tableInsertFunction(u"dfs://stock"_s, u"stock"_s), {*table});
-    if (!inserted) {
-        return inserted.error();
-    }
-    return {};
-}
-
 const PreflightItem *find(const PreflightReport &r, const QString &id)
 {
     for (const PreflightItem &i : r.items) {
@@ -168,7 +139,7 @@ void tst_PreflightSandbox::initTestCase()
     QCOMPARE(m_profile.hosts.size(), 3);
 
     // Rows in every partition, so that the cluster has chunks with replicas on two hosts.
-    const Core::Status rows = insertOneRowPerDay(1, QTime(9, 30));
+    const Core::Status rows = Test::insertOneRowPerDay(host(1), 8922, 1, QTime(9, 30));
     QVERIFY2(rows, qPrintable(rows ? QString() : rows.error().toString()));
 }
 
@@ -683,7 +654,7 @@ void tst_PreflightSandbox::unfinishedRecoveryFailsChunksAndRecoveryTasks()
     // Continues the last test (node44 down): rows are written while it is down, recovery is
     // made to hang, node44 comes back. Its stale replicas recover, and do not finish.
     QCOMPARE(runTool(u"graystep-sandbox"_s, {u"fault"_s, u"--dir"_s, m_dir, u"stuck-recovery"_s}), 0);
-    const Core::Status rows = insertOneRowPerDay(100, QTime(10, 0));
+    const Core::Status rows = Test::insertOneRowPerDay(host(1), 8922, 100, QTime(10, 0));
     QVERIFY2(rows, qPrintable(rows ? QString() : rows.error().toString()));
     const auto started = Test::runOnce(host(1), 8922, u"startDataNode(\"node44\")"_s);
     QVERIFY2(started, qPrintable(started ? QString() : started.error().toString()));

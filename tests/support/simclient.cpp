@@ -4,6 +4,9 @@
 #include "sim/node/peerlink.h"
 #include "support/testdata.h"
 
+#include "dolphindb/scripts.h"
+
+#include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -410,6 +413,35 @@ QString SimCluster::log(int i, const QString &alias) const
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QString::fromUtf8(f.readAll());
+}
+
+Core::Status insertOneRowPerDay(const QString &host, int port, int firstId, QTime at)
+{
+    SimClient client;
+    if (Core::Status st = client.open(host, port); !st) {
+        return st;
+    }
+    QList<qint64> times;
+    QList<qint32> ids;
+    const qint64 day0 = QDateTime(QDate(2023, 1, 1), at, Qt::UTC).toMSecsSinceEpoch();
+    for (int i = 0; i < 10; ++i) {
+        times << day0 + qint64(i) * 86400000;
+        ids << firstId + i;
+    }
+    using namespace DolphinDb;
+    const auto table = DdbValue::table({QStringLiteral("time"), QStringLiteral("name"), QStringLiteral("id")},
+                                       {DdbVector::int64s(DataType::Timestamp, times),
+                                        DdbVector::symbols(QStringList(10, QStringLiteral("Apple"))),
+                                        DdbVector::int32s(DataType::Int, ids)});
+    if (!table) {
+        return table.error();
+    }
+    const auto inserted =
+        client.call(*Scripts::tableInsertFunction(QStringLiteral("dfs://stock"), QStringLiteral("stock")), {*table});
+    if (!inserted) {
+        return inserted.error();
+    }
+    return {};
 }
 
 } // namespace GrayStep::Test

@@ -12,6 +12,7 @@
 #include <QList>
 #include <QMap>
 #include <QString>
+#include <QTime>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 
@@ -46,6 +47,10 @@ bool copyDirectory(const QString &from, const QString &to);
 
 // One script on a fresh session.
 Core::Result<DolphinDb::DdbValue> runOnce(const QString &host, int port, const QString &script, int timeoutMs = 15000);
+
+// One row per day of the sandbox table dfs://stock/stock's ten partitions (2023.01.01..10 at
+// `at`), ids firstId.., appended through the data node at host:port: chunks on every node.
+Core::Status insertOneRowPerDay(const QString &host, int port, int firstId, QTime at);
 
 // The internal peer protocol: {"op":"status"} etc.
 Core::Result<QJsonObject> simStatus(const QString &host, int port);
