@@ -5,6 +5,7 @@
 #include "core/ddbversion.h"
 #include "dolphindb/scripts.h"
 #include "engine/journal.h"
+#include "engine/preflight_p.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -17,19 +18,9 @@ using namespace GrayStep::Core;
 namespace GrayStep::Engine {
 
 using V = PreflightItem::Verdict;
+using PreflightDetail::item;
 
 namespace {
-
-PreflightItem make(const QString &id, const QString &title, V v, const QString &evidence, const QString &fix = {})
-{
-    PreflightItem i;
-    i.id = id;
-    i.title = title;
-    i.verdict = v;
-    i.evidence = evidence;
-    i.fixHint = v == V::Pass ? QString() : fix;
-    return i;
-}
 
 QString kibText(qint64 kib)
 {
@@ -72,11 +63,11 @@ PreflightItem haRaftItem(const QString &leader, const SettingRead &haMode, int c
     const QString title = u"dfsHAMode=Raft with at least 3 controllers"_s;
     const QString evidence = u"leader %1: dfsHAMode=%2; cluster.nodes: %3 controllers"_s.arg(leader, haMode.shown()).arg(controllers);
     if (haMode.state == SettingRead::State::Unreadable) {
-        return make(u"ha-raft"_s, title, V::Fail, evidence, u"the leader must answer getConfig(`dfsHAMode); check the API user"_s);
+        return item(u"ha-raft"_s, title, V::Fail, evidence, u"the leader must answer getConfig(`dfsHAMode); check the API user"_s);
     }
     const bool ok = haMode.state == SettingRead::State::Value && haMode.value.compare(u"Raft"_s, Qt::CaseInsensitive) == 0
                     && controllers >= 3;
-    return make(u"ha-raft"_s, title, ok ? V::Pass : V::Fail, evidence,
+    return item(u"ha-raft"_s, title, ok ? V::Pass : V::Fail, evidence,
                 u"a rolling upgrade needs a Raft group of >= 3 controllers"_s);
 }
 
@@ -84,13 +75,13 @@ PreflightItem haReplicationItem(const QString &leader, const SettingRead &factor
 {
     const QString title = u"dfsReplicationFactor >= 2"_s;
     if (factor.state == SettingRead::State::Unreadable) {
-        return make(u"ha-replication"_s, title, V::Fail, u"leader %1: dfsReplicationFactor %2"_s.arg(leader, factor.shown()),
+        return item(u"ha-replication"_s, title, V::Fail, u"leader %1: dfsReplicationFactor %2"_s.arg(leader, factor.shown()),
                     u"the leader must answer getConfig(`dfsReplicationFactor); check the API user"_s);
     }
     bool number = true;
     const int rf = factor.state == SettingRead::State::Unset ? 2 : factor.value.toInt(&number);
     const QString shown = factor.state == SettingRead::State::Unset ? u"(unset: DolphinDB's default 2)"_s : factor.value;
-    return make(u"ha-replication"_s, title, number && rf >= 2 ? V::Pass : V::Fail,
+    return item(u"ha-replication"_s, title, number && rf >= 2 ? V::Pass : V::Fail,
                 u"leader %1: dfsReplicationFactor=%2"_s.arg(leader, shown),
                 number ? u"with one replica, stopping a host takes its chunks offline"_s
                        : u"dfsReplicationFactor is not a number"_s);
@@ -100,11 +91,11 @@ PreflightItem haReliabilityItem(const QString &leader, const SettingRead &level)
 {
     const QString title = u"dfsReplicaReliabilityLevel = 1"_s;
     if (level.state == SettingRead::State::Unreadable) {
-        return make(u"ha-reliability"_s, title, V::Fail, u"leader %1: dfsReplicaReliabilityLevel %2"_s.arg(leader, level.shown()),
+        return item(u"ha-reliability"_s, title, V::Fail, u"leader %1: dfsReplicaReliabilityLevel %2"_s.arg(leader, level.shown()),
                     u"the leader must answer getConfig(`dfsReplicaReliabilityLevel); check the API user"_s);
     }
     const QString shown = level.state == SettingRead::State::Unset ? u"(unset: DolphinDB's default 0)"_s : level.value;
-    return make(u"ha-reliability"_s, title, level.state == SettingRead::State::Value && level.value == u"1"_s ? V::Pass : V::Fail,
+    return item(u"ha-reliability"_s, title, level.state == SettingRead::State::Value && level.value == u"1"_s ? V::Pass : V::Fail,
                 u"leader %1: dfsReplicaReliabilityLevel=%2"_s.arg(leader, shown),
                 u"0 lets both replicas of a chunk sit on one host; set it to 1"_s);
 }
@@ -114,11 +105,11 @@ PreflightItem haDataSyncItem(const QMap<QString, SettingRead> &perNode, const QS
     const QString title = u"dataSync = 1 on every data node"_s;
     const QString fix = u"set dataSync=1 in cluster.cfg (redo log), or a crash loses acknowledged writes"_s;
     if (!readError.isEmpty()) {
-        return make(u"ha-datasync"_s, title, V::Fail, u"pnodeRun(getConfig{`dataSync}): could not read (%1)"_s.arg(readError),
+        return item(u"ha-datasync"_s, title, V::Fail, u"pnodeRun(getConfig{`dataSync}): could not read (%1)"_s.arg(readError),
                     u"the data nodes must answer getConfig(`dataSync)"_s);
     }
     if (perNode.isEmpty()) {
-        return make(u"ha-datasync"_s, title, V::Fail, u"pnodeRun(getConfig{`dataSync}) named no data node"_s, fix);
+        return item(u"ha-datasync"_s, title, V::Fail, u"pnodeRun(getConfig{`dataSync}) named no data node"_s, fix);
     }
     QStringList bad;
     bool unreadable = false;
@@ -130,7 +121,7 @@ PreflightItem haDataSyncItem(const QMap<QString, SettingRead> &perNode, const QS
         unreadable = unreadable || r.state == SettingRead::State::Unreadable;
         bad << u"%1=%2"_s.arg(it.key(), r.state == SettingRead::State::Unset ? u"(unset: default 0)"_s : r.shown());
     }
-    return make(u"ha-datasync"_s, title, bad.isEmpty() ? V::Pass : V::Fail,
+    return item(u"ha-datasync"_s, title, bad.isEmpty() ? V::Pass : V::Fail,
                 bad.isEmpty() ? u"%1 data nodes: dataSync=1"_s.arg(perNode.size()) : bad.join(u", "_s),
                 unreadable ? u"every data node must answer getConfig(`dataSync); "_s + fix : fix);
 }
@@ -181,26 +172,26 @@ PreflightItem haRecoveryWaitItem(const QString &leader, const SettingRead &wait,
     const QString title = u"dfsRecoveryWaitTime set and longer than a host's downtime"_s;
     const QString expected = u"expected host downtime %1 ms (%2)"_s.arg(downtime.ms).arg(downtime.source);
     if (wait.state == SettingRead::State::Unreadable) {
-        return make(id, title, V::Fail, u"leader %1: dfsRecoveryWaitTime %2"_s.arg(leader, wait.shown()),
+        return item(id, title, V::Fail, u"leader %1: dfsRecoveryWaitTime %2"_s.arg(leader, wait.shown()),
                     u"the leader must answer getConfig(`dfsRecoveryWaitTime); check the API user"_s);
     }
     bool number = true;
     const qint64 ms = wait.state == SettingRead::State::Value ? wait.value.toLongLong(&number) : 0;
     if (!number) {
-        return make(id, title, V::Fail, u"leader %1: dfsRecoveryWaitTime=%2 is not a number"_s.arg(leader, wait.value),
+        return item(id, title, V::Fail, u"leader %1: dfsRecoveryWaitTime=%2 is not a number"_s.arg(leader, wait.value),
                     u"set dfsRecoveryWaitTime to milliseconds longer than a host's downtime"_s);
     }
     if (ms <= 0) {
-        return make(id, title, V::Warn, u"leader %1: dfsRecoveryWaitTime=%2: recovery is not started automatically; %3"_s.arg(
+        return item(id, title, V::Warn, u"leader %1: dfsRecoveryWaitTime=%2: recovery is not started automatically; %3"_s.arg(
                                             leader, wait.shown(), expected),
                     u"set dfsRecoveryWaitTime longer than %1 ms, or start recovery by hand after each host"_s.arg(downtime.ms));
     }
     if (ms <= downtime.ms) {
-        return make(id, title, V::Warn, u"leader %1: dfsRecoveryWaitTime=%2 ms is not longer than the %3"_s.arg(leader).arg(ms).arg(
+        return item(id, title, V::Warn, u"leader %1: dfsRecoveryWaitTime=%2 ms is not longer than the %3"_s.arg(leader).arg(ms).arg(
                                             expected),
                     u"raise dfsRecoveryWaitTime above %1 ms, or re-replication starts while a host is down"_s.arg(downtime.ms));
     }
-    return make(id, title, V::Pass, u"leader %1: dfsRecoveryWaitTime=%2 ms, longer than the %3"_s.arg(leader).arg(ms).arg(expected));
+    return item(id, title, V::Pass, u"leader %1: dfsRecoveryWaitTime=%2 ms, longer than the %3"_s.arg(leader).arg(ms).arg(expected));
 }
 
 // ---- versions
@@ -224,16 +215,16 @@ PreflightItem versionsItem(const QList<NodeVersionRead> &nodes, const QString &t
     QString evidence = u"version() of %1 node(s): %2; target %3"_s.arg(nodes.size() - unread.size())
                            .arg(ev.isEmpty() ? u"none"_s : ev.join(u"; "_s), targetVersion);
     if (!unread.isEmpty()) {
-        return make(u"versions"_s, title, V::Fail, evidence + u"; could not read: "_s + unread.join(u"; "_s),
+        return item(u"versions"_s, title, V::Fail, evidence + u"; could not read: "_s + unread.join(u"; "_s),
                     u"every node (controllers, agents, data and compute nodes) must answer version()"_s);
     }
     if (byVersion.size() != 1) {
-        return make(u"versions"_s, title, V::Fail, evidence, u"finish or roll back the earlier upgrade first"_s);
+        return item(u"versions"_s, title, V::Fail, evidence, u"finish or roll back the earlier upgrade first"_s);
     }
     const Result<DdbVersion> from = DdbVersion::parse(byVersion.firstKey());
     const Result<DdbVersion> to = DdbVersion::parse(targetVersion);
     const bool newer = from && to && *from < *to;
-    return make(u"versions"_s, title, newer ? V::Pass : V::Fail, evidence,
+    return item(u"versions"_s, title, newer ? V::Pass : V::Fail, evidence,
                 u"the target must be newer than the cluster"_s);
 }
 
@@ -252,31 +243,31 @@ PreflightItem compatibilityItem(const QList<NodeVersionRead> &nodes, const QStri
     }
     const Result<DdbVersion> to = DdbVersion::parse(targetVersion);
     if (!to) {
-        return make(id, title, V::Fail, u"the target '%1' is not a version: %2"_s.arg(targetVersion, to.error().message),
+        return item(id, title, V::Fail, u"the target '%1' is not a version: %2"_s.arg(targetVersion, to.error().message),
                     u"correct targetVersion in the profile"_s);
     }
     if (unread || numbers.size() != 1) {
-        return make(id, title, V::Fail,
+        return item(id, title, V::Fail,
                     unread ? u"not judged: the version of every node could not be read (see versions)"_s
                            : u"not judged: the nodes run %1 (see versions)"_s.arg(numbers.join(u", "_s)),
                     u"the cluster must run one version before its upgrade path can be judged"_s);
     }
     const Result<DdbVersion> from = DdbVersion::parse(numbers.first());
     if (!from) {
-        return make(id, title, V::Fail, u"not judged: the nodes answer '%1', not a version"_s.arg(numbers.first()));
+        return item(id, title, V::Fail, u"not judged: the nodes answer '%1', not a version"_s.arg(numbers.first()));
     }
     if (from->parts() == to->parts()) {
-        return make(id, u"Nothing to upgrade: the cluster already runs the target version"_s, V::Fail,
+        return item(id, u"Nothing to upgrade: the cluster already runs the target version"_s, V::Fail,
                     u"every node runs %1; the target is %2"_s.arg(from->number(), to->number()),
                     u"there is nothing to do; to upgrade, set a newer targetVersion and package"_s);
     }
     if (*to < *from) {
-        return make(id, u"DOWNGRADE: the target is older than the cluster"_s, V::Fail,
+        return item(id, u"DOWNGRADE: the target is older than the cluster"_s, V::Fail,
                     u"every node runs %1; the target %2 is older"_s.arg(from->number(), to->number()),
                     u"a downgrade is not an upgrade: roll back with the backups of the upgrade instead"_s);
     }
     const CompatibilityVerdict verdict = compatibilityOfUpgrade(*from, *to);
-    PreflightItem c = make(id, title, verdict.rollingUpgradePromised() ? V::Pass : V::Warn, verdict.explanation);
+    PreflightItem c = item(id, title, verdict.rollingUpgradePromised() ? V::Pass : V::Warn, verdict.explanation);
     if (!verdict.rollingUpgradePromised()) {
         c.title = u"BELOW LEVEL 4: DolphinDB does not promise a rolling upgrade on this path"_s;
         c.fixHint = u"get the vendor's risk assessment for %1 -> %2, then confirm explicitly "
@@ -321,11 +312,11 @@ PreflightItem metadataItem(const QString &host, const QList<MetadataDirState> &d
         }
     }
     if (!failures.isEmpty()) {
-        return make(id, title, V::Fail, failures.join(u"; "_s) + (notes.isEmpty() ? QString() : u"; present: "_s + notes.join(u"; "_s)),
+        return item(id, title, V::Fail, failures.join(u"; "_s) + (notes.isEmpty() ? QString() : u"; present: "_s + notes.join(u"; "_s)),
                     u"find where the node keeps its metadata (chunkMetaDir/dfsMetaDir, volumes) and restore it before "
                     "stopping the host; the backup copies those directories"_s);
     }
-    return make(id, title, V::Pass, dirs.isEmpty() ? u"no controller or data node on this host"_s : notes.join(u"; "_s));
+    return item(id, title, V::Pass, dirs.isEmpty() ? u"no controller or data node on this host"_s : notes.join(u"; "_s));
 }
 
 // ---- configuration drift
@@ -430,7 +421,7 @@ PreflightItem configDriftItem(const QString &host, const QList<ConfigComparison>
     const QString id = u"config:"_s + host;
     const QString title = u"Configuration on disk matches what the nodes run"_s;
     if (!problems.isEmpty()) {
-        return make(id, title, V::Fail, u"not compared: "_s + problems.join(u"; "_s),
+        return item(id, title, V::Fail, u"not compared: "_s + problems.join(u"; "_s),
                     u"the configuration files in clusterDemo/config must be readable on the host: a restart reads them"_s);
     }
     QStringList differences;
@@ -453,9 +444,9 @@ PreflightItem configDriftItem(const QString &host, const QList<ConfigComparison>
         evidence += u"; live value could not be read: "_s + unreadable.join(u"; "_s);
     }
     if (differences.isEmpty() && unreadable.isEmpty()) {
-        return make(id, title, V::Pass, evidence);
+        return item(id, title, V::Pass, evidence);
     }
-    return make(id, title, V::Warn, evidence,
+    return item(id, title, V::Warn, evidence,
                 differences.isEmpty() ? u"compare the settings that could not be read by hand before the restart"_s
                                       : u"the upgrade's restart applies the files' values: correct the files, or accept "
                                         "the change knowingly"_s);
@@ -470,25 +461,25 @@ QList<PreflightItem> packageItems(const Result<PackageInfo> &info, const QString
     const QString versionTitle = u"Package version (read inside the package) matches the target"_s;
     if (!info) {
         const QString why = u"not checked: the package could not be read"_s;
-        return {make(u"package"_s, readable, V::Fail, info.error().message, u"check package.path in the profile"_s),
-                make(u"package-sha256"_s, shaTitle, V::Fail, why, u"check package.path in the profile"_s),
-                make(u"package-version"_s, versionTitle, V::Fail, why, u"check package.path in the profile"_s)};
+        return {item(u"package"_s, readable, V::Fail, info.error().message, u"check package.path in the profile"_s),
+                item(u"package-sha256"_s, shaTitle, V::Fail, why, u"check package.path in the profile"_s),
+                item(u"package-version"_s, versionTitle, V::Fail, why, u"check package.path in the profile"_s)};
     }
     const QString name = QFileInfo(info->path).fileName();
     QList<PreflightItem> out;
     out << (info->hasServerBinary()
-                ? make(u"package"_s, readable, V::Pass, u"%1: %2 entries incl. %3"_s.arg(name).arg(info->entries).arg(info->binaryEntry))
-                : make(u"package"_s, readable, V::Fail, u"%1: %2 entries, no server/dolphindb"_s.arg(name).arg(info->entries),
+                ? item(u"package"_s, readable, V::Pass, u"%1: %2 entries incl. %3"_s.arg(name).arg(info->entries).arg(info->binaryEntry))
+                : item(u"package"_s, readable, V::Fail, u"%1: %2 entries, no server/dolphindb"_s.arg(name).arg(info->entries),
                        u"use the Linux64 server package"_s));
     if (expectedSha256.isEmpty()) {
-        out << make(u"package-sha256"_s, shaTitle, V::Warn, u"sha256 %1 (the profile records none)"_s.arg(info->sha256),
+        out << item(u"package-sha256"_s, shaTitle, V::Warn, u"sha256 %1 (the profile records none)"_s.arg(info->sha256),
                     u"record package.sha256 in the profile"_s);
     } else if (info->sha256.compare(expectedSha256, Qt::CaseInsensitive) != 0) {
-        out << make(u"package-sha256"_s, shaTitle, V::Fail,
+        out << item(u"package-sha256"_s, shaTitle, V::Fail,
                     u"%1 has %2, the profile expects %3"_s.arg(info->path, info->sha256, expectedSha256),
                     u"download the package again or correct package.sha256"_s);
     } else {
-        out << make(u"package-sha256"_s, shaTitle, V::Pass, u"sha256 %1"_s.arg(info->sha256));
+        out << item(u"package-sha256"_s, shaTitle, V::Pass, u"sha256 %1"_s.arg(info->sha256));
     }
     const QStringList problems = info->problemsFor(targetVersion);
     QStringList versionProblems;
@@ -498,7 +489,7 @@ QList<PreflightItem> packageItems(const Result<PackageInfo> &info, const QString
         }
     }
     if (info->version.isEmpty() && versionProblems.isEmpty()) {
-        PreflightItem unknown = make(u"package-version"_s, versionTitle, V::Warn,
+        PreflightItem unknown = item(u"package-version"_s, versionTitle, V::Warn,
                                      info->versionUnknown.isEmpty() ? u"%1: no version found inside"_s.arg(name)
                                                                     : info->versionUnknown,
                                      u"confirm that %1 is the vendor's %2 server package (its version could not be read "
@@ -506,12 +497,12 @@ QList<PreflightItem> packageItems(const Result<PackageInfo> &info, const QString
         unknown.needsConfirmation = true;
         out << unknown;
     } else if (!versionProblems.isEmpty()) {
-        out << make(u"package-version"_s, versionTitle, V::Fail,
+        out << item(u"package-version"_s, versionTitle, V::Fail,
                     versionProblems.isEmpty() ? u"%1: no version found inside"_s.arg(name) : versionProblems.join(u"; "_s),
                     info->version.isEmpty() ? u"use the vendor's server package; the version is not taken from the file name"_s
                                             : u"use the package of the target version (a renamed file is still its old version)"_s);
     } else {
-        out << make(u"package-version"_s, versionTitle, V::Pass,
+        out << item(u"package-version"_s, versionTitle, V::Pass,
                     u"%1 in %2 says %3; target %4"_s.arg(info->versionSource, name, info->versionLine, targetVersion));
     }
     return out;

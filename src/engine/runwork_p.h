@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The work of one run on the worker thread (private to the runner's files): journaled steps,
-// host command execution, cluster waits, the steps themselves. upgraderunner.cpp holds the
-// host steps and the writer, runflow.cpp the run from start to end, runrollback.cpp rollback.
+// host command execution, cluster waits. runflow.cpp holds the run from start to end,
+// runhoststeps.cpp the host steps, runwriter.cpp the writer and its checks, runrollback.cpp
+// rollback, upgraderunner.cpp the runner's public controls.
 #pragma once
 
 #include "engine/upgraderunner.h"
