@@ -272,6 +272,24 @@ QString whereClause(const QStringList &conditions)
     return present.isEmpty() ? QString() : u" where "_s + present.join(u" and "_s);
 }
 
+// "select WHAT from <the id/time table> where CONDITIONS and <the filter>", the table and the
+// filter checked first.
+Core::Result<QString> selectFromIdTimeTable(const QString &dbPath, const QString &table, const QString &idColumn,
+                                            const QString &timeColumn, const QString &what, QStringList conditions,
+                                            const RowFilter &filter)
+{
+    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
+    if (!t) {
+        return t.error();
+    }
+    auto condition = filterCondition(filter);
+    if (!condition) {
+        return condition.error();
+    }
+    conditions << *condition;
+    return QString(u"select %1 from %2"_s.arg(what, *t) + whereClause(conditions));
+}
+
 } // namespace
 
 Core::Result<QString> maxId(const QString &dbPath, const QString &table, const QString &idColumn)
@@ -289,32 +307,18 @@ Core::Result<QString> maxId(const QString &dbPath, const QString &table, const Q
 Core::Result<QString> tableStats(const QString &dbPath, const QString &table, const QString &idColumn,
                                  const QString &timeColumn, const RowFilter &filter)
 {
-    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
-    if (!t) {
-        return t.error();
-    }
-    auto condition = filterCondition(filter);
-    if (!condition) {
-        return condition.error();
-    }
-    return QString(u"select count(*) as rows, min(%1) as minId, max(%1) as maxId, min(%2) as minTime, "
-                   "max(%2) as maxTime from %3"_s.arg(idColumn, timeColumn, *t)
-                   + whereClause({*condition}));
+    return selectFromIdTimeTable(dbPath, table, idColumn, timeColumn,
+                                 u"count(*) as rows, min(%1) as minId, max(%1) as maxId, min(%2) as minTime, "
+                                 "max(%2) as maxTime"_s.arg(idColumn, timeColumn),
+                                 {}, filter);
 }
 
 Core::Result<QString> nullIdTimes(const QString &dbPath, const QString &table, const QString &idColumn,
                                   const QString &timeColumn, const RowFilter &filter)
 {
-    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
-    if (!t) {
-        return t.error();
-    }
-    auto condition = filterCondition(filter);
-    if (!condition) {
-        return condition.error();
-    }
-    return QString(u"select count(*) as rows, min(%1) as minTime, max(%1) as maxTime from %2"_s.arg(timeColumn, *t)
-                   + whereClause({u"isNull(%1)"_s.arg(idColumn), *condition}));
+    return selectFromIdTimeTable(dbPath, table, idColumn, timeColumn,
+                                 u"count(*) as rows, min(%1) as minTime, max(%1) as maxTime"_s.arg(timeColumn),
+                                 {u"isNull(%1)"_s.arg(idColumn)}, filter);
 }
 
 Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, const QString &idColumn,
@@ -335,34 +339,20 @@ Core::Result<QString> idTimePage(const QString &dbPath, const QString &table, co
 Core::Result<QString> idRange(const QString &dbPath, const QString &table, const QString &idColumn,
                               const QString &timeColumn, qint64 first, qint64 last, const RowFilter &filter)
 {
-    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
-    if (!t) {
+    if (auto t = idTimeTable(dbPath, table, idColumn, timeColumn); !t) {
         return t.error();
     }
     if (last < first) {
         return invalid(u"empty id range %1..%2"_s.arg(first).arg(last));
     }
-    auto condition = filterCondition(filter);
-    if (!condition) {
-        return condition.error();
-    }
-    return QString(u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t)
-                   + whereClause({u"%1 >= %2"_s.arg(idColumn).arg(first), u"%1 <= %2"_s.arg(idColumn).arg(last),
-                                  *condition}));
+    return selectFromIdTimeTable(dbPath, table, idColumn, timeColumn, u"%1, %2"_s.arg(idColumn, timeColumn),
+                                 {u"%1 >= %2"_s.arg(idColumn).arg(first), u"%1 <= %2"_s.arg(idColumn).arg(last)}, filter);
 }
 
 Core::Result<QString> idTimeAll(const QString &dbPath, const QString &table, const QString &idColumn,
                                 const QString &timeColumn, const RowFilter &filter)
 {
-    auto t = idTimeTable(dbPath, table, idColumn, timeColumn);
-    if (!t) {
-        return t.error();
-    }
-    auto condition = filterCondition(filter);
-    if (!condition) {
-        return condition.error();
-    }
-    return QString(u"select %1, %2 from %3"_s.arg(idColumn, timeColumn, *t) + whereClause({*condition}));
+    return selectFromIdTimeTable(dbPath, table, idColumn, timeColumn, u"%1, %2"_s.arg(idColumn, timeColumn), {}, filter);
 }
 
 } // namespace Scripts
